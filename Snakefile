@@ -1,0 +1,27 @@
+# radonc-llm: raw Aria exports -> curated cases -> prompt/answer pairs per task.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/synthetic.smk"
+include: "rules/curate.smk"
+include: "rules/pairs.smk"
+
+
+localrules:
+    all,
+    pairs,
+
+
+rule all:
+    input:
+        rules.pairs.input,
+    default_target: True

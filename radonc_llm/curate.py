@@ -1,0 +1,173 @@
+"""Curation of the two raw exports into one row per case, each step counted (the paper's Figure 1).
+
+Steps 1-4 and 6 happen here; step 5's manual part (modality overrides) happens in
+`modality_labels` so that editing an override re-runs only the modality task.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+import pandas as pd
+
+from .icd10 import is_icd10_scheme, normalise_icd10
+from .modality import standardise_modality
+from .pseudonym import pseudonymise
+from .text import clean_text, separate_plan
+
+log = logging.getLogger(__name__)
+
+STEP_COLUMNS = ("step", "description", "remaining", "dropped", "why")
+DROP_REASONS = {
+    "several_diagnoses": "several diagnosis records",
+    "no_diagnosis": "no diagnosis record",
+    "alternative_primary": "alternative primary plan",
+    "no_primary": "no primary plan",
+    "several_primaries": "several primary plans",
+    "primary_without_dose": "primary plan without dose or fraction count",
+    "empty_diagnosis": "no diagnosis text left once the plan was separated",
+}
+
+
+def plan_kind(plan_type: str) -> str:
+    """'primary', 'alternative', 'boost' or 'other'; compared without regard to case or spacing."""
+    t = re.sub(r"[^a-z]+", " ", str(plan_type).lower()).strip()
+    if t == "primary":
+        return "primary"
+    if re.fullmatch(r"(alternative|alternate|alt) primary", t):
+        return "alternative"
+    if t == "boost":
+        return "boost"
+    return "other"
+
+
+def format_dose(gy: float) -> str:
+    """25 -> '25.0', 40.05 -> '40.05' (the form of Aria's prescription summary)."""
+    s = f"{gy:.2f}".rstrip("0")
+    return s + "0" if s.endswith(".") else s
+
+
+def prescription_summary(kind: str, modality_raw: str, total: float, fractions: float, synonyms: dict) -> str:
+    label = standardise_modality(modality_raw, synonyms) or str(modality_raw).strip().lower()
+    return f"{kind}, {label}, {format_dose(total)}Gy, fractions:{int(fractions)}"
+
+
+def _why(counts: dict) -> str:
+    return "; ".join(f"{DROP_REASONS.get(k, k)}: {v}" for k, v in counts.items() if v)
+
+
+def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
+           text_separations: pd.DataFrame | None = None, modality_synonyms: dict | None = None):
+    """Return (cases, steps): one row per curated case and the funnel rows of steps 0-4 and 6."""
+    synonyms = modality_synonyms or {}
+    steps = []
+    patients = pd.Index(diagnoses["patient_id"].unique()).union(pd.Index(plans["patient_id"].unique()))
+    steps.append((0, "patients extracted", len(patients), 0, ""))
+
+    # 1. exactly one diagnosis record
+    n_records = diagnoses["patient_id"].value_counts().reindex(patients, fill_value=0)
+    drops = {"several_diagnoses": int((n_records > 1).sum()), "no_diagnosis": int((n_records == 0).sum())}
+    kept = n_records.index[n_records == 1]
+    steps.append((1, "exactly one diagnosis record", len(kept), sum(drops.values()), _why(drops)))
+
+    # 2. exactly one clearly identifiable primary plan, no alternative primary
+    plans = plans[plans["patient_id"].isin(kept)].copy()
+    plans["kind"] = plans["plan_type"].map(plan_kind)
+    n_primary = (plans["kind"] == "primary").groupby(plans["patient_id"]).sum().reindex(kept, fill_value=0)
+    has_alt = (plans["kind"] == "alternative").groupby(plans["patient_id"]).any().reindex(kept, fill_value=False)
+    primaries = plans[plans["kind"] == "primary"].set_index("patient_id")
+    fate = pd.Series("kept", index=kept)
+    fate[n_primary == 0] = "no_primary"
+    fate[n_primary > 1] = "several_primaries"
+    fate[has_alt] = "alternative_primary"
+    single = fate.index[fate == "kept"]
+    p = primaries.loc[single]
+    no_dose = p.index[p["total_dose_gy"].isna() | p["n_fractions"].isna() | (p["n_fractions"] <= 0)]
+    fate[no_dose] = "primary_without_dose"
+    drops = {k: int((fate == k).sum()) for k in ("alternative_primary", "no_primary", "several_primaries",
+                                                  "primary_without_dose")}
+    kept = fate.index[fate == "kept"]
+    steps.append((2, "exactly one primary plan (boosts kept)", len(kept), sum(drops.values()), _why(drops)))
+
+    dx = diagnoses.set_index("patient_id").loc[kept]
+    primary = primaries.loc[kept]
+    boosts = (plans[(plans["kind"] == "boost") & plans["patient_id"].isin(kept)]
+              .sort_values(["patient_id", "course_id", "plan_id"]))
+    case_ids = pseudonymise(pd.Series(kept, index=kept), key)
+
+    # 3. separate the plan written into the diagnosis text; manual separations override
+    separated = [separate_plan(t) for t in dx["diagnosis_details"]]
+    cases = pd.DataFrame({
+        "case_id": case_ids.values,
+        "diagnosis": [s[0] for s in separated],
+        "plan_summary": [s[1] for s in separated],
+        "separation": [s[2] for s in separated],
+    }, index=kept)
+    if text_separations is not None and len(text_separations):
+        manual = text_separations.set_index("case_id")
+        hit = cases["case_id"].isin(manual.index)
+        cases.loc[hit, "diagnosis"] = manual.loc[cases.loc[hit, "case_id"], "diagnosis"].values
+        cases.loc[hit, "plan_summary"] = manual.loc[cases.loc[hit, "case_id"], "plan_summary"].values
+        cases.loc[hit, "separation"] = "annotation"
+        unknown = int((~manual.index.isin(cases["case_id"])).sum())
+        if unknown:
+            log.warning("%d text separation row(s) name no curated case", unknown)
+
+    # 4. unusual punctuation and clinician initials
+    cleaned = cases["diagnosis"].map(clean_text)
+    n_changed = int((cleaned != cases["diagnosis"]).sum())
+    cases["diagnosis"] = cleaned
+    cases["plan_summary"] = cases["plan_summary"].map(clean_text)
+    empty = cases["diagnosis"].str.len() == 0
+    by_how = cases["separation"].value_counts()
+    steps.append((3, "plan information separated from the diagnosis text", int((~empty).sum()), int(empty.sum()),
+                  "; ".join([f"plan found by {h}: {int(by_how.get(h, 0))}" for h in ("keyword", "pattern",
+                            "annotation")] + [f"no plan text: {int(by_how.get('none', 0))}"]
+                            + ([f"{DROP_REASONS['empty_diagnosis']}: {int(empty.sum())}"] if empty.any() else []))))
+    cases = cases[~empty]
+    kept = cases.index
+    steps.append((4, "unusual punctuation and initials removed", len(kept), 0,
+                  f"diagnosis texts changed: {n_changed}"))
+
+    # answers and cohort fields
+    primary = primary.loc[kept]
+    delivered = pd.Series([prescription_summary("primary", m, t, f, synonyms) for m, t, f in
+                           zip(primary["modality"], primary["total_dose_gy"], primary["n_fractions"])], index=kept)
+    boost_text = pd.Series([prescription_summary("boost", m, t, f, synonyms) for m, t, f in
+                            zip(boosts["modality"], boosts["total_dose_gy"], boosts["n_fractions"])],
+                           index=boosts["patient_id"], dtype=str)
+    boost_text = boost_text.groupby(level=0).agg(". ".join).reindex(kept)
+    delivered = delivered + boost_text.map(lambda b: f". {b}" if isinstance(b, str) else "")
+    n_boosts = boosts.groupby("patient_id").size().reindex(kept, fill_value=0)
+    cases["prescription"] = delivered
+    cases["regimen"] = [f"{p}. {d}" if p else d for p, d in zip(cases["plan_summary"], delivered)]
+    cases["n_boosts"] = n_boosts.astype(int)
+    cases["total_dose_gy"] = primary["total_dose_gy"].astype(float)
+    cases["n_fractions"] = primary["n_fractions"].astype(int)
+    dpf = primary["dose_per_fraction_gy"].fillna(primary["total_dose_gy"] / primary["n_fractions"])
+    cases["dose_per_fraction_gy"] = dpf.astype(float).round(4)
+    cases["intent"] = primary["intent"].str.lower()
+    dxk = dx.loc[kept]
+    cases["age"] = dxk["age"].astype(float)
+    cases["sex"] = dxk["sex"].str.lower().map(lambda s: {"m": "male", "f": "female"}.get(s, s))
+    cases["stage"] = dxk["stage"]
+
+    # 5. modality by rule (overrides come later)
+    cases["modality_raw"] = primary["modality"]
+    cases["modality_mapped"] = primary["modality"].map(lambda v: standardise_modality(v, synonyms))
+
+    # 6. ICD-10 only for task 3
+    cases["icd_scheme"] = dxk["icd_scheme"]
+    icd10 = [normalise_icd10(c) if is_icd10_scheme(s) else None for c, s in zip(dxk["icd_code"], dxk["icd_scheme"])]
+    cases["icd10"] = icd10
+    status = ["valid" if c else ("invalid" if is_icd10_scheme(s) else "not ICD-10")
+              for c, s in zip(icd10, dxk["icd_scheme"])]
+    cases["icd10_status"] = status
+    n_valid = sum(s == "valid" for s in status)
+    drops = {"ICD-9 or other scheme": sum(s == "not ICD-10" for s in status),
+             "invalid ICD-10 code": sum(s == "invalid" for s in status)}
+    steps.append((6, "valid ICD-10 code (task 3 only)", n_valid, len(kept) - n_valid, _why(drops)))
+
+    cases = cases.sort_values("case_id").reset_index(drop=True)
+    log.info("curated %d cases from %d patients", len(cases), len(patients))
+    return cases, pd.DataFrame(steps, columns=STEP_COLUMNS)

@@ -1,0 +1,214 @@
+"""A seeded, synthetic Aria-like cohort: the two raw exports the workflow expects.
+
+It carries the mess the paper's curation cleaned: patients with several diagnosis
+records, alternative primary plans, boosts and replans, plan information written into
+the diagnosis text (with and without the keyword "plan"), ICD-9 codes, stray
+punctuation, clinician initials and machine modality labels that no rule can map.
+Every patient gets a *fate* first (kept, or the reason curation must drop it) in exact
+shares, so the default size lands on the paper's funnel; curation never sees the fate.
+"""
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pandas as pd
+
+from .catalogue import (FIELDS, INITIALS, MACHINE_LABELS, PLAN_WITH_KEYWORD, PLAN_WITHOUT_KEYWORD, SITES,
+                        TNM, UNMAPPABLE_LABELS, Regimen)
+from .tables import write_csv
+
+# Shares of all extracted patients that curation must drop, by reason (the rest are kept).
+# 7,903 of 15,724 patients survive in the paper; these shares reproduce that.
+DROP_SHARES = {
+    "several_diagnoses": 0.200,
+    "no_diagnosis": 0.005,
+    "alternative_primary": 0.175,
+    "no_primary": 0.056,
+    "several_primaries": 0.058,
+    "primary_without_dose": 0.0034,
+}
+P_ICD9 = 0.087  # 7,177 of 7,903 cases keep an ICD-10 code in the paper
+P_INVALID_ICD10 = 0.002
+P_PLAN_KEYWORD = 0.38  # ~3,000 of 7,903 found by the keyword filter in the paper
+P_PLAN_PATTERN = 0.22
+P_PLAN_DIFFERS = 0.05  # the written plan is not quite what was delivered
+P_PUNCTUATION = 0.15
+P_INITIALS = 0.25
+P_UNMAPPABLE_MODALITY = 0.004
+P_REPLAN = 0.05
+
+INVALID_ICD10 = ("C61.9", "C5O.911", "C99.9", "Z51.0X", "C34.99")
+TECHNIQUE_WORDS = {
+    ("photon", "conventional"): ("IMRT", "VMAT", "3D"),
+    ("photon", "sbrt"): ("SBRT", "SABR"),
+    ("proton", "conventional"): ("IMPT", "PBS"),
+    ("electron", "conventional"): ("electrons", "en face electrons"),
+    ("brachy", "hdr"): ("HDR",),
+    ("brachy", "ldr"): ("LDR",),
+}
+MODALITY_WORDS = {"photon": ("photons", "photon"), "proton": ("protons", "proton"),
+                  "electron": ("electrons", "electron"), "brachy": ("brachytherapy", "HDR brachy")}
+
+
+def _fmt(x: float) -> str:
+    return f"{round(x, 2):g}"
+
+
+def _fates(n: int, rnd: random.Random) -> list[str]:
+    fates = []
+    for reason, share in DROP_SHARES.items():
+        fates += [reason] * math.floor(n * share)
+    fates += ["kept"] * (n - len(fates))
+    rnd.shuffle(fates)
+    return fates
+
+
+def _pick_weighted(rnd: random.Random, items, weights):
+    return rnd.choices(items, weights=weights, k=1)[0]
+
+
+def _fill(template: str, rnd: random.Random, stage: str) -> str:
+    side = rnd.choice(("left", "right"))
+    values = {k: rnd.choice(v) for k, v in FIELDS.items() if "{" + k + "}" in template}
+    values.update(side=side, SIDE=side.upper(), Side=side.capitalize(), grade=str(rnd.randint(1, 3)),
+                  tnm=rnd.choice(TNM), stage=stage)
+    return template.format(**values)
+
+
+def _technique(reg: Regimen, modality: str) -> str:
+    return reg.technique if (modality, reg.technique) in MACHINE_LABELS else "conventional"
+
+
+def _plan_text(rnd: random.Random, reg: Regimen, keyword: bool) -> str:
+    total, fx = reg.total_gy, reg.fractions
+    if rnd.random() < P_PLAN_DIFFERS:  # the note says one thing, the delivered plan another
+        fx = max(1, fx + rnd.choice((-5, -2, 2, 5)))
+        total = round(total / reg.fractions * fx, 2)
+    tech_key = (reg.modality, _technique(reg, reg.modality))
+    tech = rnd.choice(TECHNIQUE_WORDS.get(tech_key) or TECHNIQUE_WORDS[(reg.modality, "conventional")])
+    template = rnd.choice(PLAN_WITH_KEYWORD if keyword else PLAN_WITHOUT_KEYWORD)
+    return template.format(dose=_fmt(total), fx=fx, dpf=_fmt(total / fx), cgy=int(round(total * 100)),
+                           word=rnd.choice(MODALITY_WORDS[reg.modality]), tech=tech, TECH=tech.upper(),
+                           target=reg.target)
+
+
+def _mess(rnd: random.Random, text: str) -> str:
+    words = text.split(" ")
+    i = rnd.randrange(len(words))
+    kind = rnd.randrange(7)
+    if kind == 0:
+        words[i] = f"**{words[i]}**"
+    elif kind == 1:
+        words[-1] += rnd.choice((" !!", "??", " ~"))
+    elif kind == 2:
+        return text.replace(", ", ",, ", 1)
+    elif kind == 3:
+        return "\u2022 " + text
+    elif kind == 4:
+        words[i] = f'"{words[i]}"'
+    elif kind == 5:
+        words[i] = words[i] + "_"
+    else:
+        return text.replace(" ", "  ", 2) + " .."
+    return " ".join(words)
+
+
+def _machine_label(rnd: random.Random, modality: str, technique: str) -> str:
+    return rnd.choice(MACHINE_LABELS.get((modality, technique), MACHINE_LABELS[(modality, "conventional")]))
+
+
+def generate_cohort(n_patients: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (diagnoses, plans) exports for `n_patients` patients, identical for identical arguments."""
+    rnd = random.Random(seed)
+    fates = _fates(n_patients, rnd)
+    mrns = rnd.sample(range(1_000_000, 9_999_999), n_patients)
+    site_weights = [s.weight for s in SITES]
+    dx_rows, plan_rows = [], []
+    dx_counter = 0
+    for pid_num, fate in zip(mrns, fates):
+        pid = f"AZ{pid_num}"
+        site = _pick_weighted(rnd, SITES, site_weights)
+        sub = _pick_weighted(rnd, site.subtypes, [s.weight for s in site.subtypes])
+        sex = "Male" if rnd.random() < site.p_male else "Female"
+        mean, sd, lo, hi = site.age
+        age = int(min(hi, max(lo, round(rnd.gauss(mean, sd)))))
+        modality = _pick_weighted(rnd, list(sub.modality), list(sub.modality.values()))
+        reg = rnd.choice([r for r in sub.regimens if r.modality == modality])
+        stage = rnd.choice(sub.stages)
+
+        # --- diagnosis record(s)
+        r = rnd.random()
+        if r < P_ICD9:
+            scheme, code = "ICD-9-CM", rnd.choice(sub.icd9)
+        elif r < P_ICD9 + P_INVALID_ICD10:
+            scheme, code = "ICD-10-CM", rnd.choice(INVALID_ICD10)
+        else:
+            scheme, code = "ICD-10-CM", rnd.choice(sub.icd10)
+            if rnd.random() < 0.1:
+                code = code.replace(".", "")  # Aria sometimes stores codes without the dot
+        text = _fill(rnd.choice(sub.templates), rnd, stage)
+        r = rnd.random()
+        if r < P_PLAN_KEYWORD + P_PLAN_PATTERN:
+            plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD)
+            if rnd.random() < 0.1:
+                text = f"{plan}. {text}"
+            else:
+                text = text + rnd.choice((". ", " ", ", ", "; ")) + plan
+        if rnd.random() < P_PUNCTUATION:
+            text = _mess(rnd, text)
+        if rnd.random() < P_INITIALS:
+            text += rnd.choice(INITIALS)
+        n_dx = {"several_diagnoses": rnd.choice((2, 2, 3)), "no_diagnosis": 0}.get(fate, 1)
+        for k in range(n_dx):
+            dx_counter += 1
+            dx_rows.append({
+                "patient_id": pid, "diagnosis_id": f"DX{dx_counter:07d}",
+                "icd_code": code, "icd_scheme": scheme, "stage": stage,
+                "diagnosis_details": text if k == 0 else _fill(rnd.choice(sub.templates), rnd, stage),
+                "age": age, "sex": sex, "diagnosis_date": f"20{rnd.randint(15, 23)}-{rnd.randint(1, 12):02d}-01",
+            })
+
+        # --- plan records
+        technique = _technique(reg, modality)
+        label = (rnd.choice(UNMAPPABLE_LABELS) if rnd.random() < P_UNMAPPABLE_MODALITY
+                 else _machine_label(rnd, modality, technique))
+        intent = rnd.choice(("Curative", "Curative", "CURATIVE")) if reg.intent == "curative" else "Palliative"
+
+        def plan(course, pid_suffix, ptype, mod_label, total, fx, blank=False):
+            plan_rows.append({
+                "patient_id": pid, "course_id": f"C{course}", "plan_id": f"{site.name[:4].upper()}_{pid_suffix}",
+                "plan_type": ptype, "modality": mod_label, "intent": intent,
+                "status": rnd.choice(("Completed", "Completed", "Completed", "Completed Early", "TreatApproved")),
+                "n_fields": 1 if mod_label in ("HDR", "LDR") else rnd.randint(1, 9),
+                "n_fractions": fx, "dose_per_fraction_gy": "" if blank else round(total / fx, 4),
+                "total_dose_gy": "" if blank else total, "treatment_machine": rnd.choice(("TB1", "TB2", "PT-G1", "PT-G2")),
+            })
+
+        primary_type = rnd.choice(("Primary", "Primary", "Primary", "PRIMARY", "primary"))
+        if fate == "no_primary":
+            plan(1, "R1", rnd.choice(("Replan", "Boost", "Verification")), label, reg.total_gy, reg.fractions)
+            continue
+        plan(1, "1", primary_type, label, reg.total_gy, reg.fractions, blank=fate == "primary_without_dose")
+        if reg.boost:
+            bmod, btotal, bfx = reg.boost
+            plan(1, "BST", rnd.choice(("Boost", "BOOST", "boost")),
+                 _machine_label(rnd, bmod, "hdr" if bmod == "brachy" else "conventional"), btotal, bfx)
+        if fate == "alternative_primary":
+            alt = rnd.choice(sub.regimens)
+            plan(1, "ALT", rnd.choice(("Alternative Primary", "ALTERNATIVE PRIMARY", "alternative primary")),
+                 _machine_label(rnd, alt.modality, _technique(alt, alt.modality)), alt.total_gy, alt.fractions)
+        elif fate == "several_primaries":
+            again = rnd.choice(sub.regimens)
+            plan(2, "2", "Primary", _machine_label(rnd, again.modality, _technique(again, again.modality)),
+                 again.total_gy, again.fractions)
+        if rnd.random() < P_REPLAN:
+            plan(1, "RP", "Replan", label, reg.total_gy, reg.fractions)
+    return pd.DataFrame(dx_rows), pd.DataFrame(plan_rows)
+
+
+def write_cohort(n_patients: int, seed: int, diagnoses_path: str | Path, plans_path: str | Path) -> None:
+    diagnoses, plans = generate_cohort(n_patients, seed)
+    write_csv(diagnoses, diagnoses_path)
+    write_csv(plans, plans_path)

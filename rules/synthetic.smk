@@ -1,0 +1,16 @@
+# The embedded default: a seeded synthetic Aria-like cohort (no private data needed).
+rule synthetic_cohort:
+    output:
+        diagnoses="results/synthetic/diagnoses.csv",
+        plans="results/synthetic/plans.csv",
+    params:
+        n_patients=config["synthetic"]["n_patients"],
+        seed=config["synthetic"]["seed"],
+    log:
+        "results/logs/synthetic_cohort.log",
+    benchmark:
+        "results/benchmarks/synthetic_cohort.tsv"
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/synthetic_cohort.py"

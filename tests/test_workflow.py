@@ -1,0 +1,123 @@
+"""The Snakemake workflow on a small synthetic cohort: outputs, PHI, incremental reruns, bad input, lint."""
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).parents[1]
+WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "report", "envs", "profiles", "radonc_llm", "tests/config")
+
+
+def snakemake(workdir, *args):
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "tests/config/small.yaml", *args]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+
+
+def planned_jobs(workdir, *args):
+    """(rule, task wildcard) of every job a dry-run plans."""
+    out = snakemake(workdir, "--dry-run", *args)
+    assert out.returncode == 0, out.stderr
+    blocks = re.split(r"^(?:local)?rule (\w+):$", out.stdout, flags=re.M)[1:]
+    jobs = []
+    for rule, body in zip(blocks[::2], blocks[1::2]):
+        task = re.search(r"^    wildcards: task=(\w+)$", body, flags=re.M)
+        jobs.append((rule, task.group(1) if task else ""))
+    return sorted(jobs)
+
+
+def digest(paths):
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory):
+    work = tmp_path_factory.mktemp("workflow")
+    for part in WORKFLOW_PARTS:
+        src, dst = REPO / part, work / part
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dst)
+    out = snakemake(work)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return work
+
+
+@pytest.mark.slow
+def test_all_outputs_and_split_sizes(workflow):
+    data = workflow / "results" / "data"
+    for name in ("cases.parquet", "curation_funnel.csv", "curation_funnel.png", "curation_funnel.pdf", "cohort.csv",
+                 "needs_annotation.csv"):
+        assert (data / name).stat().st_size > 0, name
+    cases = pd.read_parquet(data / "cases.parquet")
+    pairs = {(t, s): pd.read_parquet(workflow / f"results/pairs/{t}/{s}.parquet")
+             for t in ("regimen", "modality", "icd10") for s in ("train", "eval")}
+    assert len(pairs["regimen", "eval"]) == 40
+    assert len(pairs["regimen", "train"]) + 40 == len(cases)
+    assert set(pairs["modality", "eval"]["case_id"]) <= set(pairs["regimen", "eval"]["case_id"])
+    n_icd = int((cases["icd10_status"] == "valid").sum())
+    assert len(pairs["icd10", "eval"]) == round(0.05 * n_icd)
+    assert set(pairs["modality", "train"]["answer"]) == {"photon", "proton", "electron", "brachy"}
+    funnel = pd.read_csv(data / "curation_funnel.csv")
+    assert list(funnel["step"]) == [0, 1, 2, 3, 4, 5, 6]
+    assert funnel.loc[funnel["step"] == 4, "remaining"].iloc[0] == len(cases)
+
+
+@pytest.mark.slow
+def test_no_raw_patient_id_or_diagnosis_text_in_results_or_logs(workflow):
+    raw = pd.read_csv(workflow / "results/synthetic/diagnoses.csv", dtype=str)
+    ids = set(raw["patient_id"])
+    written = [p for p in (workflow / "results").rglob("*") if p.is_file() and "synthetic" not in p.parts]
+    for path in written:
+        text = (pd.read_parquet(path).to_csv() if path.suffix == ".parquet"
+                else path.read_bytes().decode("utf-8", "replace"))
+        assert not {i for i in re.findall(r"AZ\d{7}", text) if i in ids}, path
+    logs = "".join(p.read_text() for p in (workflow / "results/logs").rglob("*.log"))
+    assert not any(t[:40] in logs for t in raw["diagnosis_details"])
+
+
+@pytest.mark.slow
+def test_incremental_reruns_and_byte_identical_rerun(workflow):
+    assert planned_jobs(workflow) == []  # a finished run plans nothing
+    # an edited modality override re-runs the modality task only
+    case = pd.read_parquet(workflow / "results/data/cases.parquet")["case_id"].iloc[0]
+    (workflow / "config/annotations/modality_overrides.csv").write_text(f"case_id,modality\n{case},proton\n")
+    assert planned_jobs(workflow) == [("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
+                                      ("split_pairs", "modality")]
+    before = digest(sorted((workflow / "results").rglob("*.parquet")))
+    out = snakemake(workflow, "--forceall")
+    assert out.returncode == 0, out.stderr[-3000:]
+    after = digest(sorted((workflow / "results").rglob("*.parquet")))
+    changed = {p for p in before if before[p] != after[p]}
+    assert changed == {str(workflow / "results/data/modality_labels.parquet"),
+                       str(workflow / "results/pairs/modality/train.parquet")}  # the case overridden is in train
+    again = snakemake(workflow, "--forceall")
+    assert again.returncode == 0 and digest(sorted((workflow / "results").rglob("*.parquet"))) == after
+
+
+@pytest.mark.slow
+def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, workflow):
+    bad = tmp_path / "plans.csv"
+    plans = pd.read_csv(workflow / "results/synthetic/plans.csv", dtype=str, keep_default_na=False)
+    plans.loc[4, "n_fractions"] = "thirty"
+    plans.to_csv(bad, index=False)
+    shutil.rmtree(workflow / "results/data")
+    out = snakemake(workflow, "--config", f"raw={{'diagnoses': 'results/synthetic/diagnoses.csv', 'plans': '{bad}'}}",
+                    "--until", "curate")
+    assert out.returncode != 0
+    assert f"{bad}: column 'n_fractions' is not a number at line 6" in out.stderr + out.stdout
+    assert not (workflow / "results/data/cases.parquet").exists()
+    log = (workflow / "results/logs/curate.log").read_text()
+    assert "line 6" in log and "thirty" not in log
+    assert snakemake(workflow).returncode == 0  # restores the outputs for the other tests
+
+
+def test_snakemake_lint_is_clean():
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0 and "Congratulations" in out.stdout + out.stderr, out.stdout + out.stderr
