@@ -15,7 +15,7 @@ from .curate import curate
 from .modality import LABELS
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
-from .tables import read_annotation, read_export, write_csv, write_parquet
+from .tables import ExportError, read_annotation, read_export, write_csv, write_parquet
 
 MODALITY_OVERRIDE_COLUMNS = ("case_id", "modality")
 TEXT_SEPARATION_COLUMNS = ("case_id", "diagnosis", "plan_summary")
@@ -31,8 +31,11 @@ def logged(smk):
     root.setLevel(logging.INFO)
     try:
         yield logging.getLogger(f"radonc_llm.{smk.rule}")
-    except Exception as err:
-        root.error("%s: %s", type(err).__name__, err)
+    except ExportError as err:  # our own messages name file, column and line only
+        root.error("%s", err)
+        raise
+    except Exception as err:  # a library's message may quote a cell (an ID, a diagnosis): keep it out of the log
+        root.error("failed with %s (message withheld from the log; see the console)", type(err).__name__)
         raise
     finally:
         root.removeHandler(handler)

@@ -68,3 +68,20 @@ def test_site_column_names_are_mapped_and_extra_columns_dropped(tmp_path):
     plain = write(tmp_path / "plain.csv", [dx("A")], DIAGNOSIS_COLUMNS)
     with pytest.raises(ExportError, match=r"missing required column\(s\) 'PatientSer'.*raw\.columns\.diagnoses"):
         read_export(plain, "diagnoses", {"patient_id": "PatientSer"})
+
+
+def test_annotation_tables_are_checked(tmp_path):
+    from radonc_llm.stages import MODALITY_OVERRIDE_COLUMNS
+    from radonc_llm.tables import read_annotation
+    allowed = {"modality": ("photon", "proton", "electron", "brachy")}
+    assert read_annotation(tmp_path / "absent.csv", MODALITY_OVERRIDE_COLUMNS, allowed).empty
+    path = tmp_path / "overrides.csv"
+    path.write_text("case_id,modality\nP1,proton\nP2,Protons\n")
+    with pytest.raises(ExportError, match=r"overrides\.csv: column 'modality' at line 3 must be one of photon"):
+        read_annotation(path, MODALITY_OVERRIDE_COLUMNS, allowed)
+    path.write_text("case_id,modality\nP1,proton\nP1,photon\n")
+    with pytest.raises(ExportError, match=r"case_id at line 3 appears more than once"):
+        read_annotation(path, MODALITY_OVERRIDE_COLUMNS, allowed)
+    path.write_text("case,modality\nP1,proton\n")
+    with pytest.raises(ExportError, match=r"missing required column\(s\) 'case_id'"):
+        read_annotation(path, MODALITY_OVERRIDE_COLUMNS, allowed)

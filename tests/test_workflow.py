@@ -118,6 +118,15 @@ def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, wor
     assert snakemake(workflow).returncode == 0  # restores the outputs for the other tests
 
 
+@pytest.mark.slow
+def test_missing_export_and_invalid_config_fail_before_any_job(tmp_path, workflow):
+    out = snakemake(workflow, "--dry-run", "--config",
+                    f"raw={{'diagnoses': '{tmp_path}/absent.csv', 'plans': 'results/synthetic/plans.csv'}}")
+    assert out.returncode != 0 and f"{tmp_path}/absent.csv" in out.stdout + out.stderr
+    out = snakemake(workflow, "--dry-run", "--config", "split={'seed': 1, 'eval_size': -3}")
+    assert out.returncode != 0 and "eval_size" in out.stdout + out.stderr
+
+
 def test_snakemake_lint_is_clean():
     out = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0 and "Congratulations" in out.stdout + out.stderr, out.stdout + out.stderr
