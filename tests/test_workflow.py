@@ -121,10 +121,13 @@ def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, wor
 @pytest.mark.slow
 def test_missing_export_and_invalid_config_fail_before_any_job(tmp_path, workflow):
     out = snakemake(workflow, "--dry-run", "--config",
-                    f"raw={{'diagnoses': '{tmp_path}/absent.csv', 'plans': 'results/synthetic/plans.csv'}}")
+                    f"raw={{'diagnoses': '{tmp_path}/absent.csv', 'plans': 'results/synthetic/plans.csv'}}",
+                    "--forcerun", "curate")
     assert out.returncode != 0 and f"{tmp_path}/absent.csv" in out.stdout + out.stderr
-    out = snakemake(workflow, "--dry-run", "--config", "split={'seed': 1, 'eval_size': -3}")
-    assert out.returncode != 0 and "eval_size" in out.stdout + out.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("split:\n  seed: 1\n  eval_size: -3\n")
+    out = snakemake(workflow, "--dry-run", "--configfile", str(bad))
+    assert out.returncode != 0 and "eval_size" in out.stdout + out.stderr and "-3" in out.stdout + out.stderr
 
 
 def test_snakemake_lint_is_clean():
