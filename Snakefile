@@ -14,14 +14,18 @@ include: "rules/common.smk"
 include: "rules/synthetic.smk"
 include: "rules/curate.smk"
 include: "rules/pairs.smk"
+include: "rules/models.smk"
+include: "rules/finetune.smk"
 
 
 localrules:
     all,
     pairs,
+    adapters,
 
 
 rule all:
     input:
         rules.pairs.input,
+        rules.adapters.input,
     default_target: True

@@ -93,3 +93,55 @@ def split_pairs(smk) -> None:
         write_parquet(train, smk.output.train)
         write_parquet(evaluation, smk.output.eval)
         log.info("%s: %d train and %d eval pairs", task, len(train), len(evaluation))
+
+
+def tiny_tokenizer(smk) -> None:
+    from .tiny_models import train_tokenizer
+    with logged(smk):
+        regimen, icd10 = pd.read_parquet(smk.input.regimen), pd.read_parquet(smk.input.icd10)
+        texts = (list(regimen["prompt"]) + list(regimen["answer"]) + list(icd10["answer"]) + list(LABELS)
+                 + list(smk.params.instructions) + ["[INST] [/INST]"])  # the prompt formats' markers
+        train_tokenizer(texts, smk.params.vocab_size, smk.output[0])
+
+
+def tiny_base(smk) -> None:
+    from pathlib import Path
+
+    from .tiny_models import build_tiny_base
+    with logged(smk):
+        diagnoses = list(pd.read_parquet(smk.input.diagnoses)["diagnosis"])  # never the answers
+        build_tiny_base(smk.params.architecture, smk.params.prompt_format, smk.input.tokenizer, diagnoses,
+                        smk.params.settings, Path(smk.output.config).parent, threads=smk.threads)
+
+
+def finetune(smk) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .finetune import train_adapter
+    from .models import check_model_dir
+    with logged(smk) as log:
+        check_model_dir(smk.params.base_dir)
+        spec = {
+            "model": smk.wildcards.model, "task": smk.wildcards.task, "base_dir": smk.params.base_dir,
+            "prompt_format": smk.params.prompt_format, "train": smk.input.train, "settings": smk.params.settings,
+            "work_root": smk.params.work_root, "threads": smk.threads,
+            "outputs": {"adapter": smk.output.adapter, "log_csv": smk.output.train_log,
+                        "curve": smk.output.loss_curve, "card": smk.output.model_card},
+        }
+        gpus = int(smk.resources.get("gpu", 0))
+        if gpus > 1:  # data-parallel over the job's GPUs, as the paper's two A100s
+            Path(spec["work_root"]).mkdir(parents=True, exist_ok=True)
+            spec_path = Path(spec["work_root"]) / "spec.json"
+            spec_path.write_text(json.dumps(spec))
+            log.info("launching accelerate on %d GPUs", gpus)
+            subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(gpus),
+                            "-m", "radonc_llm.finetune", str(spec_path)], check=True)
+            card = json.loads(Path(spec["outputs"]["card"]).read_text())
+        else:
+            card = train_adapter(spec)
+        log.info("validation loss on answer tokens: vanilla %.3f, fine-tuned %.3f (%s pairs, %s s)",
+                 card["vanilla_validation_loss"], card["final_validation_loss"], card["train_pairs"],
+                 card["seconds"])

@@ -30,3 +30,29 @@ def pair_inputs(wildcards):
     if wildcards.task == "modality":
         inputs["labels"] = "results/data/modality_labels.parquet"
     return inputs
+
+
+MODELS = config["active_models"]
+TINY_MODELS = [m for m, spec in config["models"].items() if spec.get("tiny")]
+
+
+def model_spec(model):
+    if model not in config["models"]:
+        raise ValueError(f"active_models names {model!r}, which is not in models:")
+    return config["models"][model]
+
+
+def model_file(model, name):
+    return f"{model_spec(model)['path']}/{name}"
+
+
+def finetune_settings(task):
+    """Hyper-parameters of one task's fine-tuning: the shared ones, then finetune.per_task.<task>."""
+    shared = {k: v for k, v in config["finetune"].items() if k not in ("per_task", "threads", "resources")}
+    for key, value in config["finetune"].get("per_task", {}).get(task, {}).items():
+        shared[key] = {**shared[key], **value} if isinstance(value, dict) else value
+    return shared
+
+
+def finetune_resource(name):
+    return config["finetune"]["resources"][name]

@@ -1,0 +1,191 @@
+"""LoRA fine-tuning of one base model on one task's pairs (TRL's SFT trainer, loss on answer tokens only).
+
+Run in-process by the Snakemake rule, or as `python -m radonc_llm.finetune SPEC.json` under
+`accelerate launch` when the rule has several GPUs. Checkpoints live in a work directory keyed
+to a hash of the training data, the settings and the base model, so a killed job resumes on
+re-run but never from a checkpoint of other data. The adapter is moved into place only when
+training has finished.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import models
+from .pairs import split_rank
+from .prompting import conversation
+
+log = logging.getLogger(__name__)
+LOG_COLUMNS = ("step", "epoch", "train_loss", "eval_loss", "learning_rate")
+
+
+def training_fingerprint(train_path: str | Path, settings: dict, base_dir: str | Path) -> str:
+    """Hash of the training pairs, the hyper-parameters and the base model (config + weight file sizes)."""
+    h = hashlib.sha256()
+    h.update(Path(train_path).read_bytes())
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    base = Path(base_dir)
+    h.update((base / "config.json").read_bytes())
+    for weights in sorted(base.glob("*.safetensors")):
+        h.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return h.hexdigest()
+
+
+def split_validation(pairs: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Carve a seeded validation slice out of the training pairs."""
+    n_val = max(1, int(round(fraction * len(pairs))))
+    order = split_rank(pairs["case_id"], seed).argsort(kind="stable").values
+    val_ids = set(pairs["case_id"].iloc[order[:n_val]])
+    in_val = pairs["case_id"].isin(val_ids)
+    return pairs[~in_val].reset_index(drop=True), pairs[in_val].reset_index(drop=True)
+
+
+def _dataset(pairs: pd.DataFrame):
+    from datasets import Dataset
+    return Dataset.from_list([conversation(p, a) for p, a in zip(pairs["prompt"], pairs["answer"])])
+
+
+def _precision(setting: str) -> str:
+    import torch
+    if setting == "auto":
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    if setting == "bf16" and not (torch.cuda.is_available() and torch.cuda.is_bf16_supported()):
+        raise ValueError("finetune.precision bf16 needs a GPU with bf16 support; use auto or fp32")
+    return setting
+
+
+def train_adapter(spec: dict) -> dict:
+    """Fine-tune per `spec` (see `stages.finetune`); returns the model card."""
+    import torch
+    from peft import LoraConfig
+    from transformers import set_seed
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import SFTConfig, SFTTrainer
+
+    s = spec["settings"]
+    started = time.time()
+    if not torch.cuda.is_available():
+        torch.set_num_threads(spec.get("threads", 1))
+    precision = _precision(s["precision"])
+    fingerprint = training_fingerprint(spec["train"], s, spec["base_dir"])
+    work = Path(spec["work_root"]) / fingerprint[:16]
+    work.mkdir(parents=True, exist_ok=True)
+
+    tokenizer = models.load_tokenizer(spec["base_dir"], spec["prompt_format"])
+    quantization = None
+    if s.get("load_in_4bit"):
+        if not torch.cuda.is_available():
+            raise ValueError("finetune.load_in_4bit (QLoRA) needs a GPU")
+        from transformers import BitsAndBytesConfig
+        quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                          bnb_4bit_compute_dtype=torch.bfloat16)
+    set_seed(s["seed"])  # the LoRA matrices are initialised when the trainer wraps the model
+    model = models.load_model(spec["base_dir"], dtype=torch.bfloat16 if precision == "bf16" else torch.float32,
+                              quantization_config=quantization)
+    pairs = pd.read_parquet(spec["train"])
+    train, val = split_validation(pairs, s["val_fraction"], s["seed"])
+    lora = s["lora"]
+    args = SFTConfig(
+        output_dir=str(work), num_train_epochs=s["epochs"], per_device_train_batch_size=s["batch_size"],
+        per_device_eval_batch_size=s["batch_size"], gradient_accumulation_steps=s["gradient_accumulation"],
+        learning_rate=s["learning_rate"], lr_scheduler_type=s["lr_scheduler"], warmup_steps=s["warmup_ratio"],
+        weight_decay=s["weight_decay"], max_length=s["max_length"], completion_only_loss=True, packing=False,
+        bf16=precision == "bf16", activation_checkpointing=s["gradient_checkpointing"],
+        seed=s["seed"], data_seed=s["seed"], eval_strategy="epoch", logging_steps=s["logging_steps"],
+        save_strategy="steps", save_steps=s["save_steps"], save_total_limit=2, report_to="none",
+        use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, dataset_num_proc=None)
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=_dataset(train), eval_dataset=_dataset(val),
+        processing_class=tokenizer,
+        peft_config=LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+                               target_modules=lora["target_modules"], modules_to_save=lora.get("modules_to_save"),
+                               task_type="CAUSAL_LM"))
+    # LoRA's B matrices start at zero, so the wrapped model is still the vanilla base here
+    vanilla_loss = trainer.evaluate()["eval_loss"]
+    resume = get_last_checkpoint(str(work)) if work.is_dir() else None
+    if resume:
+        log.info("resuming from %s", Path(resume).name)
+    trainer.train(resume_from_checkpoint=resume)
+    final_loss = trainer.evaluate()["eval_loss"]
+
+    card = {
+        "model": spec["model"], "task": spec["task"], "base_model": str(spec["base_dir"]),
+        "prompt_format": spec["prompt_format"], "training_fingerprint": fingerprint,
+        "train_data_sha256": hashlib.sha256(Path(spec["train"]).read_bytes()).hexdigest(),
+        "train_pairs": len(train), "validation_pairs": len(val), "settings": s, "precision": precision,
+        "devices": max(1, torch.cuda.device_count()) if torch.cuda.is_available() else "cpu",
+        "resumed_from": Path(resume).name if resume else None,
+        "vanilla_validation_loss": vanilla_loss, "final_validation_loss": final_loss,
+        "final_train_loss": next((e["loss"] for e in reversed(trainer.state.log_history) if "loss" in e), None),
+        "seconds": round(time.time() - started, 1),
+    }
+    if trainer.is_world_process_zero():
+        _write_outputs(trainer, tokenizer, card, work, spec["outputs"])
+        shutil.rmtree(work, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            work.parent.rmdir()  # the work root, once no other training's checkpoints are in it
+    return card
+
+
+def _write_outputs(trainer, tokenizer, card: dict, work: Path, outputs: dict) -> None:
+    from .tables import write_csv
+    final = work / "final-adapter"
+    shutil.rmtree(final, ignore_errors=True)
+    trainer.model.save_pretrained(final, safe_serialization=True)
+    tokenizer.save_pretrained(final)
+    history = training_log(trainer.state.log_history)
+    write_csv(history, outputs["log_csv"])
+    plot_losses(history, card, outputs["curve"])
+    Path(outputs["card"]).write_text(json.dumps(card, indent=2, default=str) + "\n")
+    adapter = Path(outputs["adapter"])
+    shutil.rmtree(adapter, ignore_errors=True)
+    adapter.parent.mkdir(parents=True, exist_ok=True)
+    final.replace(adapter)  # complete adapters only: a killed job leaves none behind
+
+
+def training_log(history: list[dict]) -> pd.DataFrame:
+    rows = [{"step": e.get("step"), "epoch": e.get("epoch"), "train_loss": e.get("loss"),
+             "eval_loss": e.get("eval_loss"), "learning_rate": e.get("learning_rate")}
+            for e in history if "loss" in e or "eval_loss" in e]
+    return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+
+def plot_losses(history: pd.DataFrame, card: dict, path: str | Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    train = history.dropna(subset=["train_loss"])
+    evals = history.dropna(subset=["eval_loss"])
+    ax.plot(train["step"], train["train_loss"], label="train loss", color="#4c72b0")
+    ax.plot(evals["step"], evals["eval_loss"], "o-", label="validation loss", color="#dd8452")
+    ax.axhline(card["vanilla_validation_loss"], ls="--", color="grey",
+               label=f"vanilla validation loss ({card['vanilla_validation_loss']:.2f})")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("cross-entropy on answer tokens")
+    ax.set_title(f"LoRA fine-tuning: {card['model']} / {card['task']}")
+    ax.legend(frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130, metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(argv: list[str]) -> None:
+    """`python -m radonc_llm.finetune SPEC.json` (what `accelerate launch` runs on several GPUs)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    train_adapter(json.loads(Path(argv[0]).read_text()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

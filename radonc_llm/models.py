@@ -1,0 +1,59 @@
+"""Loading base models from local directories only: offline, safetensors, no remote code."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported anywhere through this module
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from .prompting import use_prompt_format  # noqa: E402
+
+
+class ModelDirError(ValueError):
+    pass
+
+
+def check_model_dir(path: str | Path) -> Path:
+    """Fail early, naming the directory, unless it holds a config, a tokenizer and safetensors weights."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelDirError(f"{path}: model directory not found (models.<name>.path in the config; "
+                            "weights must be on local disk, never fetched from a hub)")
+    missing = []
+    if not (path / "config.json").is_file():
+        missing.append("config.json")
+    if not any(path.glob("tokenizer.json")) and not any(path.glob("tokenizer.model")):
+        missing.append("tokenizer.json or tokenizer.model")
+    weights = list(path.glob("*.safetensors"))
+    index = path / "model.safetensors.index.json"
+    if not weights:
+        missing.append("*.safetensors weights (pickled .bin weights are not loaded)")
+    elif index.is_file():
+        import json
+        shards = set(json.loads(index.read_text())["weight_map"].values())
+        missing += sorted(s for s in shards if not (path / s).is_file())
+    if missing:
+        raise ModelDirError(f"{path}: incomplete model directory, missing {', '.join(missing)}")
+    return path
+
+
+def load_tokenizer(path: str | Path, prompt_format: str):
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(check_model_dir(path), local_files_only=True, trust_remote_code=False)
+    if tokenizer.pad_token is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
+        # LLaMA-2 has no pad token; padding with EOS would mask EOS out of the labels and the model
+        # would never learn to stop. A distinct pad token keeps EOS in the answer's labels.
+        if tokenizer.unk_token is None or tokenizer.unk_token_id == tokenizer.eos_token_id:
+            raise ModelDirError(f"{path}: the tokenizer has no pad token distinct from EOS and no unk token "
+                                "to pad with; add a pad token to the model directory")
+        tokenizer.pad_token = tokenizer.unk_token  # never predicted, always masked; no new embedding row
+    use_prompt_format(tokenizer, prompt_format)
+    return tokenizer
+
+
+def load_model(path: str | Path, dtype=None, quantization_config=None, device_map=None):
+    from transformers import AutoModelForCausalLM
+    return AutoModelForCausalLM.from_pretrained(
+        check_model_dir(path), local_files_only=True, trust_remote_code=False, use_safetensors=True,
+        dtype=dtype, quantization_config=quantization_config, device_map=device_map)

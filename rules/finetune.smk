@@ -1,0 +1,41 @@
+# One LoRA adapter per base model and task. GPU jobs on a cluster: resources come from config.
+rule finetune:
+    input:
+        base=lambda wc: model_file(wc.model, "config.json"),
+        train="results/pairs/{task}/train.parquet",
+    output:
+        adapter=directory("results/finetune/{model}/{task}/adapter"),
+        train_log="results/finetune/{model}/{task}/train_log.csv",
+        loss_curve=report(
+            "results/finetune/{model}/{task}/loss_curve.png",
+            caption="../report/loss_curve.rst",
+            category="Fine-tuning",
+            subcategory="{model}",
+        ),
+        model_card="results/finetune/{model}/{task}/model_card.json",
+    params:
+        base_dir=lambda wc: model_spec(wc.model)["path"],
+        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        settings=lambda wc: finetune_settings(wc.task),
+        work_root=lambda wc: f"results/finetune/{wc.model}/{wc.task}.work",
+    threads: config["finetune"]["threads"]
+    resources:
+        gpu=finetune_resource("gpu"),
+        cpus_per_task=finetune_resource("cpus_per_task"),
+        mem_mb=finetune_resource("mem_mb"),
+        runtime=finetune_resource("runtime"),
+    log:
+        "results/logs/finetune/{model}/{task}.log",
+    benchmark:
+        "results/benchmarks/finetune/{model}/{task}.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/finetune.py"
+
+
+rule adapters:
+    input:
+        expand(
+            "results/finetune/{model}/{task}/model_card.json", model=MODELS, task=TASKS
+        ),

@@ -1,0 +1,42 @@
+# The demo's tiny stand-in base models (a hospital's 7B bases are local directories instead).
+rule tiny_tokenizer:
+    input:
+        # not the modality pairs: editing a modality override must not rebuild the bases
+        regimen="results/pairs/regimen/train.parquet",
+        icd10="results/pairs/icd10/train.parquet",
+    output:
+        directory("results/models/tokenizer"),
+    params:
+        vocab_size=config["tiny"]["vocab_size"],
+        instructions=[config["tasks"][t]["instruction"] for t in TASKS],
+    log:
+        "results/logs/tiny_tokenizer.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/tiny_tokenizer.py"
+
+
+rule tiny_base:
+    input:
+        tokenizer="results/models/tokenizer",
+        diagnoses="results/pairs/regimen/train.parquet",
+    output:
+        config="results/models/base/{model}/config.json",
+        weights="results/models/base/{model}/model.safetensors",
+        tokenizer="results/models/base/{model}/tokenizer.json",
+    params:
+        architecture=lambda wc: model_spec(wc.model)["tiny"],
+        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        settings={k: v for k, v in config["tiny"].items() if k != "threads"},
+    wildcard_constraints:
+        model="|".join(TINY_MODELS) or "^$",
+    threads: config["tiny"]["threads"]
+    log:
+        "results/logs/tiny_base/{model}.log",
+    benchmark:
+        "results/benchmarks/tiny_base/{model}.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/tiny_base.py"
