@@ -16,16 +16,19 @@ include: "rules/curate.smk"
 include: "rules/pairs.smk"
 include: "rules/models.smk"
 include: "rules/finetune.smk"
+include: "rules/predict.smk"
 
 
 localrules:
     all,
     pairs,
     adapters,
+    predictions,
 
 
 rule all:
     input:
         rules.pairs.input,
         rules.adapters.input,
+        rules.predictions.input,
     default_target: True

@@ -145,3 +145,28 @@ def finetune(smk) -> None:
         log.info("validation loss on answer tokens: vanilla %.3f, fine-tuned %.3f (%s pairs, %s s)",
                  card["vanilla_validation_loss"], card["final_validation_loss"], card["train_pairs"],
                  card["seconds"])
+
+
+def predict(smk) -> None:
+    import torch
+
+    from .predict import load_for_prediction, predict_temperatures, predict_vllm
+    with logged(smk) as log:
+        finetuned = smk.wildcards.variant == "finetuned"
+        adapter = smk.input.adapter if finetuned else None
+        pairs_ = pd.read_parquet(smk.input.pairs)
+        settings = smk.params.settings
+        outputs = dict(zip(settings["temperatures"], smk.output))
+        if settings["backend"] == "vllm":
+            predict_vllm(smk.params.base_dir, adapter, smk.wildcards.task, pairs_, settings, finetuned, outputs,
+                         smk.params.prompt_format)
+            return
+        if not torch.cuda.is_available():
+            torch.set_num_threads(smk.threads)
+        dtype = torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
+        model, tokenizer = load_for_prediction(smk.params.base_dir, smk.params.prompt_format, adapter, dtype=dtype)
+        if torch.cuda.is_available():
+            model.to("cuda")
+        log.info("%s %s on %d %s eval pairs at %d temperatures", smk.wildcards.model, smk.wildcards.variant,
+                 len(pairs_), smk.wildcards.task, len(outputs))
+        predict_temperatures(model, tokenizer, smk.wildcards.task, pairs_, settings, finetuned, outputs)

@@ -56,3 +56,21 @@ def finetune_settings(task):
 
 def finetune_resource(name):
     return config["finetune"]["resources"][name]
+
+
+VARIANTS = ["vanilla", "finetuned"]
+TEMPERATURES = [f"{t:.1f}" for t in config["predict"]["temperatures"]]
+
+
+def predict_inputs(wildcards):
+    inputs = {
+        "base": model_file(wildcards.model, "config.json"),
+        "pairs": f"results/pairs/{wildcards.task}/eval.parquet",
+    }
+    if wildcards.variant == "finetuned":
+        inputs["adapter"] = f"results/finetune/{wildcards.model}/{wildcards.task}/adapter"
+    return inputs
+
+
+def predict_resource(name):
+    return config["predict"]["resources"][name]

@@ -1,10 +1,17 @@
 """Small hand-written raw exports for the curation tests."""
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+from radonc_llm.curate import curate
+from radonc_llm.pairs import eval_pool, resolve_modality, split_pairs, task_table
+from radonc_llm.synthetic import write_cohort
 from radonc_llm.tables import DIAGNOSIS_COLUMNS, PLAN_COLUMNS, read_export
+from radonc_llm.tiny_models import build_tiny_base, train_tokenizer
 
 KEY = b"test-key"
 PROSTATE = "Adenocarcinoma of the prostate, Gleason 3+4=7, PSA 6.8 ng/mL, cT2a N0 M0"
@@ -31,3 +38,54 @@ def exports(tmp_path):
         pd.DataFrame(plan_rows, columns=PLAN_COLUMNS).to_csv(p, index=False)
         return read_export(d, "diagnoses"), read_export(p, "plans")
     return make
+
+
+# ---------------------------------------------------------------- a tiny base model and adapter
+TINY = {"seed": 1, "vocab_size": 600, "hidden_size": 64, "intermediate_size": 128, "layers": 2, "heads": 4,
+        "max_position_embeddings": 256, "pretrain": {"epochs": 1, "batch_size": 32, "learning_rate": 0.003,
+                                                     "max_length": 96}}
+SETTINGS = {"seed": 42, "val_fraction": 0.1,
+            "lora": {"r": 8, "alpha": 16, "dropout": 0.05, "modules_to_save": ["lm_head"],
+                     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]},
+            "learning_rate": 0.003, "lr_scheduler": "cosine", "warmup_ratio": 0.03, "weight_decay": 0.0,
+            "epochs": 2, "batch_size": 8, "gradient_accumulation": 1, "max_length": 128, "precision": "auto",
+            "gradient_checkpointing": False, "load_in_4bit": False, "logging_steps": 5, "save_steps": 4}
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """Modality pairs of a small synthetic cohort and a tiny LLaMA base pre-trained on their diagnoses."""
+    root = tmp_path_factory.mktemp("tiny")
+    write_cohort(700, 4, root / "d.csv", root / "p.csv")
+    cases, _ = curate(read_export(root / "d.csv", "diagnoses"), read_export(root / "p.csv", "plans"), b"k")
+    labels, _ = resolve_modality(cases, pd.DataFrame({"case_id": [], "modality": []}, dtype=str))
+    train, evaluation = split_pairs(task_table("modality", cases, labels), eval_pool("modality", cases), 20, 1,
+                                    "Which modality is used for this:")
+    train.to_parquet(root / "train.parquet")
+    evaluation.to_parquet(root / "eval.parquet")
+    train_tokenizer(list(train["prompt"]) + list(train["answer"]) + ["[INST] [/INST]"], TINY["vocab_size"],
+                    root / "tokenizer")
+    build_tiny_base("llama", "llama2", root / "tokenizer", list(train["diagnosis"]), TINY, root / "base", threads=2)
+    return root
+
+
+def spec_for(root, name, train="train.parquet", settings=SETTINGS):
+    out = root / name
+    return {"model": "tiny-llama", "task": "modality", "base_dir": str(root / "base"), "prompt_format": "llama2",
+            "train": str(root / train), "settings": copy.deepcopy(settings), "work_root": str(out / "work"),
+            "threads": 2, "outputs": {"adapter": str(out / "adapter"), "log_csv": str(out / "log.csv"),
+                                      "curve": str(out / "curve.png"), "card": str(out / "card.json")}}
+
+
+def adapter_bytes(spec):
+    return (Path(spec["outputs"]["adapter"]) / "adapter_model.safetensors").read_bytes()
+
+
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tiny):
+    """A modality adapter trained once on the tiny base: (its spec, its model card)."""
+    from radonc_llm.finetune import train_adapter
+    spec = spec_for(tiny, "run1")
+    return spec, train_adapter(spec)

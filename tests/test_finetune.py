@@ -1,5 +1,4 @@
 """LoRA fine-tuning on a tiny LLaMA-architecture base: prompt format, learning, determinism, resume."""
-import copy
 import json
 from pathlib import Path
 
@@ -7,53 +6,10 @@ import pandas as pd
 import pytest
 import transformers
 
-from radonc_llm.curate import curate
+from conftest import SETTINGS, adapter_bytes, spec_for
 from radonc_llm.finetune import train_adapter, training_fingerprint
 from radonc_llm.models import ModelDirError, check_model_dir, load_tokenizer
-from radonc_llm.pairs import eval_pool, resolve_modality, split_pairs, task_table
 from radonc_llm.prompting import conversation, render_prompt
-from radonc_llm.synthetic import write_cohort
-from radonc_llm.tables import read_export
-from radonc_llm.tiny_models import build_tiny_base, train_tokenizer
-
-TINY = {"seed": 1, "vocab_size": 600, "hidden_size": 64, "intermediate_size": 128, "layers": 2, "heads": 4,
-        "max_position_embeddings": 256, "pretrain": {"epochs": 1, "batch_size": 32, "learning_rate": 0.003,
-                                                     "max_length": 96}}
-SETTINGS = {"seed": 42, "val_fraction": 0.1,
-            "lora": {"r": 8, "alpha": 16, "dropout": 0.05, "modules_to_save": ["lm_head"],
-                     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]},
-            "learning_rate": 0.003, "lr_scheduler": "cosine", "warmup_ratio": 0.03, "weight_decay": 0.0,
-            "epochs": 2, "batch_size": 8, "gradient_accumulation": 1, "max_length": 128, "precision": "auto",
-            "gradient_checkpointing": False, "load_in_4bit": False, "logging_steps": 5, "save_steps": 4}
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """Modality pairs of a small synthetic cohort and a tiny LLaMA base pre-trained on their diagnoses."""
-    root = tmp_path_factory.mktemp("tiny")
-    write_cohort(700, 4, root / "d.csv", root / "p.csv")
-    cases, _ = curate(read_export(root / "d.csv", "diagnoses"), read_export(root / "p.csv", "plans"), b"k")
-    labels, _ = resolve_modality(cases, pd.DataFrame({"case_id": [], "modality": []}, dtype=str))
-    train, _ = split_pairs(task_table("modality", cases, labels), eval_pool("modality", cases), 20, 1,
-                           "Which modality is used for this:")
-    train.to_parquet(root / "train.parquet")
-    train_tokenizer(list(train["prompt"]) + list(train["answer"]) + ["[INST] [/INST]"], TINY["vocab_size"],
-                    root / "tokenizer")
-    build_tiny_base("llama", "llama2", root / "tokenizer", list(train["diagnosis"]), TINY, root / "base", threads=2)
-    return root
-
-
-def spec_for(root, name, train="train.parquet", settings=SETTINGS):
-    out = root / name
-    return {"model": "tiny-llama", "task": "modality", "base_dir": str(root / "base"), "prompt_format": "llama2",
-            "train": str(root / train), "settings": copy.deepcopy(settings), "work_root": str(out / "work"),
-            "threads": 2, "outputs": {"adapter": str(out / "adapter"), "log_csv": str(out / "log.csv"),
-                                      "curve": str(out / "curve.png"), "card": str(out / "card.json")}}
-
-
-def adapter_bytes(spec):
-    return (Path(spec["outputs"]["adapter"]) / "adapter_model.safetensors").read_bytes()
-
 
 def test_training_and_prediction_use_the_same_prompt_and_keep_eos_in_the_labels(tiny):
     from trl import SFTConfig, SFTTrainer
@@ -75,9 +31,8 @@ def test_training_and_prediction_use_the_same_prompt_and_keep_eos_in_the_labels(
     assert tokenizer.decode(completion, skip_special_tokens=True).strip() == answer
 
 
-def test_adapter_beats_vanilla_and_same_seed_gives_identical_weights(tiny):
-    first, second = spec_for(tiny, "run1"), spec_for(tiny, "run2")
-    card = train_adapter(first)
+def test_adapter_beats_vanilla_and_same_seed_gives_identical_weights(tiny, tiny_adapter):
+    (first, card), second = tiny_adapter, spec_for(tiny, "run2")
     train_adapter(second)
     assert adapter_bytes(first) == adapter_bytes(second)
     assert card["final_validation_loss"] < 0.5 * card["vanilla_validation_loss"]
@@ -89,10 +44,8 @@ def test_adapter_beats_vanilla_and_same_seed_gives_identical_weights(tiny):
     assert not Path(first["work_root"]).exists() or not any(Path(first["work_root"]).iterdir())
 
 
-def test_killed_job_resumes_from_its_checkpoint_to_the_same_adapter(tiny, monkeypatch):
-    reference = spec_for(tiny, "run1")  # uninterrupted, from the test above or made here
-    if not Path(reference["outputs"]["adapter"]).exists():
-        train_adapter(reference)
+def test_killed_job_resumes_from_its_checkpoint_to_the_same_adapter(tiny, tiny_adapter, monkeypatch):
+    reference, _ = tiny_adapter  # uninterrupted
     killed = spec_for(tiny, "killed")
     real_step, calls = transformers.Trainer.training_step, []
 

@@ -1,0 +1,41 @@
+# Per-temperature predictions: one job per model, variant and task loads its model once and writes
+# every temperature's file (one GPU job each on a cluster; the temperatures share the loaded model).
+rule predict:
+    input:
+        unpack(predict_inputs),
+    output:
+        expand(
+            "results/predictions/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet",
+            temperature=TEMPERATURES,
+        ),
+    params:
+        base_dir=lambda wc: model_spec(wc.model)["path"],
+        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        settings={k: v for k, v in config["predict"].items() if k not in ("threads", "resources")},
+    wildcard_constraints:
+        variant="|".join(VARIANTS),
+    threads: config["predict"]["threads"]
+    resources:
+        gpu=predict_resource("gpu"),
+        cpus_per_task=predict_resource("cpus_per_task"),
+        mem_mb=predict_resource("mem_mb"),
+        runtime=predict_resource("runtime"),
+    log:
+        "results/logs/predict/{model}/{variant}/{task}.log",
+    benchmark:
+        "results/benchmarks/predict/{model}/{variant}/{task}.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/predict.py"
+
+
+rule predictions:
+    input:
+        expand(
+            "results/predictions/{model}/{variant}/{task}/T{temperature}.parquet",
+            model=MODELS,
+            variant=VARIANTS,
+            task=TASKS,
+            temperature=TEMPERATURES,
+        ),
