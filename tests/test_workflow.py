@@ -85,6 +85,19 @@ def test_every_adapter_beats_its_vanilla_base_on_the_validation_slice(workflow):
 
 
 @pytest.mark.slow
+def test_prediction_files_for_every_model_variant_task_and_temperature(workflow):
+    for model in ("tiny-llama", "tiny-mistral"):
+        for variant in ("vanilla", "finetuned"):
+            for task in ("regimen", "modality", "icd10"):
+                pairs = pd.read_parquet(workflow / f"results/pairs/{task}/eval.parquet")
+                for t in ("0.2", "0.7"):
+                    table = pd.read_parquet(workflow / f"results/predictions/{model}/{variant}/{task}/T{t}.parquet")
+                    assert list(table["case_id"]) == list(pairs["case_id"])
+    modality = pd.read_parquet(workflow / "results/predictions/tiny-llama/finetuned/modality/T0.2.parquet")
+    assert (modality["answer"] != "unparsed").mean() > 0.9
+
+
+@pytest.mark.slow
 def test_no_raw_patient_id_or_diagnosis_text_in_results_or_logs(workflow):
     raw = pd.read_csv(workflow / "results/synthetic/diagnoses.csv", dtype=str)
     ids = set(raw["patient_id"])
@@ -101,17 +114,19 @@ def test_no_raw_patient_id_or_diagnosis_text_in_results_or_logs(workflow):
 def test_incremental_reruns_and_byte_identical_rerun(workflow):
     assert planned_jobs(workflow) == []  # a finished run plans nothing
     # an edited modality override re-runs the modality task only
-    case = pd.read_parquet(workflow / "results/data/cases.parquet")["case_id"].iloc[0]
+    train = pd.read_parquet(workflow / "results/pairs/modality/train.parquet")
+    case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
     (workflow / "config/annotations/modality_overrides.csv").write_text(f"case_id,modality\n{case},proton\n")
-    assert planned_jobs(workflow) == [("all", ""), ("cohort_summary", ""), ("finetune", "modality"),
-                                      ("finetune", "modality"), ("modality_labels", ""), ("split_pairs", "modality")]
+    modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4
+    assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
+                                             ("split_pairs", "modality"), *modality_jobs])
     before = digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["pairs"])
     assert out.returncode == 0, out.stderr[-3000:]
     after = digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet")))
     changed = {p for p in before if before[p] != after[p]}
     assert changed == {str(workflow / "results/data/modality_labels.parquet"),
-                       str(workflow / "results/pairs/modality/train.parquet")}  # the case overridden is in train
+                       str(workflow / "results/pairs/modality/train.parquet")}  # the overridden case's answer
     again = snakemake(workflow, "--forceall", targets=["pairs"])
     assert again.returncode == 0 and digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet"))) == after
 
