@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test lint report benchmark clean
+.PHONY: install demo test test-slurm lint report benchmark clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,12 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+test-slurm: install
+	$(BIN)/python -m pytest -m slurm tests/test_slurm.py
+
+report: install
+	$(BIN)/snakemake --report report.html
 
 lint: install
 	$(BIN)/snakemake --lint

@@ -1,4 +1,5 @@
-# radonc-llm: raw Aria exports -> curated cases -> prompt/answer pairs per task.
+# radonc-llm: raw Aria exports -> curated cases -> prompt/answer pairs per task -> LoRA adapters
+# -> per-temperature predictions -> metrics, Wilcoxon tables and figures.
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -17,6 +18,7 @@ include: "rules/pairs.smk"
 include: "rules/models.smk"
 include: "rules/finetune.smk"
 include: "rules/predict.smk"
+include: "rules/evaluate.smk"
 
 
 localrules:
@@ -24,6 +26,7 @@ localrules:
     pairs,
     adapters,
     predictions,
+    evaluation,
 
 
 rule all:
@@ -31,4 +34,5 @@ rule all:
         rules.pairs.input,
         rules.adapters.input,
         rules.predictions.input,
+        rules.evaluation.input,
     default_target: True

@@ -170,3 +170,71 @@ def predict(smk) -> None:
         log.info("%s %s on %d %s eval pairs at %d temperatures", smk.wildcards.model, smk.wildcards.variant,
                  len(pairs_), smk.wildcards.task, len(outputs))
         predict_temperatures(model, tokenizer, smk.wildcards.task, pairs_, settings, finetuned, outputs)
+
+
+def score(smk) -> None:
+    from .metrics import summarise, score_cases
+    with logged(smk) as log:
+        task = smk.wildcards.task
+        pairs_ = pd.read_parquet(smk.input.pairs)
+        rows = []
+        for temperature, prediction, out in zip(smk.params.temperatures, smk.input.predictions, smk.output.cases):
+            cases = score_cases(task, pairs_, pd.read_parquet(prediction))
+            write_parquet(cases, out)
+            rows.append({"model": smk.wildcards.model, "variant": smk.wildcards.variant, "task": task,
+                         "temperature": temperature, **summarise(task, cases, smk.params.bootstrap)})
+            log.info("T=%.1f: headline %.3f (95%% CI %.3f-%.3f), %d cases, %d unparsed", temperature,
+                     rows[-1]["headline"], rows[-1]["ci_low"], rows[-1]["ci_high"], rows[-1]["n"],
+                     rows[-1]["unparsed"])
+        write_csv(pd.DataFrame(rows), smk.output.summary)
+
+
+def evaluation_tables(smk) -> None:
+    from .comparisons import best_temperatures, model_vs_model, table1
+    from .metrics import AVERAGE, averaged, per_class
+    with logged(smk) as log:
+        summary = pd.concat([pd.read_csv(p) for p in smk.input.summaries], ignore_index=True)
+        models = smk.params.models
+        write_csv(summary, smk.output.by_temperature)
+        write_csv(table1(summary, models), smk.output.table1)
+        write_csv(model_vs_model(summary, models), smk.output.model_vs_model)
+        shown = best_temperatures(summary, smk.params.report_temperature)
+        prf = {"modality": [], "icd10": []}
+        confusion = []
+        cases_files = set(smk.input.cases)
+        for r in shown[shown["task"].isin(list(prf))].itertuples():
+            path = f"results/metrics/{r.model}/{r.variant}/{r.task}/T{r.temperature:.1f}.parquet"
+            assert path in cases_files, path
+            cases = pd.read_parquet(path)
+            key = {"model": r.model, "variant": r.variant, "temperature": r.temperature}
+            prf[r.task] += [per_class(r.task, cases).assign(**key),
+                            pd.DataFrame([{**key, "label": AVERAGE[r.task], **averaged(r.task, cases),
+                                           "support": len(cases)}])]
+            if r.task == "icd10":
+                confusion.append(cases.groupby(["truth_category", "predicted_category"]).size()
+                                 .rename("n").reset_index().assign(**key))
+        columns = ["model", "variant", "temperature", "label", "precision", "recall", "f1", "support"]
+        for task, output in (("modality", smk.output.modality_prf), ("icd10", smk.output.icd10_prf)):
+            write_csv(pd.concat(prf[task], ignore_index=True)[columns] if prf[task] else pd.DataFrame(columns=columns),
+                      output)
+        confusion_columns = ["model", "variant", "temperature", "truth_category", "predicted_category", "n"]
+        write_csv(pd.concat(confusion, ignore_index=True)[confusion_columns] if confusion
+                  else pd.DataFrame(columns=confusion_columns), smk.output.icd10_confusion)
+        log.info("tables from %d prediction files of %d models", len(summary), len(models))
+
+
+def evaluation_figures(smk) -> None:
+    from . import figures
+    with logged(smk) as log:
+        out = smk.output
+        figures.highest_and_median(pd.read_csv(smk.input.table1), out.figure3_png, out.figure3_pdf)
+        figures.temperature_scan(pd.read_csv(smk.input.by_temperature), out.scan_png, out.scan_pdf)
+        figures.prf_bars(pd.read_csv(smk.input.modality_prf), "weighted", "Treatment modality: weighted P / R / F1",
+                         out.modality_png, out.modality_pdf)
+        figures.prf_bars(pd.read_csv(smk.input.icd10_prf), "macro", "ICD-10 main category: macro P / R / F1",
+                         out.icd10_png, out.icd10_pdf)
+        confusion = pd.read_csv(smk.input.icd10_confusion)
+        panels = {f"{m} {v.replace('finetuned', 'fine-tuned')} (T {t:.1f})": g.loc[g.index.repeat(g["n"])]
+                  for (m, v, t), g in confusion.groupby(["model", "variant", "temperature"], sort=False)}
+        figures.confusion_matrices(panels, out.confusion_png, out.confusion_pdf)
+        log.info("figures written")

@@ -74,3 +74,14 @@ def predict_inputs(wildcards):
 
 def predict_resource(name):
     return config["predict"]["resources"][name]
+
+
+def slurm_placement(gpus):
+    """Partition and account of a job on SLURM: RADONC_SLURM_{CPU,GPU}_PARTITION / RADONC_SLURM_ACCOUNT
+    from the environment, else `slurm:` in the config; empty means the cluster's default. Jobs that
+    ask for no GPU go to the CPU partition. Ignored when running without SLURM."""
+    def setting(name):
+        return os.environ.get(f"RADONC_SLURM_{name.upper()}") or config["slurm"][name]
+
+    partition = setting("gpu_partition" if gpus else "cpu_partition")
+    return {"slurm_partition": partition, "slurm_account": setting("account")}

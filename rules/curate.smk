@@ -11,6 +11,8 @@ rule curate:
         columns=config["raw"].get("columns", {}),
         synonyms=config["modality"].get("synonyms", {}),
         key_fingerprint=key_fingerprint(),
+    resources:
+        **slurm_placement(0),
     log:
         "results/logs/curate.log",
     benchmark:
@@ -32,6 +34,8 @@ rule modality_labels:
             caption="../report/needs_annotation.rst",
             category="Data",
         ),
+    resources:
+        **slurm_placement(0),
     log:
         "results/logs/modality_labels.log",
     conda:
@@ -60,6 +64,8 @@ rule cohort_summary:
         cohort=report(
             "results/data/cohort.csv", caption="../report/cohort.rst", category="Data"
         ),
+    resources:
+        **slurm_placement(0),
     log:
         "results/logs/cohort_summary.log",
     conda:

@@ -24,6 +24,7 @@ rule finetune:
         cpus_per_task=finetune_resource("cpus_per_task"),
         mem_mb=finetune_resource("mem_mb"),
         runtime=finetune_resource("runtime"),
+        **slurm_placement(finetune_resource("gpu")),
     log:
         "results/logs/finetune/{model}/{task}.log",
     benchmark:

@@ -9,6 +9,8 @@ rule tiny_tokenizer:
     params:
         vocab_size=config["tiny"]["vocab_size"],
         instructions=[config["tasks"][t]["instruction"] for t in TASKS],
+    resources:
+        **slurm_placement(0),
     log:
         "results/logs/tiny_tokenizer.log",
     conda:
@@ -32,6 +34,8 @@ rule tiny_base:
     wildcard_constraints:
         model="|".join(TINY_MODELS) or "^$",
     threads: config["tiny"]["threads"]
+    resources:
+        **slurm_placement(0),
     log:
         "results/logs/tiny_base/{model}.log",
     benchmark:

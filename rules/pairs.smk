@@ -9,6 +9,8 @@ rule split_pairs:
         instruction=lambda wc: task_config(wc.task)["instruction"],
         eval_size=lambda wc: eval_size(wc.task),
         seed=config["split"]["seed"],
+    resources:
+        **slurm_placement(0),
     log:
         "results/logs/split_pairs/{task}.log",
     conda:

@@ -20,6 +20,7 @@ rule predict:
         cpus_per_task=predict_resource("cpus_per_task"),
         mem_mb=predict_resource("mem_mb"),
         runtime=predict_resource("runtime"),
+        **slurm_placement(predict_resource("gpu")),
     log:
         "results/logs/predict/{model}/{variant}/{task}.log",
     benchmark:

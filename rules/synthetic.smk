@@ -6,6 +6,8 @@ rule synthetic_cohort:
     params:
         n_patients=config["synthetic"]["n_patients"],
         seed=config["synthetic"]["seed"],
+    resources:
+        **slurm_placement(0),
     log:
         "results/logs/synthetic_cohort.log",
     benchmark:

@@ -4,10 +4,10 @@ from pathlib import Path
 import pandas as pd
 
 from radonc_llm.predict import (PREDICTION_COLUMNS, generate, load_for_prediction, predict_temperatures,
-                                stop_token_ids, temperature_seed)
+                                sample_next, stop_token_ids, temperature_seed)
 from radonc_llm.prompting import render_prompt
 
-PREDICT = {"seed": 7, "top_p": 1.0, "top_k": 0, "batch_size": 8,
+PREDICT = {"seed": 7, "top_p": 1.0, "top_k": 0, "batch_size": 8, "prefill_chunk": 3,
            "max_new_tokens": {"modality": 6}, "vanilla_max_new_tokens": {"modality": 24}}
 
 
@@ -46,14 +46,47 @@ def test_vanilla_is_prompted_the_same_way_and_kept_whole(tiny, tmp_path):
     assert stop_token_ids(tokenizer, stop_at_newline=False) == [tokenizer.eos_token_id]
 
 
-def test_batched_generation_matches_input_order_for_any_batch_size(tiny, tiny_adapter):
+def test_batched_greedy_decoding_matches_model_generate_prompt_by_prompt(tiny, tiny_adapter):
+    """Chunked prefill, left padding, row pruning and position ids must not change what a prompt gets."""
+    import torch
     spec, _ = tiny_adapter
-    pairs = pd.read_parquet(tiny / "eval.parquet")
+    pairs = pd.read_parquet(tiny / "eval.parquet").head(48)
     model, tokenizer = load_for_prediction(tiny / "base", "llama2", spec["outputs"]["adapter"])
     prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
-    kwargs = dict(temperature=0.01, top_p=1.0, top_k=1, max_new_tokens=6, seed=1,
-                  stop_ids=stop_token_ids(tokenizer, True))
-    batched, _ = generate(model, tokenizer, prompts, batch_size=16, **kwargs)
-    single, _ = generate(model, tokenizer, prompts, batch_size=1, sort_by_length=False, **kwargs)
-    # near-greedy decoding: left padding must not change what each prompt gets
-    assert sum(b.strip() == s.strip() for b, s in zip(batched, single)) >= 0.9 * len(prompts)
+    stop_ids = stop_token_ids(tokenizer, True)
+    reference = []
+    with torch.inference_mode():
+        for prompt in prompts:
+            enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+            out = model.generate(**enc, do_sample=False, max_new_tokens=6, eos_token_id=stop_ids,
+                                 pad_token_id=tokenizer.pad_token_id)
+            reference.append(tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+    for batch_size, chunk in ((16, 5), (48, 48), (7, 3)):
+        [(texts, counts)] = generate(model, tokenizer, prompts, temperatures=[1.0], seeds=[1], top_p=1.0, top_k=1,
+                                     max_new_tokens=6, batch_size=batch_size, prefill_chunk=chunk, stop_ids=stop_ids)
+        assert sum(t == r for t, r in zip(texts, reference)) >= 0.95 * len(prompts), (batch_size, chunk)
+        assert all(1 <= n <= 6 for n in counts)
+
+
+def test_a_temperature_samples_the_same_whatever_else_is_scanned(tiny, tiny_adapter):
+    spec, _ = tiny_adapter
+    pairs = pd.read_parquet(tiny / "eval.parquet").head(40)
+    model, tokenizer = load_for_prediction(tiny / "base", "llama2", spec["outputs"]["adapter"])
+    prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
+    kwargs = dict(top_p=0.9, top_k=50, max_new_tokens=6, batch_size=16, stop_ids=stop_token_ids(tokenizer, True))
+    alone = generate(model, tokenizer, prompts, temperatures=[1.0], seeds=[5], **kwargs)
+    scan = generate(model, tokenizer, prompts, temperatures=[0.3, 1.0], seeds=[4, 5], **kwargs)
+    assert scan[1] == alone[0]
+    assert scan[0] != scan[1]  # and another temperature/seed samples differently
+
+
+def test_sampling_follows_the_softmax_and_top_k():
+    import torch
+    from transformers.generation.logits_process import TopKLogitsWarper
+    logits = torch.log(torch.tensor([[0.1, 0.2, 0.7]])).repeat(20000, 1)
+    drawn = sample_next(logits, 1.0, [], torch.Generator().manual_seed(0))
+    assert torch.allclose(torch.bincount(drawn, minlength=3) / 20000., torch.tensor([0.1, 0.2, 0.7]), atol=0.01)
+    sharper = sample_next(logits, 0.5, [], torch.Generator().manual_seed(0))  # T=0.5 squares the odds
+    expected = torch.tensor([0.01, 0.04, 0.49]) / 0.54
+    assert torch.allclose(torch.bincount(sharper, minlength=3) / 20000., expected, atol=0.01)
+    assert (sample_next(logits, 1.0, [TopKLogitsWarper(1)], torch.Generator().manual_seed(0)) == 2).all()

@@ -95,6 +95,43 @@ def test_prediction_files_for_every_model_variant_task_and_temperature(workflow)
                     assert list(table["case_id"]) == list(pairs["case_id"])
     modality = pd.read_parquet(workflow / "results/predictions/tiny-llama/finetuned/modality/T0.2.parquet")
     assert (modality["answer"] != "unparsed").mean() > 0.9
+    # a re-run of two prediction jobs writes the same bytes
+    rerun = [workflow / f"results/predictions/{job}/T{t}.parquet" for job in ("tiny-mistral/finetuned/icd10",
+                                                                           "tiny-llama/vanilla/regimen")
+             for t in ("0.2", "0.7")]
+    before = digest(rerun)
+    out = snakemake(workflow, "--forcerun", "predict", targets=[str(p.relative_to(workflow)) for p in rerun[::2]])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stderr.count("rule predict:") == 2, out.stderr[-3000:]
+    assert digest(rerun) == before
+
+
+@pytest.mark.slow
+def test_table1_every_metric_table_figure_and_the_report(workflow):
+    table = pd.read_csv(workflow / "results/tables/table1.csv")
+    assert list(zip(table["model"], table["task"])) == [(m, t) for m in ("tiny-llama", "tiny-mistral")
+                                                        for t in ("regimen", "modality", "icd10", "overall")]
+    assert set(table["n"]) == {2, 6}  # the small config scans two temperatures
+    tasks = table[table["task"] != "overall"]
+    assert (tasks["finetuned_highest"] > tasks["vanilla_highest"]).all()
+    assert (tasks["finetuned_highest"] >= tasks["finetuned_median"]).all()
+    by_t = pd.read_csv(workflow / "results/tables/metrics_by_temperature.csv")
+    assert len(by_t) == 2 * 2 * 3 * 2 and (by_t["ci_low"] <= by_t["headline"]).all()
+    assert (by_t["headline"] <= by_t["ci_high"]).all()
+    modality = pd.read_csv(workflow / "results/tables/modality_prf.csv")
+    assert set(modality["label"]) == {"photon", "proton", "electron", "brachy", "weighted"}
+    assert "macro" in set(pd.read_csv(workflow / "results/tables/icd10_prf.csv")["label"])
+    confusion = pd.read_csv(workflow / "results/tables/icd10_confusion.csv")
+    icd_eval = len(pd.read_parquet(workflow / "results/pairs/icd10/eval.parquet"))
+    assert (confusion.groupby(["model", "variant"])["n"].sum() == icd_eval).all()
+    for name in ("figure3_highest_median", "temperature_scan", "figure5c_modality_prf", "figure5d_icd10_prf",
+                 "figure6_icd10_confusion"):
+        for ext in ("png", "pdf"):
+            assert (workflow / f"results/figures/{name}.{ext}").stat().st_size > 5000, name
+    out = snakemake(workflow, "--report", "report.html")
+    assert out.returncode == 0, out.stderr[-3000:]
+    html = (workflow / "report.html").read_text(errors="replace")
+    assert "table1.csv" in html and "figure6_icd10_confusion.png" in html
 
 
 @pytest.mark.slow
@@ -117,9 +154,10 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     train = pd.read_parquet(workflow / "results/pairs/modality/train.parquet")
     case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
     (workflow / "config/annotations/modality_overrides.csv").write_text(f"case_id,modality\n{case},proton\n")
-    modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4
+    modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [("score", "modality")] * 4
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
-                                             ("split_pairs", "modality"), *modality_jobs])
+                                             ("split_pairs", "modality"), *modality_jobs,
+                                             ("evaluation_tables", ""), ("evaluation_figures", "")])
     before = digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["pairs"])
     assert out.returncode == 0, out.stderr[-3000:]

@@ -1,0 +1,87 @@
+"""One-sided Wilcoxon signed-rank tests over the temperature scan, and the paper's Table 1.
+
+The samples are the headline metric at each temperature, paired by temperature: fine-tuned vs
+vanilla per task (n = 10) and over all tasks (n = 30) for each model, and model vs model for each
+variant. With every difference positive and no ties the exact one-sided p is 2^-n: 1/1024 for
+n = 10, the 0.001 of the paper's Table 1.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+import pandas as pd
+
+from .metrics import HEADLINE_NAME
+
+TASK_ORDER = ["regimen", "modality", "icd10"]
+TASK_NAMES = {"regimen": "Treatment regimen", "modality": "Treatment modality", "icd10": "ICD-10 code"}
+
+
+def wilcoxon_greater(x, y) -> float:
+    """p of the one-sided Wilcoxon signed-rank test that x > y (paired); 1.0 when every pair is tied."""
+    from scipy.stats import wilcoxon
+    if all(a == b for a, b in zip(x, y)):
+        return 1.0
+    return float(wilcoxon(x, y, alternative="greater").pvalue)
+
+
+def paired(summary: pd.DataFrame, keys: dict, other: dict, tasks: list[str]) -> tuple[list, list]:
+    """Headline values of two (model, variant) selections over the same tasks and temperatures."""
+    def pick(selection):
+        rows = summary[summary["task"].isin(tasks)]
+        for column, value in selection.items():
+            rows = rows[rows[column] == value]
+        return rows.set_index(["task", "temperature"])["headline"]
+    a, b = pick(keys), pick(other)
+    a, b = a.align(b, join="inner")
+    return list(a), list(b)
+
+
+def table1(summary: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Per model and task: highest and median headline over temperatures, fine-tuned vs vanilla,
+    the one-sided p (fine-tuned > vanilla) and n; an 'overall' row pools the tasks."""
+    rows = []
+    for model in models:
+        tasks = [t for t in TASK_ORDER if t in set(summary["task"])]
+        for task in tasks + ["overall"]:
+            scope = tasks if task == "overall" else [task]
+            ft, van = paired(summary, {"model": model, "variant": "finetuned"},
+                             {"model": model, "variant": "vanilla"}, scope)
+            row = {"model": model, "task": task, "metric": "" if task == "overall" else HEADLINE_NAME[task]}
+            if task != "overall":
+                row |= {"finetuned_highest": max(ft), "finetuned_median": pd.Series(ft).median(),
+                        "vanilla_highest": max(van), "vanilla_median": pd.Series(van).median()}
+            row |= {"p_value": wilcoxon_greater(ft, van), "n": len(ft)}
+            rows.append(row)
+    return pd.DataFrame(rows).round({c: 4 for c in ("finetuned_highest", "finetuned_median", "vanilla_highest",
+                                                     "vanilla_median")})
+
+
+def model_vs_model(summary: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Each pair of models, per variant and task (and pooled): one-sided p both ways."""
+    rows = []
+    tasks = [t for t in TASK_ORDER if t in set(summary["task"])]
+    for first, second in combinations(models, 2):
+        for variant in ("vanilla", "finetuned"):
+            for task in tasks + ["overall"]:
+                scope = tasks if task == "overall" else [task]
+                a, b = paired(summary, {"model": first, "variant": variant}, {"model": second, "variant": variant},
+                              scope)
+                rows.append({"model_a": first, "model_b": second, "variant": variant, "task": task,
+                             "median_a": pd.Series(a).median(), "median_b": pd.Series(b).median(),
+                             "p_a_greater": wilcoxon_greater(a, b), "p_b_greater": wilcoxon_greater(b, a),
+                             "n": len(a)})
+    return pd.DataFrame(rows)
+
+
+def best_temperatures(summary: pd.DataFrame, choice) -> pd.DataFrame:
+    """The temperature each model/variant/task is shown at in the P/R/F1 and confusion figures:
+    the one with the highest headline ('best', the lowest temperature on a tie) or a fixed one."""
+    if choice != "best":
+        picked = summary[(summary["temperature"] - float(choice)).abs() < 1e-9]
+        if picked.empty:
+            raise ValueError(f"metrics.report_temperature {choice} is not one of predict.temperatures")
+    else:
+        ordered = summary.sort_values(["headline", "temperature"], ascending=[False, True])
+        picked = ordered.groupby(["model", "variant", "task"], sort=False).head(1)
+    return picked.sort_values(["model", "variant", "task"]).reset_index(drop=True)

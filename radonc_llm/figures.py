@@ -1,0 +1,144 @@
+"""The paper's figures from the metric tables: Figure 3, the temperature scans, Figure 5c/d and
+Figure 6. PNG (150 dpi) and PDF, with stable bytes (no timestamps in the metadata)."""
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .comparisons import TASK_NAMES, TASK_ORDER  # noqa: E402
+from .metrics import HEADLINE_NAME  # noqa: E402
+
+VARIANT_COLORS = {"vanilla": "#9e9e9e", "finetuned": "#1f77b4"}
+MODEL_STYLES = ["-", "--", ":", "-."]
+
+
+def save(fig, png: str, pdf: str) -> None:
+    fig.savefig(png, dpi=150, metadata={"Software": None})
+    fig.savefig(pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None})
+    plt.close(fig)
+
+
+def tidy(ax) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> None:
+    """Figure 3: per task, per model, the highest (bar) and median (dark tick) headline metric over
+    the temperature scan, vanilla next to fine-tuned, with the Wilcoxon p above each pair."""
+    rows = table1[table1["task"] != "overall"]
+    tasks = [t for t in TASK_ORDER if t in set(rows["task"])]
+    models = list(dict.fromkeys(rows["model"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 4.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for m, model in enumerate(models):
+            r = rows[(rows["task"] == task) & (rows["model"] == model)].iloc[0]
+            for v, variant in enumerate(("vanilla", "finetuned")):
+                x = m * 2.6 + v
+                ax.bar(x, r[f"{variant}_highest"], color=VARIANT_COLORS[variant], width=0.85,
+                       label=variant.replace("finetuned", "fine-tuned") + " (highest)" if m == 0 else None)
+                ax.hlines(r[f"{variant}_median"], x - 0.42, x + 0.42, color="black", lw=2,
+                          label="median over temperatures" if m == 0 and v == 1 else None)
+                ax.text(x, r[f"{variant}_highest"] + 0.02, f"{r[f'{variant}_highest']:.2f}", ha="center", fontsize=9)
+            top = max(r["vanilla_highest"], r["finetuned_highest"])
+            ax.text(m * 2.6 + 0.5, min(top + 0.12, 1.1), f"p = {r['p_value']:.2g}", ha="center", fontsize=9,
+                    color="#b22222")
+        ax.set_xticks([m * 2.6 + 0.5 for m in range(len(models))], models)
+        ax.set_ylim(0, 1.18)
+        ax.set_title(f"{TASK_NAMES[task]}\n{HEADLINE_NAME[task]}", fontsize=11)
+        tidy(ax)
+    axes[0][0].set_ylabel("score over the temperature scan")
+    axes[0][-1].legend(loc="upper right", fontsize=8, frameon=False)
+    fig.suptitle("Fine-tuned vs vanilla: highest and median over temperatures (one-sided Wilcoxon, n = 10)",
+                 fontsize=12)
+    fig.tight_layout()
+    save(fig, png, pdf)
+
+
+def temperature_scan(summary: pd.DataFrame, png: str, pdf: str) -> None:
+    """Headline metric against temperature, one line per model and variant, with its 95 % CI band."""
+    tasks = [t for t in TASK_ORDER if t in set(summary["task"])]
+    models = list(dict.fromkeys(summary["model"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for m, model in enumerate(models):
+            for variant in ("vanilla", "finetuned"):
+                r = summary[(summary["task"] == task) & (summary["model"] == model)
+                            & (summary["variant"] == variant)].sort_values("temperature")
+                ax.plot(r["temperature"], r["headline"], MODEL_STYLES[m % len(MODEL_STYLES)], marker="o", ms=3,
+                        color=VARIANT_COLORS[variant], label=f"{model} {variant.replace('finetuned', 'fine-tuned')}")
+                ax.fill_between(r["temperature"], r["ci_low"], r["ci_high"], color=VARIANT_COLORS[variant],
+                                alpha=0.15, lw=0)
+        ax.set_title(TASK_NAMES[task], fontsize=11)
+        ax.set_xlabel("temperature")
+        ax.set_ylabel(HEADLINE_NAME[task])
+        ax.set_ylim(0, 1)
+        tidy(ax)
+    axes[0][-1].legend(fontsize=8, frameon=False, loc="best")
+    fig.suptitle("Temperature scan (bands: 95 % bootstrap CI over cases)", fontsize=12)
+    fig.tight_layout()
+    save(fig, png, pdf)
+
+
+def prf_bars(prf: pd.DataFrame, average: str, title: str, png: str, pdf: str) -> None:
+    """Figure 5c/d: precision, recall and F1 (the `average` rows), one group per model and variant."""
+    rows = prf[prf["label"] == average].reset_index(drop=True)
+    names = [f"{m}\n{v.replace('finetuned', 'fine-tuned')} (T {t:.1f})"
+             for m, v, t in zip(rows["model"], rows["variant"], rows["temperature"])]
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.1 * len(rows)), 4.2))
+    for k, (metric, color) in enumerate(zip(("precision", "recall", "f1"), ("#4c72b0", "#dd8452", "#55a868"))):
+        x = np.arange(len(rows)) + (k - 1) * 0.27
+        ax.bar(x, rows[metric], width=0.26, color=color, label=metric.replace("f1", "F1"))
+        for xi, value in zip(x, rows[metric]):
+            ax.text(xi, value + 0.015, f"{value:.2f}", ha="center", fontsize=8)
+    ax.set_xticks(np.arange(len(rows)), names, fontsize=9)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel(f"{average} average")
+    ax.set_title(title, fontsize=11)
+    ax.legend(frameon=False, fontsize=9, ncols=3, loc="upper left")
+    tidy(ax)
+    fig.tight_layout()
+    save(fig, png, pdf)
+
+
+def confusion_matrices(cases: dict[str, pd.DataFrame], png: str, pdf: str) -> None:
+    """Figure 6: ICD-10 category confusion, one panel per model/variant (truth rows, predicted
+    columns; shading: share of the truth row, numbers: cases)."""
+    from .parsing import UNPARSED
+    truth = sorted(set().union(*(set(c["truth_category"]) for c in cases.values())))
+    predicted = sorted(set().union(*(set(c["predicted_category"]) for c in cases.values())) - {UNPARSED})
+    labels = sorted(set(truth) | set(predicted), key=lambda s: (s == "Others", s))
+    columns = labels + [UNPARSED]
+    ncols = 2
+    nrows = int(np.ceil(len(cases) / ncols))
+    size = 0.3 * len(labels) + 3.2
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size + 2.5, nrows * (size + 1.2)), squeeze=False)
+    names = [textwrap.shorten(label.replace("Malignant: ", "Malignant - "), 44, placeholder="...") for label in labels]
+    for ax, (title, table) in zip(axes.flat, cases.items()):
+        counts = pd.crosstab(table["truth_category"], table["predicted_category"]).reindex(
+            index=labels, columns=columns, fill_value=0)
+        share = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+        ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        for i in range(len(labels)):
+            for j in range(len(columns)):
+                n = counts.iat[i, j]
+                if n:
+                    ax.text(j, i, str(n), ha="center", va="center", fontsize=8,
+                            color="white" if share.iat[i, j] > 0.6 else "black")
+        ax.set_xticks(range(len(columns)), names + [UNPARSED], rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(len(labels)), names, fontsize=8)
+        ax.set_xlabel("predicted category")
+        ax.set_ylabel("true category")
+        ax.set_title(title, fontsize=12)
+    for ax in list(axes.flat)[len(cases):]:
+        ax.axis("off")
+    fig.suptitle("ICD-10 categories: truth (rows) vs prediction (columns); diagonal = correct category",
+                 fontsize=14)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    save(fig, png, pdf)

@@ -1,0 +1,101 @@
+"""Per-case scores of one prediction file and their summary, with the paper's definitions.
+
+Task 1 (regimen): ROUGE-1 from `rouge-score` against the physician's regimen. The paper's footnote
+defines ROUGE-1 as overlapping unigrams over the *reference's* unigrams, which is what rouge-score
+calls recall (its precision divides by the generated unigrams); all three are reported and the
+headline is the recall, the paper's formula. Task 2 (modality): accuracy and weighted P/R/F1.
+Task 3 (ICD-10): accuracy on the main category (three characters before the dot) and macro
+P/R/F1 over the main categories. `unparsed` answers always count as wrong.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .icd10 import main_category
+from .modality import LABELS
+from .parsing import UNPARSED
+
+HEADLINE = {"regimen": "rouge1_recall", "modality": "accuracy", "icd10": "accuracy"}
+HEADLINE_NAME = {"regimen": "ROUGE-1", "modality": "accuracy", "icd10": "accuracy (main category)"}
+AVERAGE = {"modality": "weighted", "icd10": "macro"}
+
+
+def rouge1(references, generated) -> pd.DataFrame:
+    """ROUGE-1 precision, recall and F1 per pair (rouge-score's tokenizer: lower case, alphanumeric)."""
+    from rouge_score import rouge_scorer
+    scorer = rouge_scorer.RougeScorer(["rouge1"])
+    rows = [scorer.score(ref, gen)["rouge1"] for ref, gen in zip(references, generated)]
+    return pd.DataFrame([(r.precision, r.recall, r.fmeasure) for r in rows],
+                        columns=["rouge1_precision", "rouge1_recall", "rouge1_f1"])
+
+
+def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
+    """One row per eval case: truth, prediction and the case's score (1/0 or ROUGE-1)."""
+    table = pairs[["case_id", "answer"]].rename(columns={"answer": "truth"}).merge(
+        predictions[["case_id", "temperature", "answer"]].rename(columns={"answer": "predicted"}),
+        on="case_id", how="left", validate="one_to_one")
+    if table["predicted"].isna().any():
+        raise ValueError(f"{int(table['predicted'].isna().sum())} eval cases have no prediction")
+    if task == "regimen":
+        table = pd.concat([table, rouge1(table["truth"], table["predicted"])], axis=1)
+        table["score"] = table[HEADLINE[task]]
+        return table
+    if task == "icd10":
+        from .icd10 import icd10_category
+        table["truth"] = table["truth"].map(main_category)
+        table["predicted"] = table["predicted"].map(lambda c: c if c == UNPARSED else main_category(c))
+        table["truth_category"] = table["truth"].map(icd10_category)
+        table["predicted_category"] = table["predicted"].map(
+            lambda c: UNPARSED if c == UNPARSED else icd10_category(c))
+    table["score"] = (table["truth"] == table["predicted"]).astype(float)
+    return table
+
+
+def class_labels(task: str, cases: pd.DataFrame) -> list[str]:
+    """The classes P/R/F1 average over: the four modalities; for ICD-10 every main category seen in
+    the truth or predicted (never one absent from both, never `unparsed`)."""
+    if task == "modality":
+        return list(LABELS)
+    return sorted((set(cases["truth"]) | set(cases["predicted"])) - {UNPARSED})
+
+
+def per_class(task: str, cases: pd.DataFrame) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class (scikit-learn)."""
+    from sklearn.metrics import precision_recall_fscore_support
+    labels = class_labels(task, cases)
+    p, r, f, n = precision_recall_fscore_support(cases["truth"], cases["predicted"], labels=labels,
+                                                 zero_division=0)
+    return pd.DataFrame({"label": labels, "precision": p, "recall": r, "f1": f, "support": n})
+
+
+def averaged(task: str, cases: pd.DataFrame) -> dict:
+    """Precision, recall and F1 averaged the paper's way: weighted for modality, macro for ICD-10."""
+    from sklearn.metrics import precision_recall_fscore_support
+    p, r, f, _ = precision_recall_fscore_support(cases["truth"], cases["predicted"], average=AVERAGE[task],
+                                                 labels=class_labels(task, cases), zero_division=0)
+    return {"precision": float(p), "recall": float(r), "f1": float(f)}
+
+
+def bootstrap_ci(scores, resamples: int, seed: int, confidence: float) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean per-case score, resampling cases (scipy)."""
+    from scipy.stats import bootstrap
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) < 2 or np.ptp(scores) == 0:
+        return float(scores.mean()), float(scores.mean())
+    result = bootstrap((scores,), np.mean, n_resamples=resamples, confidence_level=confidence,
+                       method="percentile", rng=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def summarise(task: str, cases: pd.DataFrame, bootstrap_settings: dict) -> dict:
+    """Every metric of one prediction file, the headline's bootstrap CI, n and the unparsed count."""
+    row = {"n": len(cases), "unparsed": int((cases["predicted"] == UNPARSED).sum())}
+    if task == "regimen":
+        row |= cases[["rouge1_precision", "rouge1_recall", "rouge1_f1"]].mean().to_dict()
+    else:
+        row["accuracy"] = cases["score"].mean()
+        row |= {f"{k}_{AVERAGE[task]}": v for k, v in averaged(task, cases).items()}
+    row["headline"] = row[HEADLINE[task]]
+    row["ci_low"], row["ci_high"] = bootstrap_ci(cases["score"], **bootstrap_settings)
+    return row

@@ -1,0 +1,112 @@
+# Metrics per prediction file, then the paper's tables (Table 1, supplementary) and figures.
+rule score:
+    input:
+        pairs="results/pairs/{task}/eval.parquet",
+        predictions=expand(
+            "results/predictions/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet",
+            temperature=TEMPERATURES,
+        ),
+    output:
+        cases=expand(
+            "results/metrics/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet",
+            temperature=TEMPERATURES,
+        ),
+        summary="results/metrics/{model}/{variant}/{task}/summary.csv",
+    params:
+        temperatures=config["predict"]["temperatures"],
+        bootstrap=config["metrics"]["bootstrap"],
+    wildcard_constraints:
+        variant="|".join(VARIANTS),
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/score/{model}/{variant}/{task}.log",
+    benchmark:
+        "results/benchmarks/score/{model}/{variant}/{task}.tsv"
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/score.py"
+
+
+rule evaluation_tables:
+    input:
+        summaries=expand(
+            "results/metrics/{model}/{variant}/{task}/summary.csv",
+            model=MODELS,
+            variant=VARIANTS,
+            task=TASKS,
+        ),
+        cases=expand(
+            "results/metrics/{model}/{variant}/{task}/T{temperature}.parquet",
+            model=MODELS,
+            variant=VARIANTS,
+            task=["modality", "icd10"],
+            temperature=TEMPERATURES,
+        ),
+    output:
+        table1=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
+        by_temperature=report(
+            "results/tables/metrics_by_temperature.csv",
+            caption="../report/metrics_by_temperature.rst",
+            category="Tables",
+        ),
+        model_vs_model=report(
+            "results/tables/model_vs_model.csv",
+            caption="../report/model_vs_model.rst",
+            category="Tables",
+        ),
+        modality_prf=report(
+            "results/tables/modality_prf.csv", caption="../report/prf.rst", category="Tables"
+        ),
+        icd10_prf=report("results/tables/icd10_prf.csv", caption="../report/prf.rst", category="Tables"),
+        icd10_confusion=report(
+            "results/tables/icd10_confusion.csv",
+            caption="../report/confusion.rst",
+            category="Tables",
+        ),
+    params:
+        models=MODELS,
+        report_temperature=config["metrics"]["report_temperature"],
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/evaluation_tables.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/evaluation_tables.py"
+
+
+rule evaluation_figures:
+    input:
+        table1="results/tables/table1.csv",
+        by_temperature="results/tables/metrics_by_temperature.csv",
+        modality_prf="results/tables/modality_prf.csv",
+        icd10_prf="results/tables/icd10_prf.csv",
+        icd10_confusion="results/tables/icd10_confusion.csv",
+    output:
+        figure3_png=report("results/figures/figure3_highest_median.png", caption="../report/figure3.rst", category="Figures"),
+        figure3_pdf="results/figures/figure3_highest_median.pdf",
+        scan_png=report("results/figures/temperature_scan.png", caption="../report/temperature_scan.rst", category="Figures"),
+        scan_pdf="results/figures/temperature_scan.pdf",
+        modality_png=report("results/figures/figure5c_modality_prf.png", caption="../report/prf.rst", category="Figures"),
+        modality_pdf="results/figures/figure5c_modality_prf.pdf",
+        icd10_png=report("results/figures/figure5d_icd10_prf.png", caption="../report/prf.rst", category="Figures"),
+        icd10_pdf="results/figures/figure5d_icd10_prf.pdf",
+        confusion_png=report("results/figures/figure6_icd10_confusion.png", caption="../report/confusion.rst", category="Figures"),
+        confusion_pdf="results/figures/figure6_icd10_confusion.pdf",
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/evaluation_figures.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/evaluation_figures.py"
+
+
+rule evaluation:
+    input:
+        rules.evaluation_tables.output,
+        rules.evaluation_figures.output,

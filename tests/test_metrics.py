@@ -1,0 +1,150 @@
+"""Metric, category and Wilcoxon code against hand-computed cases."""
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import precision_recall_fscore_support
+
+from radonc_llm.comparisons import best_temperatures, model_vs_model, table1, wilcoxon_greater
+from radonc_llm.icd10 import icd10_category
+from radonc_llm.metrics import averaged, bootstrap_ci, per_class, rouge1, score_cases, summarise
+
+BOOT = {"resamples": 1000, "seed": 1, "confidence": 0.95}
+
+
+def frames(task, truth, predicted, temperature=0.5):
+    ids = [f"P{i:03d}" for i in range(len(truth))]
+    pairs = pd.DataFrame({"case_id": ids, "answer": truth})
+    predictions = pd.DataFrame({"case_id": ids[::-1], "temperature": temperature, "answer": predicted[::-1]})
+    return score_cases(task, pairs, predictions)
+
+
+@pytest.mark.parametrize("reference, generated, expected", [
+    ("25 Gy in 5 fractions", "25 Gy in 10 fractions", (0.8, 0.8, 0.8)),  # 4 of 5 unigrams shared
+    ("plan 25 Gy/ 5 fx photons", "25 Gy", (1.0, 2 / 6, 0.5)),  # short answer: precise, low recall
+    ("gy gy", "gy", (1.0, 0.5, 2 / 3)),  # repeated unigrams are clipped
+    ("primary, photon, 25.0Gy, fractions:5", "", (0.0, 0.0, 0.0)),
+    ("Primary, PHOTON", "primary photon", (1.0, 1.0, 1.0)),  # case and punctuation ignored
+])
+def test_rouge1_on_hand_counted_pairs(reference, generated, expected):
+    row = rouge1([reference], [generated]).iloc[0]
+    assert (row["rouge1_precision"], row["rouge1_recall"], row["rouge1_f1"]) == pytest.approx(expected)
+
+
+def test_regimen_headline_is_the_papers_rouge1_overlap_over_reference_unigrams():
+    cases = frames("regimen", ["25 Gy in 5 fractions", "plan 25 Gy/ 5 fx photons"], ["25 Gy", "25 Gy"])
+    summary = summarise("regimen", cases, BOOT)
+    assert summary["headline"] == pytest.approx((2 / 5 + 2 / 6) / 2) == summary["rouge1_recall"]
+    assert summary["rouge1_precision"] == 1.0
+
+
+def test_modality_accuracy_and_weighted_average_by_hand():
+    truth = ["photon"] * 4 + ["proton"] * 2
+    predicted = ["photon", "photon", "photon", "proton", "proton", "unparsed"]
+    cases = frames("modality", truth, predicted)
+    assert list(cases["truth"]) == truth  # merged back into eval order
+    summary = summarise("modality", cases, BOOT)
+    assert summary["accuracy"] == pytest.approx(4 / 6) and summary["unparsed"] == 1
+    # photon P 1, R 3/4, F 6/7 (support 4); proton P 1/2, R 1/2, F 1/2 (support 2); weights 4/6, 2/6
+    assert summary["precision_weighted"] == pytest.approx(5 / 6)
+    assert summary["recall_weighted"] == pytest.approx(4 / 6)
+    assert summary["f1_weighted"] == pytest.approx(31 / 42)
+    classes = per_class("modality", cases).set_index("label")
+    assert classes.loc["photon", "f1"] == pytest.approx(6 / 7) and classes.loc["electron", "support"] == 0
+
+
+def test_icd10_main_category_accuracy_and_macro_average_by_hand():
+    truth = ["C50.911", "C50.412", "C61", "C61"]
+    predicted = ["C50.412", "C34.90", "C61", "unparsed"]
+    cases = frames("icd10", truth, predicted)
+    assert list(cases["score"]) == [1.0, 0.0, 1.0, 0.0]  # C50.412 vs C50.911: same main category
+    # classes: C34 (predicted only: P 0, R 0), C50 (P 1, R 1/2), C61 (P 1, R 1/2); none absent from both
+    assert averaged("icd10", cases) == pytest.approx({"precision": 2 / 3, "recall": 1 / 3, "f1": 4 / 9})
+    p, r, f, _ = precision_recall_fscore_support(cases["truth"], cases["predicted"], average="macro",
+                                                 labels=["C34", "C50", "C61"], zero_division=0)
+    assert (p, r, f) == pytest.approx((2 / 3, 1 / 3, 4 / 9))
+    # counting a class absent from both truth and prediction would have diluted the macro average
+    p_wrong, *_ = precision_recall_fscore_support(cases["truth"], cases["predicted"], average="macro",
+                                                  labels=["C34", "C50", "C61", "D05"], zero_division=0)
+    assert p_wrong == pytest.approx(0.5)
+    assert list(cases["predicted_category"]) == ["Malignant: breast", "Malignant: respiratory and intrathoracic organs",
+                                                 "Malignant: male genital organs", "unparsed"]
+
+
+@pytest.mark.parametrize("code, category", [
+    ("D63.0", "Blood and blood-forming organs"),
+    ("Q21.1", "Congenital malformations"),
+    ("G93.1", "Nervous system"),
+    ("H35.30", "Eye and adnexa"),
+    ("D12.6", "Benign neoplasms"),
+    ("D3A.010", "Benign neoplasms"),
+    ("D05.10", "In situ neoplasms"),
+    ("C50.911", "Malignant: breast"),
+    ("C34.90", "Malignant: respiratory and intrathoracic organs"),
+    ("C71.9", "Malignant: eye, brain and other parts of central nervous system"),
+    ("C79.31", "Malignant: ill-defined, other secondary and unspecified sites"),
+    ("C83.30", "Malignant: lymphoid, hematopoietic and related tissue"),
+    ("C44.319", "Malignant: skin"),
+    ("C7A.00", "Malignant: neuroendocrine tumors"),
+    ("D44.1", "Others"),  # uncertain behaviour: neither benign, in situ nor malignant
+    ("Z51.0", "Others"),
+    ("C50", "Malignant: breast"),  # a bare main category
+    ("XYZ", "Others"),
+])
+def test_icd10_categories_come_from_the_official_chapters_and_blocks(code, category):
+    assert icd10_category(code) == category
+
+
+def summary_of(values: dict) -> pd.DataFrame:
+    """A metrics_by_temperature table from {(model, variant, task): [headline at T0.1..T1.0]}."""
+    rows = [{"model": m, "variant": v, "task": t, "temperature": round(0.1 * (i + 1), 1), "headline": h}
+            for (m, v, t), series in values.items() for i, h in enumerate(series)]
+    return pd.DataFrame(rows)
+
+
+def test_wilcoxon_exact_p_for_all_positive_differences():
+    ft = list(np.linspace(0.5, 0.6, 10))
+    vanilla = [x - 0.1 - 0.01 * i for i, x in enumerate(ft)]  # distinct positive differences, no ties
+    assert wilcoxon_greater(ft, vanilla) == pytest.approx(1 / 1024)  # the paper's "0.001"
+    assert wilcoxon_greater(vanilla, ft) == pytest.approx(1.0)
+    values = {}
+    for m, model in enumerate(("llama", "mistral")):
+        for k, task in enumerate(("regimen", "modality", "icd10")):
+            values[model, "finetuned", task] = [0.5 + 0.01 * i + 0.001 * k + 0.0001 * m for i in range(10)]
+            # 30 distinct positive differences: no ties, so scipy's exact distribution applies
+            values[model, "vanilla", task] = [f - 0.3 - 0.001 * (10 * k + i) for i, f in
+                                              enumerate(values[model, "finetuned", task])]
+    table = table1(summary_of(values), ["llama", "mistral"])
+    assert list(zip(table["model"], table["task"])) == [(m, t) for m in ("llama", "mistral")
+                                                        for t in ("regimen", "modality", "icd10", "overall")]
+    per_task = table[table["task"] != "overall"]
+    assert per_task["p_value"].to_list() == pytest.approx([1 / 1024] * 6) and set(per_task["n"]) == {10}
+    overall = table[table["task"] == "overall"]
+    assert overall["p_value"].to_list() == pytest.approx([2.0 ** -30] * 2) and set(overall["n"]) == {30}
+    regimen = table.iloc[0]
+    assert regimen["finetuned_highest"] == pytest.approx(0.59) and regimen["finetuned_median"] == pytest.approx(0.545)
+    assert regimen["vanilla_highest"] == pytest.approx(0.59 - 0.3 - 0.009)
+    versus = model_vs_model(summary_of(values), ["llama", "mistral"])
+    ft = versus[(versus["variant"] == "finetuned") & (versus["task"] == "regimen")].iloc[0]
+    assert ft["p_b_greater"] == pytest.approx(1 / 1024) and ft["p_a_greater"] == pytest.approx(1.0)
+    overall = versus[(versus["variant"] == "vanilla") & (versus["task"] == "overall")].iloc[0]
+    assert overall["n"] == 30 and overall["p_a_greater"] > 0.5  # mistral's vanilla is 0.0001 higher throughout
+    tied = model_vs_model(summary_of({("a", "vanilla", "icd10"): [0.2] * 10, ("b", "vanilla", "icd10"): [0.2] * 10,
+                                      ("a", "finetuned", "icd10"): [0.3] * 10,
+                                      ("b", "finetuned", "icd10"): [0.3] * 10}), ["a", "b"])
+    assert set(tied["p_a_greater"]) == {1.0} and set(tied["p_b_greater"]) == {1.0}  # identical: no evidence
+
+
+def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
+    scores = np.r_[np.ones(70), np.zeros(30)]
+    low, high = bootstrap_ci(scores, **BOOT)
+    assert (low, high) == bootstrap_ci(scores, **BOOT)
+    assert low < 0.7 < high and high - low == pytest.approx(2 * 1.96 * np.sqrt(0.21 / 100), abs=0.03)
+    assert bootstrap_ci(np.ones(5), **BOOT) == (1.0, 1.0)
+
+
+def test_best_temperature_takes_the_highest_headline_and_the_lowest_temperature_on_ties():
+    summary = summary_of({("m", "finetuned", "modality"): [0.5, 0.7, 0.7, 0.6, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]})
+    assert best_temperatures(summary, "best")["temperature"].tolist() == [0.2]
+    assert best_temperatures(summary, 0.4)["headline"].tolist() == [0.6]
+    with pytest.raises(ValueError, match="report_temperature"):
+        best_temperatures(summary, 0.35)
