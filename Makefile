@@ -33,6 +33,7 @@ lint: install
 benchmark: install
 	$(BIN)/python benchmarks/data_pipeline.py
 	$(BIN)/python benchmarks/generation.py
+	$(BIN)/python benchmarks/noop_dryrun.py
 
 clean:
 	rm -rf results/synthetic results/data results/pairs results/logs results/benchmarks .snakemake

@@ -24,7 +24,7 @@ rule score:
     benchmark:
         "results/benchmarks/score/{model}/{variant}/{task}.tsv"
     conda:
-        "../envs/data.yaml"
+        "../envs/evaluate.yaml"
     script:
         "../scripts/score.py"
 
@@ -73,7 +73,7 @@ rule evaluation_tables:
     log:
         "results/logs/evaluation_tables.log",
     conda:
-        "../envs/data.yaml"
+        "../envs/evaluate.yaml"
     script:
         "../scripts/evaluation_tables.py"
 
@@ -101,7 +101,7 @@ rule evaluation_figures:
     log:
         "results/logs/evaluation_figures.log",
     conda:
-        "../envs/data.yaml"
+        "../envs/evaluate.yaml"
     script:
         "../scripts/evaluation_figures.py"
 

@@ -150,6 +150,12 @@ def test_no_raw_patient_id_or_diagnosis_text_in_results_or_logs(workflow):
 @pytest.mark.slow
 def test_incremental_reruns_and_byte_identical_rerun(workflow):
     assert planned_jobs(workflow) == []  # a finished run plans nothing
+    # a changed fine-tuning hyper-parameter of one task re-plans that task's adapters and what follows
+    tweak = workflow / "tweak.yaml"
+    tweak.write_text("finetune:\n  per_task:\n    icd10: {learning_rate: 0.002}\n")
+    icd10_jobs = [("finetune", "icd10")] * 2 + [("predict", "icd10")] * 2 + [("score", "icd10")] * 2
+    assert planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(tweak)) == sorted(
+        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", "")])
     # an edited modality override re-runs the modality task only
     train = pd.read_parquet(workflow / "results/pairs/modality/train.parquet")
     case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
