@@ -19,6 +19,7 @@ include: "rules/models.smk"
 include: "rules/finetune.smk"
 include: "rules/predict.smk"
 include: "rules/evaluate.smk"
+include: "rules/grading.smk"
 
 
 localrules:
@@ -27,6 +28,7 @@ localrules:
     adapters,
     predictions,
     evaluation,
+    grading,
 
 
 rule all:
@@ -35,4 +37,5 @@ rule all:
         rules.adapters.input,
         rules.predictions.input,
         rules.evaluation.input,
+        rules.grading.input,
     default_target: True

@@ -142,3 +142,57 @@ def confusion_matrices(cases: dict[str, pd.DataFrame], png: str, pdf: str) -> No
                  fontsize=14)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     save(fig, png, pdf)
+
+
+GRADE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
+
+
+def proxy_grades(rows: pd.DataFrame, png: str, pdf: str) -> None:
+    """Figure 5a/b's counterpart: the share of each proxy grade per model and variant (stacked bars)."""
+    rows = rows.sort_values(["model", "variant"], ascending=[True, False]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 0.7 * len(rows) + 1.8))
+    left = np.zeros(len(rows))
+    for g, color in zip(range(1, 6), GRADE_COLORS):
+        share = rows[f"proxy_grade_{g}"].fillna(0).to_numpy()
+        ax.barh(rows.index, share, left=left, color=color, height=0.6, label=f"grade {g}")
+        for i, (x, w) in enumerate(zip(left, share)):
+            if w >= 0.06:
+                ax.text(x + w / 2, i, f"{w:.0%}", ha="center", va="center", fontsize=8)
+        left += share
+    ax.set_yticks(rows.index, [f"{m} {v.replace('finetuned', 'fine-tuned')} (T {t:.1f})"
+                               for m, v, t in zip(rows["model"], rows["variant"], rows["temperature"])])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of eval cases (grade 1 + 2: clinically acceptable by the proxy)")
+    ax.legend(ncols=5, fontsize=8, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.set_title("Automatic regimen grade (proxy for the clinicians' 1-5 scale)", fontsize=11, pad=24)
+    tidy(ax)
+    fig.tight_layout()
+    save(fig, png, pdf)
+
+
+def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> None:
+    """Figure 5a/b: cases at each grade per grader, one panel per model and variant, with the
+    graders' average Grade 1 and Grade 1 + 2 shares."""
+    panels = list(dist.groupby(["model", "variant"], sort=True))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    for ax, ((model, variant), group) in zip(axes[0], panels):
+        graders = group[group["grader"] != "average"]
+        width = 0.8 / len(graders)
+        for k, row in enumerate(graders.itertuples()):
+            counts = [getattr(row, f"grade_{g}") for g in range(1, 6)]
+            x = np.arange(1, 6) + (k - (len(graders) - 1) / 2) * width
+            ax.bar(x, counts, width=width * 0.95, label=row.grader, color=["#4c72b0", "#dd8452", "#55a868"][k % 3])
+            for xi, c in zip(x, counts):
+                ax.text(xi, c, f"{c:.0f}", ha="center", va="bottom", fontsize=8)
+        average = group[group["grader"] == "average"].iloc[0]
+        ax.set_title(f"{model} {variant.replace('finetuned', 'fine-tuned')}\nGrade 1: {average['grade_1_share']:.0%}, "
+                     f"Grade 1+2: {average['grade_1_2_share']:.0%} (average of graders)", fontsize=10)
+        ax.set_xticks(range(1, 6), ["1\nacceptable", "2\nminor", "3\nsignificant", "4\nmajor", "5\nnot\nacceptable"],
+                      fontsize=8)
+        ax.set_ylabel("cases")
+        ax.legend(frameon=False, fontsize=8)
+        tidy(ax)
+    fig.suptitle("Clinicians' grades of the generated regimens (after adjudication)", fontsize=12)
+    fig.tight_layout()
+    save(fig, png, pdf)

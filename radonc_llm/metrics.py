@@ -30,15 +30,19 @@ def rouge1(references, generated) -> pd.DataFrame:
                         columns=["rouge1_precision", "rouge1_recall", "rouge1_f1"])
 
 
-def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
-    """One row per eval case: truth, prediction and the case's score (1/0 or ROUGE-1)."""
+def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame, alpha_beta: float = 10.0) -> pd.DataFrame:
+    """One row per eval case: truth, prediction and the case's score (1/0 or ROUGE-1); for the
+    regimen also the parsed doses, fractions, modalities, classes and the proxy grade."""
     table = pairs[["case_id", "answer"]].rename(columns={"answer": "truth"}).merge(
         predictions[["case_id", "temperature", "answer"]].rename(columns={"answer": "predicted"}),
         on="case_id", how="left", validate="one_to_one")
     if table["predicted"].isna().any():
         raise ValueError(f"{int(table['predicted'].isna().sum())} eval cases have no prediction")
     if task == "regimen":
-        table = pd.concat([table, rouge1(table["truth"], table["predicted"])], axis=1)
+        from .regimen import compare
+        proxy = pd.DataFrame([compare(t, g, alpha_beta) for t, g in zip(table["truth"], table["predicted"])])
+        table = pd.concat([table, rouge1(table["truth"], table["predicted"]), proxy], axis=1)
+        table["proxy_grade"] = table["proxy_grade"].astype("Int64")
         table["score"] = table[HEADLINE[task]]
         return table
     if task == "icd10":
@@ -88,11 +92,25 @@ def bootstrap_ci(scores, resamples: int, seed: int, confidence: float) -> tuple[
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def proxy_summary(cases: pd.DataFrame) -> dict:
+    """The automatic regimen comparison of one prediction file: the share of each proxy grade (of the
+    cases whose physician regimen could be read), exact total-dose, fraction and modality matches,
+    and the median |delta EQD2| (Gy) where both doses could be read."""
+    graded = cases["proxy_grade"].dropna()
+    shares = {f"proxy_grade_{g}": float((graded == g).mean()) if len(graded) else float("nan") for g in range(1, 6)}
+    return {"proxy_graded": int(len(graded)), **shares,
+            "proxy_grade_1_2": shares["proxy_grade_1"] + shares["proxy_grade_2"],
+            "dose_match": float(cases["dose_match"].mean()), "fractions_match": float(cases["fractions_match"].mean()),
+            "modality_match": float(cases["modality_match"].mean()),
+            "median_abs_delta_eqd2": float(cases["abs_delta_eqd2"].astype(float).median())}
+
+
 def summarise(task: str, cases: pd.DataFrame, bootstrap_settings: dict) -> dict:
     """Every metric of one prediction file, the headline's bootstrap CI, n and the unparsed count."""
     row = {"n": len(cases), "unparsed": int((cases["predicted"] == UNPARSED).sum())}
     if task == "regimen":
         row |= cases[["rouge1_precision", "rouge1_recall", "rouge1_f1"]].mean().to_dict()
+        row |= proxy_summary(cases)
     else:
         row["accuracy"] = cases["score"].mean()
         row |= {f"{k}_{AVERAGE[task]}": v for k, v in averaged(task, cases).items()}

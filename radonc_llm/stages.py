@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -179,7 +180,7 @@ def score(smk) -> None:
         pairs_ = pd.read_parquet(smk.input.pairs)
         rows = []
         for temperature, prediction, out in zip(smk.params.temperatures, smk.input.predictions, smk.output.cases):
-            cases = score_cases(task, pairs_, pd.read_parquet(prediction))
+            cases = score_cases(task, pairs_, pd.read_parquet(prediction), smk.params.alpha_beta)
             write_parquet(cases, out)
             rows.append({"model": smk.wildcards.model, "variant": smk.wildcards.variant, "task": task,
                          "temperature": temperature, **summarise(task, cases, smk.params.bootstrap)})
@@ -198,6 +199,9 @@ def evaluation_tables(smk) -> None:
         write_csv(summary, smk.output.by_temperature)
         write_csv(table1(summary, models), smk.output.table1)
         write_csv(model_vs_model(summary, models), smk.output.model_vs_model)
+        proxy_columns = ["model", "variant", "temperature", "proxy_graded", *[f"proxy_grade_{g}" for g in range(1, 6)],
+                         "proxy_grade_1_2", "dose_match", "fractions_match", "modality_match", "median_abs_delta_eqd2"]
+        write_csv(summary.loc[summary["task"] == "regimen", proxy_columns], smk.output.regimen_proxy)
         shown = best_temperatures(summary, smk.params.report_temperature)
         prf = {"modality": [], "icd10": []}
         confusion = []
@@ -225,6 +229,7 @@ def evaluation_tables(smk) -> None:
 
 def evaluation_figures(smk) -> None:
     from . import figures
+    from .comparisons import best_temperatures
     with logged(smk) as log:
         out = smk.output
         figures.highest_and_median(pd.read_csv(smk.input.table1), out.figure3_png, out.figure3_pdf)
@@ -237,4 +242,82 @@ def evaluation_figures(smk) -> None:
         panels = {f"{m} {v.replace('finetuned', 'fine-tuned')} (T {t:.1f})": g.loc[g.index.repeat(g["n"])]
                   for (m, v, t), g in confusion.groupby(["model", "variant", "temperature"], sort=False)}
         figures.confusion_matrices(panels, out.confusion_png, out.confusion_pdf)
+        proxy = pd.read_csv(smk.input.regimen_proxy)
+        shown = pd.read_csv(smk.input.by_temperature)
+        shown = best_temperatures(shown[shown["task"] == "regimen"], smk.params.report_temperature)
+        figures.proxy_grades(proxy.merge(shown[["model", "variant", "temperature"]]), out.proxy_png, out.proxy_pdf)
         log.info("figures written")
+
+
+def grading_sheets(smk) -> None:
+    from .comparisons import best_temperatures
+    from .grading import make_sheets
+    with logged(smk) as log:
+        pairs_ = pd.read_parquet(smk.input.pairs).set_index("case_id")
+        summary = pd.read_csv(smk.input.by_temperature)
+        shown = best_temperatures(summary[summary["task"] == "regimen"], smk.params.temperature)
+        items = []
+        for r in shown[shown["variant"].isin(smk.params.variants)].itertuples():
+            path = f"results/predictions/{r.model}/{r.variant}/regimen/T{r.temperature:.1f}.parquet"
+            assert path in set(smk.input.predictions), path
+            predicted = pd.read_parquet(path)
+            items.append(pd.DataFrame({
+                "case_id": predicted["case_id"], "model": r.model, "variant": r.variant, "temperature": r.temperature,
+                "diagnosis": pairs_.loc[predicted["case_id"], "diagnosis"].to_numpy(),
+                "physician_regimen": pairs_.loc[predicted["case_id"], "answer"].to_numpy(),
+                "generated_regimen": predicted["answer"].to_numpy()}))
+        sheets, key = make_sheets(pd.concat(items, ignore_index=True), smk.params.graders, smk.params.seed)
+        for grader, path in zip(smk.params.graders, smk.output.sheets):
+            write_csv(sheets[grader], path)
+        write_csv(key, smk.output.key)
+        log.info("%d rows per sheet for %d graders (%s)", len(key), len(sheets), ", ".join(smk.params.variants))
+
+
+def grading_results(smk) -> None:
+    from .figures import human_grades
+    from .grading import agreement, distribution, read_adjudication, read_graded, unblind
+    with logged(smk) as log:
+        graders = smk.params.graders
+        key = pd.read_csv(smk.input.key)
+        blanks = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in smk.input.sheets]
+        grades = {g: read_graded(path, blank) for g, path, blank in zip(graders, smk.input.graded, blanks)}
+        adjudication = smk.params.adjudication
+        settled = read_adjudication(adjudication) if adjudication else {}
+        table = unblind(key, grades, settled)
+        proxy = []
+        for path in smk.input.proxy:
+            cases = pd.read_parquet(path)
+            parts = Path(path).parts  # results/metrics/{model}/{variant}/regimen/T{t}.parquet
+            proxy.append(cases[["case_id", "proxy_grade"]].assign(model=parts[2], variant=parts[3],
+                                                                  temperature=float(Path(path).stem[1:])))
+        table = table.merge(pd.concat(proxy), on=["case_id", "model", "variant", "temperature"], how="left",
+                            validate="one_to_one")
+        write_csv(table, smk.output.grades)
+        text = blanks[0].set_index("row_id")
+        flagged = table[table["flagged"]]
+        write_csv(pd.DataFrame({"row_id": flagged["row_id"],
+                                "diagnosis": text.loc[flagged["row_id"], "diagnosis"].to_numpy(),
+                                "physician_regimen": text.loc[flagged["row_id"], "physician_regimen"].to_numpy(),
+                                "generated_regimen": text.loc[flagged["row_id"], "generated_regimen"].to_numpy(),
+                                **{f"grade_{g}": flagged[g] for g in graders},
+                                "adjudicated_grade": flagged["adjudicated"].astype(str).replace("<NA>", "")}),
+                  smk.output.adjudication)
+        dist = distribution(table, graders)
+        write_csv(dist, smk.output.distribution)
+        rows = []
+        for (model, variant), group in [(("all", "all"), table), *table.groupby(["model", "variant"])]:
+            first, second = graders[0], graders[1]
+            rows.append({"model": model, "variant": variant, "compared": f"{first} vs {second} (before adjudication)",
+                         **agreement(group[first], group[second])})
+            gradable = group.dropna(subset=["proxy_grade"])
+            for g in graders:
+                rows.append({"model": model, "variant": variant, "compared": f"proxy vs {g} (final)",
+                             **agreement(gradable["proxy_grade"], gradable[f"{g}_final"])})
+        write_csv(pd.DataFrame(rows), smk.output.agreement)
+        gradable = table.dropna(subset=["proxy_grade"])
+        confusion = pd.concat([gradable.groupby(["proxy_grade", f"{g}_final"]).size().rename("n").reset_index()
+                               .rename(columns={f"{g}_final": "human_grade"}).assign(grader=g) for g in graders])
+        write_csv(confusion[["grader", "proxy_grade", "human_grade", "n"]], smk.output.proxy_confusion)
+        human_grades(dist, smk.output.figure_png, smk.output.figure_pdf)
+        log.info("%d graded rows, %d flagged (%d adjudicated)", len(table), int(table["flagged"].sum()),
+                 int(table["adjudicated"].notna().sum()))

@@ -85,3 +85,15 @@ def slurm_placement(gpus):
 
     partition = setting("gpu_partition" if gpus else "cpu_partition")
     return {"slurm_partition": partition, "slurm_account": setting("account")}
+
+
+def graded_sheets_present():
+    """The grading results are built only once every grader's sheet is in grading.graded_dir."""
+    folder = config["grading"]["graded_dir"]
+    return all(os.path.exists(f"{folder}/{grader}.csv") for grader in config["grading"]["graders"])
+
+
+def adjudication_input():
+    """The filled adjudication sheet, if the clinicians have placed one."""
+    path = f"{config['grading']['graded_dir']}/adjudication.csv"
+    return [path] if os.path.exists(path) else []

@@ -15,6 +15,7 @@ rule score:
     params:
         temperatures=config["predict"]["temperatures"],
         bootstrap=config["metrics"]["bootstrap"],
+        alpha_beta=config["metrics"]["alpha_beta"],
     wildcard_constraints:
         variant="|".join(VARIANTS),
     resources:
@@ -65,6 +66,9 @@ rule evaluation_tables:
             caption="../report/confusion.rst",
             category="Tables",
         ),
+        regimen_proxy=report(
+            "results/tables/regimen_proxy.csv", caption="../report/regimen_proxy.rst", category="Tables"
+        ),
     params:
         models=MODELS,
         report_temperature=config["metrics"]["report_temperature"],
@@ -85,6 +89,7 @@ rule evaluation_figures:
         modality_prf="results/tables/modality_prf.csv",
         icd10_prf="results/tables/icd10_prf.csv",
         icd10_confusion="results/tables/icd10_confusion.csv",
+        regimen_proxy="results/tables/regimen_proxy.csv",
     output:
         figure3_png=report("results/figures/figure3_highest_median.png", caption="../report/figure3.rst", category="Figures"),
         figure3_pdf="results/figures/figure3_highest_median.pdf",
@@ -96,6 +101,14 @@ rule evaluation_figures:
         icd10_pdf="results/figures/figure5d_icd10_prf.pdf",
         confusion_png=report("results/figures/figure6_icd10_confusion.png", caption="../report/confusion.rst", category="Figures"),
         confusion_pdf="results/figures/figure6_icd10_confusion.pdf",
+        proxy_png=report(
+            "results/figures/figure5ab_proxy_grades.png",
+            caption="../report/regimen_proxy.rst",
+            category="Figures",
+        ),
+        proxy_pdf="results/figures/figure5ab_proxy_grades.pdf",
+    params:
+        report_temperature=config["metrics"]["report_temperature"],
     resources:
         **slurm_placement(0),
     log:

@@ -95,14 +95,12 @@ def test_prediction_files_for_every_model_variant_task_and_temperature(workflow)
                     assert list(table["case_id"]) == list(pairs["case_id"])
     modality = pd.read_parquet(workflow / "results/predictions/tiny-llama/finetuned/modality/T0.2.parquet")
     assert (modality["answer"] != "unparsed").mean() > 0.9
-    # a re-run of two prediction jobs writes the same bytes
-    rerun = [workflow / f"results/predictions/{job}/T{t}.parquet" for job in ("tiny-mistral/finetuned/icd10",
-                                                                           "tiny-llama/vanilla/regimen")
-             for t in ("0.2", "0.7")]
+    # a re-run of a prediction job writes the same bytes (fine-tuned ones: tests/test_predict.py)
+    rerun = [workflow / f"results/predictions/tiny-llama/vanilla/regimen/T{t}.parquet" for t in ("0.2", "0.7")]
     before = digest(rerun)
-    out = snakemake(workflow, "--forcerun", "predict", targets=[str(p.relative_to(workflow)) for p in rerun[::2]])
+    out = snakemake(workflow, "--forcerun", "predict", targets=[str(rerun[0].relative_to(workflow))])
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stderr.count("rule predict:") == 2, out.stderr[-3000:]
+    assert out.stderr.count("rule predict:") == 1, out.stderr[-3000:]
     assert digest(rerun) == before
 
 
@@ -124,14 +122,49 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     confusion = pd.read_csv(workflow / "results/tables/icd10_confusion.csv")
     icd_eval = len(pd.read_parquet(workflow / "results/pairs/icd10/eval.parquet"))
     assert (confusion.groupby(["model", "variant"])["n"].sum() == icd_eval).all()
+    proxy = pd.read_csv(workflow / "results/tables/regimen_proxy.csv")
+    assert len(proxy) == 2 * 2 * 2  # models x variants x temperatures
+    shares = proxy[[f"proxy_grade_{g}" for g in range(1, 6)]].sum(axis=1)
+    assert ((shares - 1).abs() < 1e-9).all()
+    # the small config's regimen adapters are weak (no dose recovered: grade 5), but they name the modality
+    assert proxy[proxy["variant"] == "finetuned"]["modality_match"].mean() > 0.2
+    assert proxy[proxy["variant"] == "vanilla"]["modality_match"].max() < 0.1
     for name in ("figure3_highest_median", "temperature_scan", "figure5c_modality_prf", "figure5d_icd10_prf",
-                 "figure6_icd10_confusion"):
+                 "figure6_icd10_confusion", "figure5ab_proxy_grades"):
         for ext in ("png", "pdf"):
             assert (workflow / f"results/figures/{name}.{ext}").stat().st_size > 5000, name
     out = snakemake(workflow, "--report", "report.html")
     assert out.returncode == 0, out.stderr[-3000:]
     html = (workflow / "report.html").read_text(errors="replace")
     assert "table1.csv" in html and "figure6_icd10_confusion.png" in html
+
+
+@pytest.mark.slow
+def test_grading_round_trip_through_the_workflow(workflow):
+    sheets = {g: pd.read_csv(workflow / f"results/grading/sheets/{g}.csv", dtype=str, keep_default_na=False)
+              for g in ("grader_a", "grader_b")}
+    key = pd.read_csv(workflow / "results/grading/key.csv")
+    assert len(key) == 2 * 40 and set(key["variant"]) == {"finetuned"}  # both models' fine-tuned regimens
+    assert not (workflow / "results/grading/grades.csv").exists()  # no graded sheets yet: nothing to un-blind
+    folder = workflow / "config/grading"
+    for k, (grader, sheet) in enumerate(sheets.items()):
+        # grader_a gives 1 to every row, grader_b 3 to the first three rows of the key, else 1
+        bad = set(key["row_id"][:3]) if k else set()
+        sheet.assign(grade=["3" if r in bad else "1" for r in sheet["row_id"]]).to_csv(folder / f"{grader}.csv",
+                                                                                     index=False)
+    out = snakemake(workflow, targets=["grading"])
+    assert out.returncode == 0, out.stderr[-3000:]
+    adjudication = pd.read_csv(workflow / "results/grading/adjudication_needed.csv")
+    assert sorted(adjudication["row_id"]) == sorted(key["row_id"][:3])  # 1 vs 3: more than one point apart
+    distribution = pd.read_csv(workflow / "results/grading/grade_distribution.csv")
+    assert distribution.groupby("grader")["grade_1"].sum().to_dict() == {"average": 78.5, "grader_a": 80,
+                                                                         "grader_b": 77}
+    agreement = pd.read_csv(workflow / "results/grading/agreement.csv")
+    overall = agreement[(agreement["model"] == "all") & agreement["compared"].str.startswith("grader_a")].iloc[0]
+    assert overall["exact"] == pytest.approx(77 / 80) and overall["within_one"] == pytest.approx(77 / 80)
+    assert (workflow / "results/grading/figure5ab_human_grades.png").stat().st_size > 5000
+    for grader in sheets:
+        (folder / f"{grader}.csv").unlink()  # leave the tree as the other tests expect it
 
 
 @pytest.mark.slow
@@ -155,7 +188,7 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     tweak.write_text("finetune:\n  per_task:\n    icd10: {learning_rate: 0.002}\n")
     icd10_jobs = [("finetune", "icd10")] * 2 + [("predict", "icd10")] * 2 + [("score", "icd10")] * 2
     assert planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(tweak)) == sorted(
-        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", "")])
+        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("grading_sheets", "")])
     # an edited modality override re-runs the modality task only
     train = pd.read_parquet(workflow / "results/pairs/modality/train.parquet")
     case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
@@ -163,16 +196,15 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [("score", "modality")] * 4
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), *modality_jobs,
-                                             ("evaluation_tables", ""), ("evaluation_figures", "")])
+                                             ("evaluation_tables", ""), ("evaluation_figures", ""),
+                                             ("grading_sheets", "")])
     before = digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["pairs"])
     assert out.returncode == 0, out.stderr[-3000:]
     after = digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet")))
-    changed = {p for p in before if before[p] != after[p]}
+    changed = {p for p in before if before[p] != after[p]}  # a forced re-run leaves every other file's bytes
     assert changed == {str(workflow / "results/data/modality_labels.parquet"),
                        str(workflow / "results/pairs/modality/train.parquet")}  # the overridden case's answer
-    again = snakemake(workflow, "--forceall", targets=["pairs"])
-    assert again.returncode == 0 and digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet"))) == after
 
 
 @pytest.mark.slow

@@ -1,0 +1,95 @@
+# Blinded grading sheets of the generated regimens for the clinicians; once their graded sheets are
+# in grading.graded_dir, the un-blinded grades, adjudication list, distributions and agreement.
+GRADERS = config["grading"]["graders"]
+GRADING_VARIANTS = config["grading"]["variants"]
+
+
+rule grading_sheets:
+    input:
+        pairs="results/pairs/regimen/eval.parquet",
+        by_temperature="results/tables/metrics_by_temperature.csv",
+        predictions=expand(
+            "results/predictions/{model}/{variant}/regimen/T{temperature}.parquet",
+            model=MODELS,
+            variant=GRADING_VARIANTS,
+            temperature=TEMPERATURES,
+        ),
+    output:
+        sheets=report(
+            expand("results/grading/sheets/{grader}.csv", grader=GRADERS),
+            caption="../report/grading_sheets.rst",
+            category="Grading",
+        ),
+        key="results/grading/key.csv",
+    params:
+        graders=GRADERS,
+        variants=GRADING_VARIANTS,
+        seed=config["grading"]["seed"],
+        temperature=config["grading"]["temperature"],
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/grading_sheets.log",
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../scripts/grading_sheets.py"
+
+
+rule grading_results:
+    input:
+        key="results/grading/key.csv",
+        sheets=expand("results/grading/sheets/{grader}.csv", grader=GRADERS),
+        graded=expand("{folder}/{grader}.csv", folder=config["grading"]["graded_dir"], grader=GRADERS),
+        proxy=expand(
+            "results/metrics/{model}/{variant}/regimen/T{temperature}.parquet",
+            model=MODELS,
+            variant=GRADING_VARIANTS,
+            temperature=TEMPERATURES,
+        ),
+        adjudication=adjudication_input(),
+    output:
+        grades="results/grading/grades.csv",
+        adjudication=report(
+            "results/grading/adjudication_needed.csv",
+            caption="../report/grading_results.rst",
+            category="Grading",
+        ),
+        distribution=report(
+            "results/grading/grade_distribution.csv",
+            caption="../report/grading_results.rst",
+            category="Grading",
+        ),
+        agreement=report(
+            "results/grading/agreement.csv",
+            caption="../report/grading_results.rst",
+            category="Grading",
+        ),
+        figure_png=report(
+            "results/grading/figure5ab_human_grades.png",
+            caption="../report/grading_results.rst",
+            category="Grading",
+        ),
+        figure_pdf="results/grading/figure5ab_human_grades.pdf",
+        proxy_confusion=report(
+            "results/grading/proxy_vs_human.csv",
+            caption="../report/grading_results.rst",
+            category="Grading",
+        ),
+    params:
+        graders=GRADERS,
+        adjudication=lambda wildcards, input: input.adjudication if input.adjudication else "",
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/grading_results.log",
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../scripts/grading_results.py"
+
+
+rule grading:
+    input:
+        rules.grading_sheets.output,
+        rules.grading_results.output if graded_sheets_present() else [],
