@@ -45,8 +45,10 @@ def logged(smk):
 
 def synthetic_cohort(smk) -> None:
     with logged(smk) as log:
-        write_cohort(smk.params.n_patients, smk.params.seed, smk.output.diagnoses, smk.output.plans)
-        log.info("wrote a synthetic cohort of %d patients (seed %d)", smk.params.n_patients, smk.params.seed)
+        write_cohort(smk.params.n_patients, smk.params.seed, smk.output.diagnoses, smk.output.plans,
+                     dict(smk.params.coding_noise))
+        log.info("wrote a synthetic cohort of %d patients (seed %d, coding noise %s)", smk.params.n_patients,
+                 smk.params.seed, dict(smk.params.coding_noise))
 
 
 def curate_cases(smk) -> None:
@@ -81,6 +83,17 @@ def cohort_summary(smk) -> None:
         write_csv(funnel, smk.output.funnel)
         write_csv(cohort.cohort_table(cases, labels), smk.output.cohort)
         cohort.plot_funnel(funnel, smk.output.figure_png, smk.output.figure_pdf)
+
+
+def consistency(smk) -> None:
+    from .consistency import check_cases, summarise
+    with logged(smk) as log:
+        report = check_cases(pd.read_parquet(smk.input.cases))
+        summary = summarise(report)
+        write_csv(report, smk.output.cases)
+        write_csv(summary, smk.output.summary)
+        for _, row in summary[~summary["check"].str.startswith("organ: ")].iterrows():
+            log.info("%s: %d of %d flagged", row["check"], row["n_flagged"], row["n_checked"])
 
 
 def split_pairs(smk) -> None:

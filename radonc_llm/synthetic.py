@@ -9,15 +9,19 @@ shares, so the default size lands on the paper's funnel; curation never sees the
 """
 from __future__ import annotations
 
+import logging
 import math
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .catalogue import (FIELDS, INITIALS, MACHINE_LABELS, PLAN_WITH_KEYWORD, PLAN_WITHOUT_KEYWORD, SITES,
-                        TNM, UNMAPPABLE_LABELS, Regimen)
+                        UNMAPPABLE_LABELS, Organ, Regimen, Site, Stage, Subtype)
 from .tables import write_csv
+
+log = logging.getLogger(__name__)
 
 # Shares of all extracted patients that curation must drop, by reason (the rest are kept).
 # 7,903 of 15,724 patients survive in the paper; these shares reproduce that.
@@ -69,19 +73,65 @@ def _pick_weighted(rnd: random.Random, items, weights):
     return rnd.choices(items, weights=weights, k=1)[0]
 
 
-def _fill(template: str, rnd: random.Random, stage: str) -> str:
+SEX_SPECIFIC_PRIMARY = {"prostate cancer": "male", "breast cancer": "female"}
+NOISE_KINDS = ("wrong_side", "unspecified_side")
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One patient's disease as drawn from the catalogue, before any coding noise."""
+    site: Site
+    subtype: Subtype
+    organ: Organ
+    side: str
+    stage: Stage
+    code: str  # the ICD-10-CM code that matches organ, side and behaviour
+    regimens: tuple[Regimen, ...]
+
+
+def draw_disease(rnd: random.Random, site: Site, sex: str) -> Drawn:
+    """Top-down: subtype -> organ (of the patient's sex) -> side -> stage -> code; regimens for organ and stage."""
+    subtypes = [s for s in site.subtypes if any(o.sex in (None, sex) for o in s.organs)]
+    sub = _pick_weighted(rnd, subtypes, [s.weight for s in subtypes])
+    organs = [o for o in sub.organs if o.sex in (None, sex)]
+    organ = _pick_weighted(rnd, organs, [o.weight for o in organs])
     side = rnd.choice(("left", "right"))
+    stage = rnd.choice(organ.stages or sub.stages)
+    code = (organ.right if side == "right" else organ.left) if organ.sided else organ.code
+    return Drawn(site, sub, organ, side, stage, code, stage.regimens or organ.regimens or sub.regimens)
+
+
+def code_noise(rnd: random.Random, drawn: Drawn, rates: dict) -> tuple[str, str]:
+    """(code, kind): the drawn code, or at the configured rates (share of cases whose organ has a side in
+    ICD-10-CM) the other side's code ('wrong_side') or the unspecified-side code ('unspecified_side')."""
+    if not drawn.organ.sided:
+        return drawn.code, ""
+    r = rnd.random()
+    if r < rates.get("wrong_side", 0.0):
+        return (drawn.organ.left if drawn.side == "right" else drawn.organ.right), "wrong_side"
+    if r < rates.get("wrong_side", 0.0) + rates.get("unspecified_side", 0.0):
+        return drawn.organ.unspecified, "unspecified_side"
+    return drawn.code, ""
+
+
+def _fill(template: str, rnd: random.Random, drawn: Drawn, sex: str) -> str:
+    side = drawn.side
     values = {k: rnd.choice(v) for k, v in FIELDS.items() if "{" + k + "}" in template}
-    values.update(side=side, SIDE=side.upper(), Side=side.capitalize(), grade=str(rnd.randint(1, 3)),
-                  tnm=rnd.choice(TNM), stage=stage)
-    return template.format(**values)
+    if "{primary}" in template:
+        values["primary"] = rnd.choice([p for p in FIELDS["primary"] if SEX_SPECIFIC_PRIMARY.get(p, sex) == sex])
+    organ = drawn.organ.text.format(side=side)
+    values.update(grade=str(rnd.randint(1, 3)), hist=rnd.choice(drawn.subtype.histology), side=side,
+                  organ=organ, Organ=organ[0].upper() + organ[1:], ORGAN=organ.upper(),
+                  tnm=drawn.stage.tnm, stage=drawn.stage.group, **drawn.stage.fields)
+    text = template.format(**values)
+    return text[0].upper() + text[1:]
 
 
 def _technique(reg: Regimen, modality: str) -> str:
     return reg.technique if (modality, reg.technique) in MACHINE_LABELS else "conventional"
 
 
-def _plan_text(rnd: random.Random, reg: Regimen, keyword: bool) -> str:
+def _plan_text(rnd: random.Random, reg: Regimen, keyword: bool, side: str) -> str:
     total, fx = reg.total_gy, reg.fractions
     if rnd.random() < P_PLAN_DIFFERS:  # the note says one thing, the delivered plan another
         fx = max(1, fx + rnd.choice((-5, -2, 2, 5)))
@@ -91,7 +141,7 @@ def _plan_text(rnd: random.Random, reg: Regimen, keyword: bool) -> str:
     template = rnd.choice(PLAN_WITH_KEYWORD if keyword else PLAN_WITHOUT_KEYWORD)
     return template.format(dose=_fmt(total), fx=fx, dpf=_fmt(total / fx), cgy=int(round(total * 100)),
                            word=rnd.choice(MODALITY_WORDS[reg.modality]), tech=tech, TECH=tech.upper(),
-                           target=reg.target)
+                           target=reg.target.format(side=side))
 
 
 def _mess(rnd: random.Random, text: str) -> str:
@@ -119,8 +169,15 @@ def _machine_label(rnd: random.Random, modality: str, technique: str) -> str:
     return rnd.choice(MACHINE_LABELS.get((modality, technique), MACHINE_LABELS[(modality, "conventional")]))
 
 
-def generate_cohort(n_patients: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (diagnoses, plans) exports for `n_patients` patients, identical for identical arguments."""
+def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None,
+                    truth: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (diagnoses, plans) exports for `n_patients` patients, identical for identical arguments.
+
+    `coding_noise` gives the rates of deliberate ICD-10 coding errors (see `code_noise`); when a list
+    is passed as `truth`, one dict per patient (patient_id, fate, site, drawn code, exported code,
+    noise kind) is appended to it, for the tests and the generator's log.
+    """
+    rates = coding_noise or {}
     rnd = random.Random(seed)
     fates = _fates(n_patients, rnd)
     mrns = rnd.sample(range(1_000_000, 9_999_999), n_patients)
@@ -130,28 +187,34 @@ def generate_cohort(n_patients: int, seed: int) -> tuple[pd.DataFrame, pd.DataFr
     for pid_num, fate in zip(mrns, fates):
         pid = f"AZ{pid_num}"
         site = _pick_weighted(rnd, SITES, site_weights)
-        sub = _pick_weighted(rnd, site.subtypes, [s.weight for s in site.subtypes])
         sex = "Male" if rnd.random() < site.p_male else "Female"
         mean, sd, lo, hi = site.age
         age = int(min(hi, max(lo, round(rnd.gauss(mean, sd)))))
-        modality = _pick_weighted(rnd, list(sub.modality), list(sub.modality.values()))
-        reg = rnd.choice([r for r in sub.regimens if r.modality == modality])
-        stage = rnd.choice(sub.stages)
+        drawn = draw_disease(rnd, site, sex.lower())
+        sub, stage = drawn.subtype, drawn.stage.group
+        offered = [m for m in sub.modality if any(r.modality == m for r in drawn.regimens)]
+        modality = _pick_weighted(rnd, offered, [sub.modality[m] for m in offered])
+        reg = rnd.choice([r for r in drawn.regimens if r.modality == modality])
 
         # --- diagnosis record(s)
         r = rnd.random()
+        noise = ""
         if r < P_ICD9:
             scheme, code = "ICD-9-CM", rnd.choice(sub.icd9)
         elif r < P_ICD9 + P_INVALID_ICD10:
             scheme, code = "ICD-10-CM", rnd.choice(INVALID_ICD10)
         else:
-            scheme, code = "ICD-10-CM", rnd.choice(sub.icd10)
+            scheme = "ICD-10-CM"
+            code, noise = code_noise(rnd, drawn, rates)
             if rnd.random() < 0.1:
                 code = code.replace(".", "")  # Aria sometimes stores codes without the dot
-        text = _fill(rnd.choice(sub.templates), rnd, stage)
+        if truth is not None:
+            truth.append({"patient_id": pid, "fate": fate, "site": site.name, "drawn_code": drawn.code,
+                          "icd_code": code, "icd_scheme": scheme, "noise": noise})
+        text = _fill(rnd.choice(sub.templates), rnd, drawn, sex.lower())
         r = rnd.random()
         if r < P_PLAN_KEYWORD + P_PLAN_PATTERN:
-            plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD)
+            plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD, side=drawn.side)
             if rnd.random() < 0.1:
                 text = f"{plan}. {text}"
             else:
@@ -163,10 +226,11 @@ def generate_cohort(n_patients: int, seed: int) -> tuple[pd.DataFrame, pd.DataFr
         n_dx = {"several_diagnoses": rnd.choice((2, 2, 3)), "no_diagnosis": 0}.get(fate, 1)
         for k in range(n_dx):
             dx_counter += 1
+            # a second record of the same patient: another note on the same disease (curation drops both)
             dx_rows.append({
                 "patient_id": pid, "diagnosis_id": f"DX{dx_counter:07d}",
                 "icd_code": code, "icd_scheme": scheme, "stage": stage,
-                "diagnosis_details": text if k == 0 else _fill(rnd.choice(sub.templates), rnd, stage),
+                "diagnosis_details": text if k == 0 else _fill(rnd.choice(sub.templates), rnd, drawn, sex.lower()),
                 "age": age, "sex": sex, "diagnosis_date": f"20{rnd.randint(15, 23)}-{rnd.randint(1, 12):02d}-01",
             })
 
@@ -196,11 +260,11 @@ def generate_cohort(n_patients: int, seed: int) -> tuple[pd.DataFrame, pd.DataFr
             plan(1, "BST", rnd.choice(("Boost", "BOOST", "boost")),
                  _machine_label(rnd, bmod, "hdr" if bmod == "brachy" else "conventional"), btotal, bfx)
         if fate == "alternative_primary":
-            alt = rnd.choice(sub.regimens)
+            alt = rnd.choice(drawn.regimens)
             plan(1, "ALT", rnd.choice(("Alternative Primary", "ALTERNATIVE PRIMARY", "alternative primary")),
                  _machine_label(rnd, alt.modality, _technique(alt, alt.modality)), alt.total_gy, alt.fractions)
         elif fate == "several_primaries":
-            again = rnd.choice(sub.regimens)
+            again = rnd.choice(drawn.regimens)
             plan(2, "2", "Primary", _machine_label(rnd, again.modality, _technique(again, again.modality)),
                  again.total_gy, again.fractions)
         if rnd.random() < P_REPLAN:
@@ -208,7 +272,16 @@ def generate_cohort(n_patients: int, seed: int) -> tuple[pd.DataFrame, pd.DataFr
     return pd.DataFrame(dx_rows), pd.DataFrame(plan_rows)
 
 
-def write_cohort(n_patients: int, seed: int, diagnoses_path: str | Path, plans_path: str | Path) -> None:
-    diagnoses, plans = generate_cohort(n_patients, seed)
+def write_cohort(n_patients: int, seed: int, diagnoses_path: str | Path, plans_path: str | Path,
+                 coding_noise: dict | None = None) -> dict:
+    """Write both exports; return the injected coding noise by kind, over the ICD-10 coded patients
+    whose organ has a side (the noise rates' denominator)."""
+    truth: list = []
+    diagnoses, plans = generate_cohort(n_patients, seed, coding_noise, truth)
     write_csv(diagnoses, diagnoses_path)
     write_csv(plans, plans_path)
+    noise = pd.Series([t["noise"] for t in truth])
+    counts = {kind: int((noise == kind).sum()) for kind in NOISE_KINDS}
+    log.info("coding noise injected (all %d patients): %s", n_patients,
+             ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return counts

@@ -1,5 +1,6 @@
 import hashlib
 import os
+from pathlib import Path
 
 TASKS = ["regimen", "modality", "icd10"]
 SPLITS = ["train", "eval"]
@@ -14,6 +15,15 @@ def key_fingerprint():
     settings = config["pseudonym"]
     key = os.environ.get(settings.get("key_env", ""), "") or settings.get("key", "")
     return hashlib.sha256(b"radonc-llm key fingerprint:" + key.encode()).hexdigest()[:12]
+
+
+def source_fingerprint(*modules):
+    """Changes when the named package modules change, so that their outputs are rebuilt (params are
+    rerun triggers; code imported by a script is not)."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(workflow.basedir, "radonc_llm", f"{module}.py").read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def task_config(task):

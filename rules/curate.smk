@@ -72,3 +72,26 @@ rule cohort_summary:
         "../envs/data.yaml"
     script:
         "../scripts/cohort_summary.py"
+
+
+# Data quality: does each case's diagnosis text agree with its ICD-10 code (side, organ, behaviour, stage)?
+rule consistency:
+    input:
+        cases="results/data/cases.parquet",
+    output:
+        cases="results/data/consistency.csv",
+        summary=report(
+            "results/data/consistency_summary.csv",
+            caption="../report/consistency.rst",
+            category="Data",
+        ),
+    params:
+        checker=source_fingerprint("consistency"),
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/consistency.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/consistency.py"

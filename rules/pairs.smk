@@ -26,3 +26,4 @@ rule pairs:
         "results/data/curation_funnel.csv",
         "results/data/curation_funnel.png",
         "results/data/needs_annotation.csv",
+        "results/data/consistency_summary.csv",

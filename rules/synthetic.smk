@@ -6,6 +6,8 @@ rule synthetic_cohort:
     params:
         n_patients=config["synthetic"]["n_patients"],
         seed=config["synthetic"]["seed"],
+        coding_noise=config["synthetic"].get("coding_noise", {}),
+        generator=source_fingerprint("catalogue", "synthetic"),
     resources:
         **slurm_placement(0),
     log:

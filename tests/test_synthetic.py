@@ -5,11 +5,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from radonc_llm.catalogue import SITES
 from radonc_llm.cohort import PAPER_COHORT, cohort_table, funnel
+from radonc_llm.consistency import check_case, check_cases, summarise
 from radonc_llm.curate import curate
+from radonc_llm.icd10 import main_category, normalise_icd10
 from radonc_llm.pairs import resolve_modality
-from radonc_llm.synthetic import generate_cohort, write_cohort
-from radonc_llm.tables import read_export
+from radonc_llm.pseudonym import pseudonymise
+from radonc_llm.synthetic import Drawn, _fill, generate_cohort, write_cohort
+from radonc_llm.tables import read_export, write_csv
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
 NO_OVERRIDES = pd.DataFrame({"case_id": pd.Series(dtype=str), "modality": pd.Series(dtype=str)})
@@ -18,17 +22,23 @@ NO_OVERRIDES = pd.DataFrame({"case_id": pd.Series(dtype=str), "modality": pd.Ser
 @pytest.fixture(scope="module")
 def default_cohort(tmp_path_factory):
     d = tmp_path_factory.mktemp("synthetic")
-    size, seed = CONFIG["synthetic"]["n_patients"], CONFIG["synthetic"]["seed"]
-    write_cohort(size, seed, d / "diagnoses.csv", d / "plans.csv")
+    settings = CONFIG["synthetic"]
+    truth = []
+    diagnoses, plans = generate_cohort(settings["n_patients"], settings["seed"], settings["coding_noise"], truth)
+    write_csv(diagnoses, d / "diagnoses.csv")
+    write_csv(plans, d / "plans.csv")
     diagnoses, plans = read_export(d / "diagnoses.csv", "diagnoses"), read_export(d / "plans.csv", "plans")
     cases, steps = curate(diagnoses, plans, b"k")
     labels, _ = resolve_modality(cases, NO_OVERRIDES)
-    return diagnoses, plans, cases, funnel(steps, labels), cohort_table(cases, labels).set_index("characteristic")
+    truth = pd.DataFrame(truth)
+    truth["case_id"] = pseudonymise(truth["patient_id"], b"k")
+    return (diagnoses, plans, cases, funnel(steps, labels), cohort_table(cases, labels).set_index("characteristic"),
+            truth)
 
 
 @pytest.mark.slow
 def test_default_funnel_within_two_percent_of_the_paper(default_cohort):
-    *_, steps, table = default_cohort
+    *_, steps, table, _ = default_cohort
     assert steps.loc[steps["step"] == 0, "remaining"].iloc[0] == 15724
     for name in ("cases (tasks 1-2)", "cases (task 3, ICD-10)"):
         assert abs(table.loc[name, "value"] / PAPER_COHORT[name] - 1) <= 0.02, name
@@ -36,7 +46,7 @@ def test_default_funnel_within_two_percent_of_the_paper(default_cohort):
 
 @pytest.mark.slow
 def test_default_cohort_mix_within_two_points_of_the_paper(default_cohort):
-    *_, table = default_cohort
+    *_, table, _ = default_cohort
     for name in ("photon %", "proton %", "electron %", "brachy %", "male %", "curative %", "age mean"):
         assert abs(table.loc[name, "value"] - PAPER_COHORT[name]) <= 2, name
     assert (table.loc["age min", "value"], table.loc["age max", "value"]) == (1, 100)
@@ -44,7 +54,7 @@ def test_default_cohort_mix_within_two_points_of_the_paper(default_cohort):
 
 @pytest.mark.slow
 def test_default_cohort_carries_the_mess_curation_must_clean(default_cohort):
-    diagnoses, plans, cases, steps, _ = default_cohort
+    diagnoses, plans, cases, steps, *_ = default_cohort
     assert diagnoses["patient_id"].duplicated().sum() > 1000
     assert plans["plan_type"].str.lower().eq("alternative primary").sum() > 1000
     assert plans["plan_type"].str.lower().eq("boost").sum() > 100
@@ -68,8 +78,73 @@ def test_generation_is_deterministic_and_seeded(tmp_path):
     assert not other.equals(pd.read_csv(tmp_path / "d1.csv", keep_default_na=False))
 
 
-def test_synthetic_icd10_codes_are_valid_for_the_catalogue():
-    from radonc_llm.catalogue import SITES
-    from radonc_llm.icd10 import normalise_icd10
-    codes = {c for s in SITES for sub in s.subtypes for c in sub.icd10}
-    assert all(normalise_icd10(c) == c for c in codes), [c for c in codes if normalise_icd10(c) != c]
+@pytest.mark.slow
+def test_default_cohort_is_consistent_apart_from_the_injected_noise(default_cohort):
+    *_, cases, _, _, truth = default_cohort
+    report = check_cases(cases).merge(truth[["case_id", "noise"]], on="case_id", how="left")
+    summary = summarise(report).set_index("check")
+    flagged = report[~report["consistent"]]
+    # every flag is injected noise, and each noise kind is found for its own reason
+    assert (flagged["noise"] != "").all(), flagged["flags"].value_counts()
+    assert set(report.loc[report["noise"] == "wrong_side", "flags"]) == {"side_mismatch"}
+    assert set(report.loc[report["noise"] == "unspecified_side", "flags"]) == {"side_unspecified"}
+    assert (report["noise"] == "").mean() >= 0.95 and report.loc[report["noise"] == "", "consistent"].all()
+    # the laterality disagreements match the configured rate (binomial, within 3 standard deviations)
+    rates = CONFIG["synthetic"]["coding_noise"]
+    for reason, kind in (("side_mismatch", "wrong_side"), ("side_unspecified", "unspecified_side")):
+        n, k = summary.loc[reason, ["n_checked", "n_flagged"]]
+        assert n > 1500 and abs(k - n * rates[kind]) <= 3 * (n * rates[kind] * (1 - rates[kind])) ** 0.5, reason
+    for reason in ("organ_mismatch", "subsite_mismatch", "behaviour_mismatch", "stage_invalid"):
+        assert summary.loc[reason, "n_flagged"] == 0, reason
+    organs = summary[summary.index.str.startswith("organ: ")]
+    assert len(organs) >= 30 and (organs["percent"] <= 2).all()  # each organ coded with its own category >= 98 %
+    assert report["organ"].ne("").mean() >= 0.99  # the checker recognises nearly every synthetic text
+
+
+def _every_case():
+    """Every subtype x organ x stage x side x template of the catalogue, rendered as the generator does."""
+    import random
+    rnd = random.Random(0)
+    for site in SITES:
+        for sub in site.subtypes:
+            for organ in sub.organs:
+                for stage in organ.stages or sub.stages:
+                    for side in ("left", "right"):
+                        code = (organ.right if side == "right" else organ.left) if organ.sided else organ.code
+                        regimens = stage.regimens or organ.regimens or sub.regimens
+                        drawn = Drawn(site, sub, organ, side, stage, code, regimens)
+                        for template in sub.templates:
+                            yield drawn, _fill(template, rnd, drawn, organ.sex or "female")
+
+
+def test_every_catalogue_case_is_coherent():
+    cases = list(_every_case())
+    assert len(cases) > 500
+    for drawn, text in cases:
+        result = check_case(text, drawn.code)
+        assert result["consistent"] and result["organ"], (text, drawn.code, result)
+
+
+def test_catalogue_codes_are_valid_icd10_cm_and_sided_organs_have_both_sides():
+    for site in SITES:
+        for sub in site.subtypes:
+            for organ in sub.organs:
+                codes = [organ.right, organ.left, organ.unspecified] if organ.sided else [organ.code]
+                assert all(normalise_icd10(c) == c for c in codes), codes
+                if organ.sided:
+                    assert {check_case(f"the {s} side", c)["side_in_code"] for s, c in
+                            (("right", organ.right), ("left", organ.left))} == {"right", "left"}, organ.text
+                    assert check_case("", organ.unspecified)["side_in_code"] == ""
+
+
+def test_every_stage_offers_a_modality_of_its_subtype_and_regimens_belong_to_their_organ():
+    for drawn, _ in _every_case():
+        offered = {r.modality for r in drawn.regimens}
+        assert any(drawn.subtype.modality.get(m, 0) > 0 for m in offered), drawn.organ.text
+        for r in drawn.regimens:
+            if (r.total_gy, r.fractions, r.target) == (25, 5, "pelvis"):  # the short course: rectum only
+                assert main_category(drawn.code) in ("C19", "C20"), drawn.organ.text
+            if r.total_gy / r.fractions > 8 and r.modality == "photon":  # ablative doses: stereotactic
+                assert r.technique == "sbrt", (drawn.organ.text, r)
+        if "in situ" in _ or "DCIS" in _:
+            assert drawn.stage.group == "0" and "Tis" in drawn.stage.tnm

@@ -1,0 +1,282 @@
+"""Does each case agree with itself? The diagnosis text against its ICD-10-CM code.
+
+Four kinds of check, each run only where the text and the code both say something about it:
+- side: the text names one side (left/right) and the code the other (`side_mismatch`), or the
+  code names no side although its category has codes for each side (`side_unspecified`);
+- organ: the organ or histology the text names first (metastasis and systemic or benign
+  entities before organs) has its own 3-character categories; the code's is not among them
+  (`organ_mismatch`); or the code names a subsite (upper lobe, head of pancreas, frontal lobe,
+  a breast quadrant) and the text another (`subsite_mismatch`);
+- behaviour: the text says in situ (DCIS, Tis, "in situ") and the code is not an in-situ
+  neoplasm (D00-D09), or the other way round (`behaviour_mismatch`);
+- stage: a T, N or M category in the text that AJCC 8th does not define for the code's site
+  (`stage_invalid`; N2c for lung, T1mi for prostate), or an in-situ case staged beyond Tis N0 M0.
+
+It reads the curated cases (any hospital's, not only the synthetic ones) and writes a
+data-quality report; it never writes or logs the diagnosis text.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+
+from .icd10 import _cm, main_category
+
+REASONS = {
+    "side_mismatch": "the text names one side, the ICD-10 code the other",
+    "side_unspecified": "the text names a side, the code none although its category has a code for each side",
+    "organ_mismatch": "the code's 3-character category is not one of the organ or histology the text names",
+    "subsite_mismatch": "the code names a subsite (upper lobe, head of pancreas) and the text another",
+    "behaviour_mismatch": "in situ in the text but not in the code (D00-D09), or the other way round",
+    "stage_invalid": "a T, N or M category that AJCC 8th does not define for the site (or beyond Tis N0 for in situ)",
+}
+
+
+def _categories(spec: str) -> frozenset[str]:
+    """'C77-C79 D05' -> {'C77', 'C78', 'C79', 'D05'}."""
+    out = set()
+    for part in spec.split():
+        lo, _, hi = part.partition("-")
+        hi = hi or lo
+        out.update(f"{lo[0]}{n:02d}" for n in range(int(lo[1:3]), int(hi[1:3]) + 1))
+    return frozenset(out)
+
+
+# (level, name, pattern, categories): the lowest level that matches names the case's organ, and
+# within a level the earliest match in the text. Metastasis first (the primary's organ is named
+# too), then entities whose code follows the histology, then organs.
+ORGAN_RULES = [(level, name, re.compile(pattern, re.I), _categories(cats)) for level, name, pattern, cats in (
+    (0, "metastasis", r"(?<!no )(?<!without )(?<!no distant )metasta", "C77-C79"),
+    (1, "lymphoma", r"lymphoma|hodgkin", "C81-C88 C96"),
+    (1, "myeloma", r"myeloma|plasmacytoma", "C90"),
+    (1, "leukaemia", r"leuka?emia", "C91-C95"),
+    (1, "eye", r"uveal|choroid|\bretinoblastoma", "C69 D31"),
+    (1, "meningioma", r"meningioma", "D32 D42 C70"),
+    (1, "schwannoma", r"schwannoma|acoustic neuroma", "D33 D43 C72"),
+    (1, "pituitary", r"pituitary|prolactinoma", "D35 D44 C75"),
+    (1, "vascular malformation", r"arteriovenous malformation|\bAVM\b", "Q28"),
+    (1, "trigeminal neuralgia", r"trigeminal neuralgia", "G50"),
+    (1, "keloid", r"keloid", "L91"),
+    (1, "thyroid eye disease", r"graves|thyroid eye", "E05"),
+    (1, "heterotopic ossification", r"heterotopic ossification", "M61"),
+    (1, "bone tumour", r"chordoma|chondrosarcoma|ewing|osteosarcoma|petroclival|\bclival|\bclivus", "C40-C41 C49"),
+    (2, "skin melanoma", r"melanoma", "C43 D03"),
+    (3, "breast", r"breast|\bDCIS\b|\bLCIS\b", "C50 D05 D24 D48"),
+    (3, "prostate", r"prostat", "C61 D07"),
+    (3, "lung", r"\blung\b|upper lobe|lower lobe|middle lobe|bronch|\bNSCLC\b", "C34 D02"),
+    (3, "oropharynx", r"tonsil|base of tongue|oropharyn", "C01 C09 C10"),
+    (3, "oral cavity", r"oral tongue|\btongue\b|floor of mouth|oral cavity|buccal|gingiv", "C00-C06"),
+    (3, "larynx", r"laryn|glottic|glottis", "C32"),
+    (3, "nasopharynx", r"nasopharyn", "C11"),
+    (3, "salivary gland", r"parotid|submandibular", "C07 C08"),
+    (3, "esophagus", r"esophag|oesophag", "C15 C16"),
+    (3, "stomach", r"stomach|gastric", "C16"),
+    (3, "anal canal", r"\banal\b|\banus\b", "C21"),
+    (3, "rectum", r"rect(?:um|al|osigmoid)", "C18-C20"),
+    (3, "colon", r"colon|sigmoid|cecum|caecum", "C18-C19"),
+    (3, "pancreas", r"pancrea", "C25"),
+    (3, "liver", r"liver|hepat", "C22"),
+    (3, "cervix", r"cervix|cervical cancer|cervical carcinoma", "C53 D06"),
+    (3, "endometrium", r"endometri|uterus|uterine", "C54-C55"),
+    (3, "vulva", r"vulva", "C51"),
+    (3, "bladder", r"bladder|urothelial", "C65-C68 D09"),
+    (3, "kidney", r"kidney|renal", "C64-C65"),
+    (3, "adrenal gland", r"adrenal", "C74"),
+    (3, "brain", r"frontal|temporal|parietal|occipital|corpus callosum|cerebell|brain ?stem|ventricle|"
+                r"glioblastoma|astrocytoma|oligodendroglioma|glioma|medulloblastoma|ependymoma", "C71 D33 D43"),
+    (3, "orbit", r"\borbits?\b", "C69"),
+    (3, "skin of head", r"\bnose\b|\bcheek\b|\bears?\b|scalp|\btemple\b|forehead|eyelid", "C43-C44 D03-D04 C30"),
+    (3, "limb", r"thigh|\bcalf\b|upper arm|forearm|\bleg\b|\bknee\b|shoulder", "C40 C43-C44 C47 C49 D03-D04"),
+    (3, "retroperitoneum", r"retroperiton", "C48-C49"),
+)]
+
+# Subsites within an organ: (words in the text, words in the code's official description). A case is
+# flagged when the description names a subsite of a group and the text names another of it, but not that one.
+SUBSITE_GROUPS = [[(re.compile(t, re.I), re.compile(d, re.I)) for t, d in group] for group in (
+    (("upper lobe", "upper lobe"), ("middle lobe", "middle lobe"), ("lower lobe", "lower lobe")),
+    ((r"upper[- ]outer", "upper-outer"), (r"upper[- ]inner", "upper-inner"), (r"lower[- ]outer", "lower-outer"),
+     (r"lower[- ]inner", "lower-inner"), ("central portion|subareolar", "central portion"),
+     ("axillary tail", "axillary tail")),
+    (("frontal", "frontal lobe"), ("temporal", "temporal lobe"), ("parietal", "parietal lobe"),
+     ("occipital", "occipital lobe"), ("cerebell", "cerebellum"), (r"brain ?stem|fourth ventricle", "brain stem")),
+    ((r"head of (?:the )?pancreas|pancreatic head", "head of pancreas"),
+     (r"body of (?:the )?pancreas|pancreatic body", "body of pancreas"),
+     (r"tail of (?:the )?pancreas|pancreatic tail", "tail of pancreas")),
+    ((r"distal esophag|lower third", "lower third"), (r"mid(?:dle third|-?esophag)", "middle third"),
+     (r"upper third|proximal esophag|cervical esophag", "upper third"),
+     (r"gastro-?esophageal junction|\bGEJ\b|cardia", "cardia")),
+    ((r"(?<!supra)(?<!sub)glott", r"(?<!supra)(?<!sub)glottis"), ("supraglott", "supraglottis"),
+     ("subglott", "subglottis")),
+    ((r"\bnose\b|\bnasal tip\b", r"\bnose\b"), (r"\bears?\b", r"\bear\b"), (r"scalp", r"scalp"),
+     (r"\blip\b", r"\blip\b"), (r"eyelid", r"eyelid"), (r"forearm|upper arm|shoulder", r"upper limb"),
+     (r"thigh|\bcalf\b|\bleg\b|\bhip\b", r"lower limb|thigh|\bhip\b")),
+    ((r"\bneck\b", r"head, face,? and neck"), (r"mediastin", r"intrathoracic"), (r"inguinal", r"inguinal"),
+     (r"axilla", r"axilla")),
+)]
+
+SIDE = re.compile(r"\b(left|right)\b", re.I)
+BILATERAL = re.compile(r"\bbilateral", re.I)
+IN_SITU = re.compile(r"\bin[ -]situ\b|\bDCIS\b|\bLCIS\b|(?<![A-Za-z0-9])[cpy]?Tis\b", re.I)
+INVASIVE = re.compile(r"\binvasive\b|\bmicroinvasi", re.I)
+T_CATEGORY = re.compile(r"(?<![A-Za-z0-9])(?:y|r)?[cp]?T(is|X|0|[1-4](?:mi|[a-d])?)(?![A-Za-z0-9])")
+N_CATEGORY = re.compile(r"(?<![A-Za-z0-9])(?:y|r)?[cp]?N(X|0|[1-3](?:mi|[a-c])?)(?![A-Za-z0-9])")
+M_CATEGORY = re.compile(r"(?<![A-Za-z0-9])[cp]?M(X|0|1[a-c]?)(?![A-Za-z0-9])")
+
+
+def _tnm(t: str, n: str, m: str = "0 1 X") -> dict:
+    return {"T": frozenset(t.split()), "N": frozenset(n.split()), "M": frozenset(m.split())}
+
+
+# AJCC 8th edition T, N and M categories by the code's 3-character category.
+HN_TNM = _tnm("X 0 is 1 2 3 4 4a 4b", "X 0 1 2 2a 2b 2c 3 3a 3b")
+STAGING = {
+    **dict.fromkeys(("C50", "D05"), _tnm("X 0 is 1 1mi 1a 1b 1c 2 3 4 4a 4b 4c 4d",
+                                          "X 0 1 1mi 1a 1b 1c 2 2a 2b 3 3a 3b 3c")),
+    "C34": _tnm("X 0 is 1 1mi 1a 1b 1c 2 2a 2b 3 4", "X 0 1 2 3", "X 0 1 1a 1b 1c"),
+    "C61": _tnm("X 0 1 1a 1b 1c 2 2a 2b 2c 3 3a 3b 4", "X 0 1", "X 0 1 1a 1b 1c"),
+    **dict.fromkeys(("C00", "C01", "C02", "C03", "C04", "C05", "C06", "C07", "C08", "C09", "C10", "C12", "C13",
+                     "C32"), HN_TNM),
+    "C11": _tnm("X 0 is 1 2 3 4", "X 0 1 2 3"),
+    **dict.fromkeys(("C15", "C16"), _tnm("X 0 is 1 1a 1b 2 3 4 4a 4b", "X 0 1 2 3")),
+    **dict.fromkeys(("C18", "C19", "C20"), _tnm("X 0 is 1 2 3 4 4a 4b", "X 0 1 1a 1b 1c 2 2a 2b",
+                                                 "X 0 1 1a 1b 1c")),
+    "C21": _tnm("X 0 is 1 2 3 4", "X 0 1 1a 1b 1c"),
+    "C22": _tnm("X 0 1 1a 1b 2 3 4", "X 0 1"),
+    "C25": _tnm("X 0 is 1 1a 1b 1c 2 3 4", "X 0 1 2"),
+    "C51": _tnm("X 0 1 1a 1b 2 3", "X 0 1 1a 1b 2 2a 2b 2c 3"),
+    "C67": _tnm("X 0 a is 1 2 2a 2b 3 3a 3b 4 4a 4b", "X 0 1 2 3", "X 0 1 1a 1b"),
+    "C64": _tnm("X 0 1 1a 1b 2 2a 2b 3 3a 3b 3c 4", "X 0 1"),
+    "C43": _tnm("X 0 is 1 1a 1b 2 2a 2b 3 3a 3b 4 4a 4b", "X 0 1 1a 1b 1c 2 2a 2b 2c 3 3a 3b 3c",
+                "X 0 1 1a 1b 1c 1d"),
+    "C44": _tnm("X is 1 2 3 4 4a 4b", "X 0 1 2 2a 2b 2c 3 3a 3b"),
+    **dict.fromkeys(("C48", "C49"), _tnm("X 0 1 2 3 4", "X 0 1")),
+}
+
+
+@functools.cache
+def _code_side(code: str) -> str:
+    """'right', 'left' or '' from the code's official description."""
+    found = {s.lower() for s in SIDE.findall(_description(code))}
+    return found.pop() if len(found) == 1 else ""
+
+
+@functools.cache
+def _category_has_sides(code: str) -> bool:
+    """Whether a sibling code names a side (C50.919 beside C50.911/C50.912): then a code without one is less
+    specific than a text that names it. Only within a category, never across a block (C61 beside testis)."""
+    parent = _cm().get_parent(code)
+    if not parent or _cm().is_chapter_or_block(parent):
+        return False
+    return any(_code_side(c) for c in _cm().get_children(parent))
+
+
+def text_organ(text: str) -> tuple[str, frozenset] | None:
+    """(name, categories) of what the text names first; None if it names nothing the checker knows."""
+    hits = []
+    for level, name, pattern, categories in ORGAN_RULES:
+        m = pattern.search(text)
+        if m:
+            hits.append((level, m.start(), name, categories))
+    if not hits:
+        return None
+    _, _, name, categories = min(hits, key=lambda h: (h[0], h[1]))
+    return name, categories
+
+
+@functools.cache
+def _description(code: str) -> str:
+    return _cm().get_description(code)
+
+
+def subsite_mismatch(text: str, code: str) -> bool:
+    """The code's description names a subsite (upper lobe, head of pancreas) and the text another one."""
+    description = _description(code)
+    for group in SUBSITE_GROUPS:
+        in_code = {i for i, (_, d) in enumerate(group) if d.search(description)}
+        in_text = {i for i, (t, _) in enumerate(group) if t.search(text)}
+        if in_code and in_text and not in_code & in_text:
+            return True
+    return False
+
+
+def text_side(text: str) -> str:
+    """'left' or 'right' when the text names exactly one side; '' otherwise (none, both, bilateral)."""
+    sides = {s.lower() for s in SIDE.findall(text)}
+    return sides.pop() if len(sides) == 1 and not BILATERAL.search(text) else ""
+
+
+IN_SITU_TNM = _tnm("is", "X 0", "X 0")
+
+
+def invalid_stage_categories(text: str, category: str, in_situ: bool = False) -> list[str]:
+    """The T/N/M categories in the text that AJCC 8th does not define for the code's site, or that an
+    in-situ neoplasm cannot have (anything but Tis N0 M0)."""
+    allowed = IN_SITU_TNM if in_situ else STAGING.get(category)
+    if allowed is None:
+        return []
+    bad = []
+    for axis, pattern in (("T", T_CATEGORY), ("N", N_CATEGORY), ("M", M_CATEGORY)):
+        bad += [f"{axis}{v}" for v in pattern.findall(text) if v not in allowed[axis] and v.upper() not in allowed[axis]]
+    return bad
+
+
+def check_case(text: str, code: str) -> dict:
+    """The checks on one case; `code` is a valid, dotted ICD-10-CM code."""
+    category = main_category(code)
+    organ = text_organ(text)
+    side_t, side_c = text_side(text), _code_side(code)
+    in_situ_text = bool(IN_SITU.search(text)) and not INVASIVE.search(text)
+    in_situ_code = "D00" <= category <= "D09"
+    flags = []
+    if side_t and side_c and side_t != side_c:
+        flags.append("side_mismatch")
+    if side_t and not side_c and _category_has_sides(code):
+        flags.append("side_unspecified")
+    if organ and category not in organ[1]:
+        flags.append("organ_mismatch")
+    elif subsite_mismatch(text, code):
+        flags.append("subsite_mismatch")
+    if in_situ_text != in_situ_code:
+        flags.append("behaviour_mismatch")
+    bad_stage = invalid_stage_categories(text, category, in_situ_text and in_situ_code)
+    if bad_stage:
+        flags.append("stage_invalid")
+    return {"icd10": code, "category": category, "organ": organ[0] if organ else "",
+            "organ_matches_code": bool(organ) and category in organ[1],
+            "side_in_text": side_t, "side_in_code": side_c,
+            "side_checked": bool(side_t) and (bool(side_c) or _category_has_sides(code)),
+            "in_situ_text": in_situ_text, "in_situ_code": in_situ_code,
+            "stage_checked": category in STAGING or (in_situ_text and in_situ_code), "invalid_stage_categories": " ".join(bad_stage),
+            "flags": ";".join(flags), "consistent": not flags}
+
+
+def check_cases(cases: pd.DataFrame) -> pd.DataFrame:
+    """One row per case with a valid ICD-10 code: what each check found (never the text)."""
+    valid = cases[cases["icd10"].notna()]
+    rows = [{"case_id": cid, **check_case(text, code)}
+            for cid, text, code in zip(valid["case_id"], valid["diagnosis"], valid["icd10"])]
+    columns = ["case_id", "icd10", "category", "organ", "organ_matches_code", "side_in_text", "side_in_code",
+               "side_checked", "in_situ_text", "in_situ_code", "stage_checked", "invalid_stage_categories",
+               "flags", "consistent"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summarise(report: pd.DataFrame) -> pd.DataFrame:
+    """Per check: cases it could assess, cases flagged, and the share; then per organ named in the text,
+    how often the code carries one of that organ's own categories."""
+    flags = report["flags"].str.split(";")
+    has = lambda reason: flags.map(lambda f: reason in f)  # noqa: E731
+    checked = {"side_mismatch": report["side_checked"], "side_unspecified": report["side_checked"],
+               "organ_mismatch": report["organ"] != "", "subsite_mismatch": report["organ_matches_code"],
+               "behaviour_mismatch": pd.Series(True, index=report.index),
+               "stage_invalid": report["stage_checked"]}
+    rows = [("all checks", "any", len(report), int((~report["consistent"]).sum()))]
+    rows += [(reason, REASONS[reason], int(checked[reason].sum()), int(has(reason).sum())) for reason in REASONS]
+    for organ, group in report[report["organ"] != ""].groupby("organ"):
+        rows.append((f"organ: {organ}", "coded outside the organ's own 3-character categories", len(group),
+                     int((~group["organ_matches_code"]).sum())))
+    table = pd.DataFrame(rows, columns=["check", "meaning", "n_checked", "n_flagged"])
+    table["percent"] = (100 * table["n_flagged"] / table["n_checked"].where(table["n_checked"] > 0)).round(2)
+    return table
