@@ -1,5 +1,8 @@
 """A seeded, synthetic Aria-like cohort: the two raw exports the workflow expects.
 
+Each patient's disease is drawn top-down from `catalogue.py` (site, subtype, organ, side, stage,
+code, regimen), so that text, ICD-10 code, stage, modality and regimen agree; the only coding
+errors are the ones injected at the rates of `synthetic.coding_noise`, counted in the log.
 It carries the mess the paper's curation cleaned: patients with several diagnosis
 records, alternative primary plans, boosts and replans, plan information written into
 the diagnosis text (with and without the keyword "plan"), ICD-9 codes, stray
@@ -114,7 +117,8 @@ def code_noise(rnd: random.Random, drawn: Drawn, rates: dict) -> tuple[str, str]
     return drawn.code, ""
 
 
-def _fill(template: str, rnd: random.Random, drawn: Drawn, sex: str) -> str:
+def render_text(template: str, rnd: random.Random, drawn: Drawn, sex: str) -> str:
+    """A diagnosis text of the drawn disease: organ, side, histology and stage words filled in."""
     side = drawn.side
     values = {k: rnd.choice(v) for k, v in FIELDS.items() if "{" + k + "}" in template}
     if "{primary}" in template:
@@ -211,7 +215,7 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
         if truth is not None:
             truth.append({"patient_id": pid, "fate": fate, "site": site.name, "drawn_code": drawn.code,
                           "icd_code": code, "icd_scheme": scheme, "noise": noise})
-        text = _fill(rnd.choice(sub.templates), rnd, drawn, sex.lower())
+        text = render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower())
         r = rnd.random()
         if r < P_PLAN_KEYWORD + P_PLAN_PATTERN:
             plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD, side=drawn.side)
@@ -230,7 +234,8 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
             dx_rows.append({
                 "patient_id": pid, "diagnosis_id": f"DX{dx_counter:07d}",
                 "icd_code": code, "icd_scheme": scheme, "stage": stage,
-                "diagnosis_details": text if k == 0 else _fill(rnd.choice(sub.templates), rnd, drawn, sex.lower()),
+                "diagnosis_details": (text if k == 0
+                                      else render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower())),
                 "age": age, "sex": sex, "diagnosis_date": f"20{rnd.randint(15, 23)}-{rnd.randint(1, 12):02d}-01",
             })
 

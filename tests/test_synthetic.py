@@ -12,7 +12,7 @@ from radonc_llm.curate import curate
 from radonc_llm.icd10 import main_category, normalise_icd10
 from radonc_llm.pairs import resolve_modality
 from radonc_llm.pseudonym import pseudonymise
-from radonc_llm.synthetic import Drawn, _fill, generate_cohort, write_cohort
+from radonc_llm.synthetic import Drawn, generate_cohort, render_text, write_cohort
 from radonc_llm.tables import read_export, write_csv
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
@@ -114,7 +114,7 @@ def _every_case():
                         regimens = stage.regimens or organ.regimens or sub.regimens
                         drawn = Drawn(site, sub, organ, side, stage, code, regimens)
                         for template in sub.templates:
-                            yield drawn, _fill(template, rnd, drawn, organ.sex or "female")
+                            yield drawn, render_text(template, rnd, drawn, organ.sex or "female")
 
 
 def test_every_catalogue_case_is_coherent():
