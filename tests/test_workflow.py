@@ -178,6 +178,12 @@ def test_no_raw_patient_id_or_diagnosis_text_in_results_or_logs(workflow):
         assert not {i for i in re.findall(r"AZ\d{7}", text) if i in ids}, path
     logs = "".join(p.read_text() for p in (workflow / "results/logs").rglob("*.log"))
     assert not any(t[:40] in logs for t in raw["diagnosis_details"])
+    # the data-quality report names cases by pseudonym and flags, never by their text
+    report = (workflow / "results/data/consistency.csv").read_text()
+    assert "side_mismatch" in (workflow / "results/data/consistency_summary.csv").read_text()
+    assert not any(t[:40] in report for t in raw["diagnosis_details"])
+    assert re.search(r"coding noise injected .*: wrong_side \d+, unspecified_side \d+",
+                     (workflow / "results/logs/synthetic_cohort.log").read_text())
 
 
 @pytest.mark.slow
