@@ -62,6 +62,12 @@ def _precision(setting: str) -> str:
     return setting
 
 
+def _provenance(base_dir) -> dict | None:
+    """Where a base built by the workflow came from (rule gguf_base: package, file, sha256)."""
+    path = Path(base_dir) / "provenance.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def train_adapter(spec: dict) -> dict:
     """Fine-tune per `spec` (see `stages.finetune`); returns the model card."""
     import torch
@@ -126,6 +132,7 @@ def train_adapter(spec: dict) -> dict:
         "vanilla_validation_loss": vanilla_loss, "final_validation_loss": final_loss,
         "final_train_loss": next((e["loss"] for e in reversed(trainer.state.log_history) if "loss" in e), None),
         "seconds": round(time.time() - started, 1),
+        "base_provenance": _provenance(spec["base_dir"]),
     }
     if trainer.is_world_process_zero():
         _write_outputs(trainer, tokenizer, card, work, spec["outputs"])

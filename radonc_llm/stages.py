@@ -128,6 +128,17 @@ def tiny_base(smk) -> None:
                         smk.params.settings, Path(smk.output.config).parent, threads=smk.threads)
 
 
+def gguf_base(smk) -> None:
+    from .gguf_model import build_from_gguf, installed_file
+    with logged(smk) as log:
+        spec = smk.params.gguf
+        path = installed_file(spec["distribution"], spec["file"])
+        provenance = build_from_gguf(path, spec["sha256"], Path(smk.output.config).parent,
+                                     source=f"{spec['distribution']}: {spec['file']}")
+        log.info("built %s from %s (sha256 %s, %d parameters)", smk.wildcards.model, spec["file"],
+                 provenance["sha256"], provenance["parameters"])
+
+
 def finetune(smk) -> None:
     import json
     import subprocess

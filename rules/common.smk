@@ -44,6 +44,12 @@ def pair_inputs(wildcards):
 
 MODELS = config["active_models"]
 TINY_MODELS = [m for m, spec in config["models"].items() if spec.get("tiny")]
+GGUF_MODELS = [m for m, spec in config["models"].items() if spec.get("gguf")]
+for _model in TINY_MODELS + GGUF_MODELS:
+    if config["models"][_model]["path"] != f"results/models/base/{_model}":
+        raise ValueError(
+            f"models.{_model}.path must be results/models/base/{_model}: the workflow builds it there"
+        )
 
 
 def model_spec(model):

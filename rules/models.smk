@@ -44,3 +44,27 @@ rule tiny_base:
         "../envs/train.yaml"
     script:
         "../scripts/tiny_base.py"
+
+
+# A real pretrained model shipped as a GGUF file inside an installed package (requirements-nodeps.txt):
+# checked against its sha256 and dequantised into an ordinary local safetensors directory.
+rule gguf_base:
+    output:
+        config="results/models/base/{model}/config.json",
+        weights="results/models/base/{model}/model.safetensors",
+        tokenizer="results/models/base/{model}/tokenizer.json",
+        provenance="results/models/base/{model}/provenance.json",
+    params:
+        gguf=lambda wc: model_spec(wc.model)["gguf"],
+    wildcard_constraints:
+        model="|".join(GGUF_MODELS) or "^$",
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/gguf_base/{model}.log",
+    benchmark:
+        "results/benchmarks/gguf_base/{model}.tsv"
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/gguf_base.py"

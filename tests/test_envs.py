@@ -49,3 +49,11 @@ def test_every_rule_with_code_names_an_existing_env():
     for rules in (REPO / "rules").glob("*.smk"):
         for env in re.findall(r'conda:\s*\n\s*"([^"]+)"', rules.read_text()):
             assert (rules.parent / env).resolve().is_file(), (rules.name, env)
+
+
+def test_post_deploy_scripts_install_the_nodeps_pins():
+    nodeps = pins("requirements-nodeps.txt")
+    for script in (REPO / "envs").glob("*.post-deploy.sh"):
+        installed = dict(re.findall(r"([A-Za-z0-9_.-]+)==([\w.]+)", script.read_text()))
+        assert installed and {canonical(n): v for n, v in installed.items()} == nodeps, script.name
+        assert "--no-deps" in script.read_text()
