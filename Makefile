@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test test-slurm lint report benchmark clean
+.PHONY: install demo real test test-slurm lint report benchmark clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,9 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt pyp
 
 demo: install
 	$(BIN)/snakemake --profile profiles/local
+
+real: install  # the whole study on a real pretrained model, SmolLM2-135M-Instruct (README "A real model")
+	$(BIN)/snakemake --profile profiles/local --configfile config/smollm2.yaml
 
 test: install
 	$(BIN)/python -m pytest

@@ -48,6 +48,14 @@ def split_validation(pairs: pd.DataFrame, fraction: float, seed: int) -> tuple[p
     return pairs[~in_val].reset_index(drop=True), pairs[in_val].reset_index(drop=True)
 
 
+def training_subset(pairs: pd.DataFrame, size: int | None, seed: int) -> pd.DataFrame:
+    """A seeded subset of `size` pairs (all when size is None): for CPU-sized runs of real models."""
+    if not size or size >= len(pairs):
+        return pairs
+    order = split_rank(pairs["case_id"], seed + 1).argsort(kind="stable").values
+    return pairs.iloc[sorted(order[:size])].reset_index(drop=True)
+
+
 def _dataset(pairs: pd.DataFrame):
     from datasets import Dataset
     return Dataset.from_list([conversation(p, a) for p, a in zip(pairs["prompt"], pairs["answer"])])
@@ -96,7 +104,7 @@ def train_adapter(spec: dict) -> dict:
     set_seed(s["seed"])  # the LoRA matrices are initialised when the trainer wraps the model
     model = models.load_model(spec["base_dir"], dtype=torch.bfloat16 if precision == "bf16" else torch.float32,
                               quantization_config=quantization)
-    pairs = pd.read_parquet(spec["train"])
+    pairs = training_subset(pd.read_parquet(spec["train"]), s.get("max_train_pairs"), s["seed"])
     train, val = split_validation(pairs, s["val_fraction"], s["seed"])
     lora = s["lora"]
     args = SFTConfig(

@@ -98,3 +98,16 @@ def test_model_directory_checks_name_the_directory(tmp_path, tiny):
                                             r"tokenizer.model, \*.safetensors weights"):
         check_model_dir(partial)
     assert check_model_dir(tiny / "base") == tiny / "base"
+
+
+def test_training_subset_is_seeded_stable_and_whole_when_unset():
+    from radonc_llm.finetune import training_subset
+    pairs = pd.DataFrame({"case_id": [f"P{i:04d}" for i in range(200)], "prompt": "p", "answer": "a"})
+    first, again = training_subset(pairs, 50, 42), training_subset(pairs, 50, 42)
+    assert len(first) == 50 and first.equals(again) and first["case_id"].is_unique
+    assert list(first["case_id"]) == sorted(first["case_id"])  # the pairs' own order is kept
+    assert not first.equals(training_subset(pairs, 50, 43))
+    assert training_subset(pairs, None, 42) is pairs and training_subset(pairs, 500, 42) is pairs
+    # a case in the subset stays in it when more pairs are added (the rank depends on the case alone)
+    more = pd.concat([pairs, pd.DataFrame({"case_id": ["P9999"], "prompt": "p", "answer": "a"})])
+    assert set(training_subset(more, 50, 42)["case_id"]) - set(first["case_id"]) <= {"P9999"}

@@ -84,3 +84,13 @@ def test_a_few_lora_steps_lower_the_loss_and_vanilla_answers_are_kept_whole(smol
             assert set(table["answer"]) <= {"photon", "proton", "electron", "brachy"}, list(table["generated"])
         else:  # a real instruction model answers in sentences, kept whole
             assert (table["generated"].str.split().str.len() > 3).all()
+
+
+@pytest.mark.parametrize("overlays", [["paper.yaml"], ["smollm2.yaml"], ["smollm2.yaml", "smollm2-gpu.yaml"]])
+def test_shipped_configs_are_valid_over_the_default(overlays):
+    from snakemake.utils import update_config, validate
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    for name in overlays:
+        update_config(config, yaml.safe_load((REPO / "config" / name).read_text()))
+    validate(config, str(REPO / "config/schema.yaml"))
+    assert all(config["models"][m]["path"] for m in config["active_models"])
