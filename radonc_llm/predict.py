@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import models
-from .parsing import PARSERS
+from .parsing import PARSERS, UNPARSED, is_refusal
 from .prompting import render_prompt
 
 log = logging.getLogger(__name__)
@@ -170,8 +170,9 @@ def predict_temperatures(model, tokenizer, task: str, pairs: pd.DataFrame, setti
         table = pd.DataFrame({"case_id": pairs["case_id"], "temperature": temperature, "generated": texts,
                               "answer": [parse(t) for t in texts], "n_tokens": counts, "seed": seed})
         write_parquet(table[list(PREDICTION_COLUMNS)], outputs[temperature])
-        log.info("T=%.1f: %d generations, %d unparsed, %.1f tokens on average", temperature, len(table),
-                 int((table["answer"] == "unparsed").sum()), table["n_tokens"].mean())
+        log.info("T=%.1f: %d generations, %d unparsed (%d of them refusals), %.1f tokens on average", temperature,
+                 len(table), int((table["answer"] == UNPARSED).sum()),
+                 int(((table["answer"] == UNPARSED) & table["generated"].map(is_refusal)).sum()), table["n_tokens"].mean())
 
 
 def predict_vllm(base_dir, adapter_dir, task, pairs, settings, finetuned, outputs, prompt_format) -> None:

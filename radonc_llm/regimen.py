@@ -1,15 +1,21 @@
-"""Read a regimen text (physician's or generated) into dose, fractions, modality and boosts.
+"""Read a regimen text (physician's or generated) into dose, fractions, modality, boosts and dose levels.
 
-The forms real notes use: "25 Gy/ 5 fx", "50 Gy in 25 fractions", "60Gy/30", "7 Gy x 4",
-"40.05 Gy/15 fx", "5040 cGy in 28 fractions", and the delivered-prescription summary the answers
-end with: "primary, photon, 25.0Gy, fractions:5" (boosts: "boost, electron, 10.0Gy, fractions:5").
-The summary wins when present; otherwise the first dose-with-fractions in the free text. What
-cannot be read stays None: a text that gives no dose and fraction count is refused, not guessed.
+It reads the notations clinicians and models write (the corpus in `tests/data/prescriptions.csv`):
+total over count ("50 Gy in 25 fractions", "60Gy/30#", "42.5Gy/16F", "66 Gy, 33 fx"), dose per
+fraction with a count or a total ("7 Gy x 4", "4 x 5 Gy", "5 fractions of 8 Gy", "50 Gy in 2 Gy
+fractions", "45 Gy at 1.8 Gy per fraction", "1.2 Gy BID to a total of 79.2 Gy"), single fractions,
+label forms ("Total dose: 26 Gy, Fractions: 5"), cGy, Gy(RBE)/GyRBE/GyE/CGE, boosts (sequential
+courses after the first) and simultaneous dose levels ("70, 63 and 56 Gy in 35 fractions", "with a
+SIB to 48 Gy"), LDR implants ("I-125 seed implant 145 Gy"), and the delivered-prescription summary
+the answers end with ("primary, photon, 25.0Gy, fractions:5"), which wins when present.
+What it cannot read it refuses (dose and fractions stay None), never guesses: ranges, alternatives,
+a dose without a fraction count, readings that contradict each other, courses outside the window.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .parsing import UNPARSED, parse_modality
 
@@ -17,28 +23,37 @@ NUMBER = r"(\d+(?:\.\d+)?)"
 UNIT = r"\s*(c?gy)\b"
 # "primary, photon, 25.0Gy, fractions:5" (the Aria summary the answers carry)
 SUMMARY = re.compile(rf"\b(primary|boost)\s*,\s*([a-z]+)\s*,\s*{NUMBER}{UNIT}\s*,\s*fractions?\s*:\s*(\d+)", re.I)
-# "25 Gy/ 5 fx", "50 Gy in 25 fractions", "60Gy/30"
-TOTAL_OVER_N = re.compile(rf"{NUMBER}{UNIT}\s*(?:/|in|over)\s*(\d+)(?![\d.]|\s*c?gy)", re.I)
-# "7 Gy x 4", "7 Gy x 4 fractions", "4 x 7 Gy": dose per fraction times a count
-PER_FRACTION_TIMES = re.compile(rf"{NUMBER}{UNIT}\s*(?:x|×)\s*(\d+)(?![\d.])", re.I)
-TIMES_PER_FRACTION = re.compile(rf"(?<![\d.])(\d+)\s*(?:x|×)\s*{NUMBER}{UNIT}", re.I)
-# "45 Gy at 1.8 Gy per fraction", "1.8 Gy per fraction to 45 Gy"
-AT_PER_FRACTION = re.compile(rf"{NUMBER}{UNIT}\s*(?:at|@)\s*{NUMBER}{UNIT}\s*(?:per|/)\s*(?:fx|fraction)", re.I)
-SINGLE = re.compile(rf"{NUMBER}{UNIT}\s*(?:in\s*)?(?:a\s+)?(?:1|one|single)\s*(?:fx|fraction)", re.I)
 
-CLASSES = ("single fraction", "SBRT/SRS", "hypofractionated", "conventional", "below conventional")
+CLASSES = ("single fraction", "SBRT/SRS", "hypofractionated", "conventional", "below conventional", "LDR implant")
+
+# The plausibility window, clinical on purpose: at most two fractions a day, five days a week, for seven
+# weeks (70: hyperfractionated head and neck courses reach 68); 0.5 Gy (low-dose TBI, lymphoma) to 34 Gy
+# per fraction in a single fraction (lung SBRT, RTOG 0915), to 25 Gy per fraction in several (SBRT's
+# 20 Gy x 3 and 18 Gy x 3); at most 100 Gy for a fractionated course. LDR
+# implants (no fractions) 20-200 Gy (eye plaques 85 Gy, I-125 prostate 145-160 Gy). What lies outside
+# (5000 "Gy" that were cGy, 100 Gy per fraction) is refused.
+MAX_FRACTIONS, MIN_PER_FRACTION, MAX_SINGLE_FRACTION, MAX_PER_FRACTION, MAX_TOTAL = 70, 0.5, 34.0, 25.0, 100.0
+IMPLANT_RANGE = (20.0, 200.0)
 
 
 def gray(value: str, unit: str) -> float:
     return float(value) / 100 if unit.lower() == "cgy" else float(value)
 
 
+class Boost(NamedTuple):
+    total_dose: float
+    fractions: int | None  # None: an LDR implant
+    modality: str | None
+
+
 @dataclass
 class Regimen:
     total_dose: float | None = None  # Gy, primary course
-    fractions: int | None = None
+    fractions: int | None = None  # None with a dose: an LDR implant
     modality: str | None = None  # photon | proton | electron | brachy
-    boosts: list[tuple[float, int, str | None]] = field(default_factory=list)
+    boosts: list[Boost] = field(default_factory=list)  # sequential courses after the primary, added to EQD2
+    levels: list[float] = field(default_factory=list)  # other dose levels in the primary's fractions (SIB)
+    implant: bool = False
 
     @property
     def dose_per_fraction(self) -> float | None:
@@ -48,13 +63,16 @@ class Regimen:
 
     @property
     def fractionation_class(self) -> str | None:
+        if self.implant:
+            return "LDR implant"
         return fractionation_class(self.total_dose, self.fractions)
 
     def eqd2(self, alpha_beta: float = 10.0) -> float | None:
-        """EQD2 of the primary course and its boosts: D (d + a/b) / (2 + a/b), summed."""
-        if self.dose_per_fraction is None:
+        """EQD2 of the primary course and its boosts: D (d + a/b) / (2 + a/b), summed. None for LDR
+        implants (their biological dose depends on the isotope's decay, not on a fraction size)."""
+        if self.dose_per_fraction is None or any(b.fractions is None for b in self.boosts):
             return None
-        parts = [(self.total_dose, self.fractions)] + [(d, n) for d, n, _ in self.boosts]
+        parts = [(self.total_dose, self.fractions)] + [(b.total_dose, b.fractions) for b in self.boosts]
         return round(sum(d * (d / n + alpha_beta) / (2 + alpha_beta) for d, n in parts), 4)
 
 
@@ -76,47 +94,278 @@ def fractionation_class(total: float | None, fractions: int | None) -> str | Non
 
 
 def plausible(total: float, fractions: int) -> bool:
-    """A course a radiation oncologist could prescribe: 0.5-30 Gy per fraction, 1-60 fractions."""
-    return 1 <= fractions <= 60 and 0.5 <= total / fractions <= 30 and total <= 200
+    """Inside the clinical window above."""
+    ceiling = MAX_SINGLE_FRACTION if fractions == 1 else MAX_PER_FRACTION
+    return 1 <= fractions <= MAX_FRACTIONS and total <= MAX_TOTAL and MIN_PER_FRACTION <= total / fractions <= ceiling
+
+
+# --- normalisation: one spelling for units, numbers and fraction words ---------------------------------
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"twenty-five": 25, "twenty five": 25, "thirty": 30, "thirty-three": 33, "thirty-five": 35,
+                      "twenty-eight": 28, "forty": 40})
+_FW = r"(?:fractions?|fx(?:s|\b)|fr\b|f\b|#|treatments?|sessions?|insertions?|applications?|fraktion(?:en)?)"
+_ADJ = r"(?:(?:daily|once[- ]daily|twice[- ]daily|once[- ]weekly|weekly|bid|tid|consecutive|equal|separate)\s+)*"
+_NORMALISE = (
+    (r"[*_`]+(?=\w|\s|:)", " "),  # markdown emphasis around labels
+    (r"(?<=\d),(?=\d{3}(?!\d))", ""),  # 5,040 cGy
+    (r"(?<=\d),(?=\d{1,2}\s*c?gy)", "."),  # 50,4 Gy (decimal comma)
+    (r"c?gy\s*[(\[]\s*(?:rbe|e)\s*[)\]]|gy\s*rbe\b|gye\b|\bcge\b|cobalt gr[ae]y equivalents?", "gy"),
+    (r"\bcentigr[ae]ys?\b", "cgy"),
+    (r"\bgr[ae]ys?\b", "gy"),
+    (r"concomitant boost", "concomitant-schedule"),  # a schedule's name, not a boost course
+    (r"\b(?:a\s+)?single[- ](?:fraction|dose|session|treatment|shot)s?\b|\bsingle\s+fx\b", " 1 fx "),
+    (r"\b(?:in\s+)?(?:a|one)\s+(?:single\s+)?(?:fraction|session|treatment)\b", " in 1 fx "),
+)
+_NORMALISE = tuple((re.compile(p, re.I), r) for p, r in _NORMALISE)
+_WORD_COUNT = re.compile(r"\b(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + rf")(?=\s+{_ADJ}{_FW})")
+_RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d+)?\s*(?:c?gy)?\s*(?:-|to))\s*"
+                    rf"\d+(?:\.\d+)?(?=\s*(?:c?gy|{_ADJ}{_FW}))")
+
+
+def normalise(text: str) -> str:
+    s = " " + str(text).replace("×", "x").replace("–", "-").replace("—", "-").replace("−", "-") \
+        .replace("\u00a0", " ").lower() + " "
+    for pattern, repl in _NORMALISE:
+        s = pattern.sub(repl, s)
+    s = _WORD_COUNT.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), s)
+    # A range ("40-50 Gy", "25 to 28 fractions", "between 60 and 70 Gy") is no prescription: masked out,
+    # unless the number before "to" is a count or a per-fraction dose ("x 25 to 50 Gy").
+    return _RANGE.sub(lambda m: m.group(0) if re.match(r"\d+(?:\.\d+)?\s*c?gy\s+to\b", m.group(0)) else " range ", s)
+
+
+# --- course patterns on the normalised text -------------------------------------------------------------
+D = rf"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b"  # a dose; a leading minus makes it no dose
+D2 = r"(\d+(?:\.\d+)?)\s*(c?gy)\b"
+K = rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}"  # a fraction count with its word
+PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|f\b|#|day|treatment|session)|/\s*fraction|daily|qd\b|bid\b|"
+      rf"b\.i\.d\.?|twice[- ]daily|tid\b|{_ADJ}fractions?\b)")
+GAP = r"(?:(?!\d+(?:\.\d+)?\s*c?gy)[^;\n]){1,60}?"
+NOT_TIME = r"(?!\s*(?:days?|weeks?|months?|%|\.\d|\d))"
+LEVEL = r"\d+(?:\.\d+)?(?:\s*c?gy)?(?:\s+to\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+){0,2}?)?"
+
+_TOTAL_COUNT = (
+    re.compile(rf"{D}\s*(?:/|\bin\b|\bover\b|,|;|\bdelivered in\b|\bgiven in\b|\badministered in\b)?\s*{K}"),
+    re.compile(rf"{D}\s*/\s*(\d+)(?![\d.]|\s*(?:c?gy|-))"),
+    re.compile(rf"{D}\s+(?:to|for)\b{GAP}(?:\s(?:in|over)\s*|\s*/\s*|\s*,\s*){K}"),
+)
+# "single fraction SBRT 34 Gy", "single dose of 8 Gy": one fraction, so total and per fraction agree
+_ONE_FRACTION_THEN_DOSE = re.compile(rf"(?<![\d.])1\s*fx\s+(?:of\s+)?(?:[a-z\-]+\s+){{0,3}}{D2}")
+_PER_FRACTION_TIMES = (
+    re.compile(rf"{D}\s*(?:{PF}\s*)?(?:x|times)\s*(\d+){NOT_TIME}(?:\s*{_ADJ}{_FW})?"),
+    re.compile(rf"{D}\s*{PF}\s*(?:for|over|in)\s*{K}"),
+)
+_TIMES_PER_FRACTION = (
+    re.compile(rf"(?<![\d.])(\d+)\s*(?:{_ADJ}{_FW}\s*)?(?:x|times)\s*{D2}"),
+    re.compile(rf"{K}\s*(?:of|at|@)\s*{D2}"),
+)
+_TOTAL_AND_PER_FRACTION = re.compile(rf"{D}\s*(?:\bin\b|\bat\b|@|\busing\b|\bwith\b|,|\()\s*(?:a\s+)?{D2}\s*{PF}")
+_PER_FRACTION_TO_TOTAL = re.compile(
+    rf"{D}\s*{PF}\s*(?:to|for|,)?\s*(?:a\s+)?(?:total(?:\s+dose)?(?:\s+of)?|cumulative(?:\s+dose)?(?:\s+of)?|"
+    rf"dose\s+of)?\s*{D2}")
+_COUNT_TO_TOTAL = re.compile(rf"{K}\s*(?:to|totall?ing|for a total of|to a total(?:\s+dose)? of)\s*{D2}")
+_LEVELS = re.compile(rf"(?<![\w.\-])({LEVEL}(?:\s*(?:,\s*and|,|\band\b|/)\s*{LEVEL})+)\s*(?:\bin\b|\bover\b|/|,)\s*{K}")
+_DOSE_LABEL = r"(?:total dose|prescription dose|prescribed dose|dose|total|rx)\s*[:=]?\s*"
+_FRACTION_LABEL = r"(?:number of fractions|no\.? of fractions|# of fractions|fractions|fx)\s*[:=]\s*"
+_PF_LABEL = r"(?:dose per fraction|fraction dose|dose/fraction|dose/fx)\s*[:=]?\s*"
+_LABELS = (
+    (re.compile(rf"{_DOSE_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL}(\d+)"), "total"),
+    (re.compile(rf"{_FRACTION_LABEL}(\d+)[^\d]{{0,30}}?{_DOSE_LABEL}{D2}"), "count_total"),
+    (re.compile(rf"{_PF_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL.replace('[:=]', '[:=]?')}(\d+)"), "per_fraction"),
+)
+
+SEPARATOR = re.compile(r";|\.(?!\d)|\n|,|\bfollowed by\b|\bthen\b|\bafter\b|\bplus\b|\+|\bwith\b|\bor\b|\boption\b")
+ALTERNATIVE = re.compile(r"\bor\b|\boption\b|\balternative(?:ly)?\b|\beither\b")
+BOOST = re.compile(r"\bboost|\bphase\s*(?:2|ii)\b|\bcone[- ]down\b|\bsequential\b")
+SIMULTANEOUS = re.compile(r"\bsib\b|simultaneous|integrated boost|dose[- ]paint")
+LDR_CUE = re.compile(r"\bldr\b|\bseeds?\b|permanent implant|low[- ]dose[- ]rate|\bi-?125\b|iodine-?125|\bpd-?103\b|"
+                     r"palladium|\bcs-?131\b|cesium-?131|caesium")
+RBE_UNIT = re.compile(r"gy\s*[(\[]\s*(?:rbe|e)\s*[)\]]|gy\s*rbe\b|gye\b|\bcge\b|cobalt gr[ae]y equivalent", re.I)
+
+
+@dataclass
+class _Course:
+    start: int
+    end: int
+    total: float
+    fractions: int
+    levels: tuple[float, ...] = ()
+    encloses: bool = False  # a dose-level list: patterns inside it read parts of it
+
+
+def _whole(total: float, per: float) -> int | None:
+    n = total / per if per else 0
+    return round(n) if n >= 0.5 and abs(n - round(n)) < 0.05 else None
+
+
+def _candidates(s: str) -> list[_Course]:
+    out = []
+    for m in _LEVELS.finditer(s):
+        doses = re.findall(r"(\d+(?:\.\d+)?)(?:\s*(c?gy))?(?:\s+to\b[^,/]*?)?(?=\s*(?:,|\band\b|/|\bin\b|\bover\b|$))",
+                           m.group(1))
+        unit = next((u for _, u in reversed(doses) if u), None)
+        if unit is None or len(doses) < 2:
+            continue
+        values = [gray(v, u or unit) for v, u in doses]
+        out.append(_Course(m.start(), m.end(), values[0], int(m.group(2)), tuple(values[1:]), encloses=True))
+    for pattern in _TOTAL_COUNT:
+        for m in pattern.finditer(s):
+            out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), int(m.group(3))))
+    for m in _ONE_FRACTION_THEN_DOSE.finditer(s):
+        out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), 1))
+    for pattern in _PER_FRACTION_TIMES:
+        for m in pattern.finditer(s):
+            n = int(m.group(3))
+            out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)) * n, n))
+    for pattern in _TIMES_PER_FRACTION:
+        for m in pattern.finditer(s):
+            n = int(m.group(1))
+            out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)) * n, n))
+    for m in _TOTAL_AND_PER_FRACTION.finditer(s):
+        total, per = gray(m.group(1), m.group(2)), gray(m.group(3), m.group(4))
+        out.append(_Course(m.start(), m.end(), total, _whole(total, per) or -1))
+    for m in _PER_FRACTION_TO_TOTAL.finditer(s):
+        per, total = gray(m.group(1), m.group(2)), gray(m.group(3), m.group(4))
+        if total > per:
+            out.append(_Course(m.start(), m.end(), total, _whole(total, per) or -1))
+    for m in _COUNT_TO_TOTAL.finditer(s):
+        out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)), int(m.group(1))))
+    for pattern, kind in _LABELS:
+        for m in pattern.finditer(s):
+            if kind == "count_total":
+                out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)), int(m.group(1))))
+            elif kind == "total":
+                out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), int(m.group(3))))
+            else:
+                n = int(m.group(3))
+                out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)) * n, n))
+    return sorted(out, key=lambda c: (c.start, -(c.end - c.start)))
+
+
+def _same(a: _Course, b: _Course) -> bool:
+    return a.fractions == b.fractions and abs(a.total - b.total) < 0.01 * max(a.total, 1e-9) + 1e-6
+
+
+def _courses(s: str) -> list[_Course] | None:
+    """The courses in reading order; overlapping readings must agree (None: they contradict)."""
+    groups: list[_Course] = []
+    for c in _candidates(s):
+        last = groups[-1] if groups else None
+        if last is not None and c.start < last.end:
+            if last.encloses and c.end <= last.end:
+                continue
+            if not _same(last, c):
+                return None
+            last.end = max(last.end, c.end)
+            continue
+        groups.append(_Course(c.start, c.end, c.total, c.fractions, c.levels, c.encloses))
+    if any(c.fractions < 0 for c in groups):
+        return None  # a total that is no whole number of its fractions
+    return groups
+
+
+def _segments(s: str, courses: list[_Course]) -> list[tuple[int, int]]:
+    """Each course's own clause: from the separator before it to the separator after it."""
+    spans = []
+    for i, c in enumerate(courses):
+        lo = courses[i - 1].end if i else 0
+        hi = courses[i + 1].start if i + 1 < len(courses) else len(s)
+        before = [m.end() for m in SEPARATOR.finditer(s, lo, c.start)]
+        after = SEPARATOR.search(s, c.end, hi)
+        spans.append((before[-1] if before else lo, after.start() if after else hi))
+    return spans
+
+
+def _modality(text: str) -> str | None:
+    found = parse_modality(text)
+    return None if found == UNPARSED else found
+
+
+def _implant_dose(s: str) -> float | None:
+    doses = {gray(v, u) for v, u in re.findall(D, s)}
+    if len(doses) == 1 and LDR_CUE.search(s):
+        dose = doses.pop()
+        return dose if IMPLANT_RANGE[0] <= dose <= IMPLANT_RANGE[1] else None
+    return None
+
+
+def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None) -> None:
+    s = normalise(text)
+    courses = _courses(s)
+    if courses is None:
+        return
+    if not courses:
+        dose = _implant_dose(s)
+        if dose is not None:
+            regimen.total_dose, regimen.implant, regimen.modality = dose, True, "brachy"
+        return
+    if not all(plausible(c.total, c.fractions) for c in courses):
+        return
+    spans = _segments(s, courses)
+    for i in range(1, len(courses)):  # "20 Gy in 5 fractions or 30 Gy in 10": alternatives, not a plan
+        if ALTERNATIVE.search(s, courses[i - 1].end, courses[i].start) or ALTERNATIVE.search(s[spans[i][0]:spans[i][1]]):
+            return
+    flagged = [bool(BOOST.search(s[a:b])) and not SIMULTANEOUS.search(s[a:b]) for a, b in spans]
+    first = next((i for i, f in enumerate(flagged) if not f), 0)
+    primary = courses[first]
+    regimen.total_dose, regimen.fractions = round(primary.total, 4), primary.fractions
+    regimen.levels = [round(v, 4) for v in primary.levels]
+    boost_text = []
+    seen = {(round(primary.total, 2), primary.fractions)}
+    for i, c in enumerate(courses):
+        a, b = spans[i]
+        if i == first or (round(c.total, 2), c.fractions) in seen:
+            continue
+        seen.add((round(c.total, 2), c.fractions))
+        if SIMULTANEOUS.search(s[a:b]) and c.fractions == primary.fractions:
+            regimen.levels.append(round(c.total, 4))
+            continue
+        # a boost's own words and the orphan clause after it ("... boost of 10 Gy/5 fx, with electrons")
+        tail_end = courses[i + 1].start if i + 1 < len(courses) else len(s)
+        tail = s[b:tail_end] if not any(ch.isdigit() for ch in s[b:tail_end]) else ""
+        regimen.boosts.append(Boost(round(c.total, 4), c.fractions, _modality(s[a:b] + tail)))
+        boost_text.append((a, b + len(tail)))
+    # orphan clauses: a simultaneous boost dose without its own count, an LDR seed boost
+    taken = [(c.start, c.end) for c in courses] + list(spans)
+    cuts = [0] + [x for m in SEPARATOR.finditer(s) for x in m.span()
+                  if not any(a < m.start() < b for a, b in [(c.start, c.end) for c in courses])] + [len(s)]
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if any(a < y and x < b for x, y in taken):
+            continue
+        clause = s[a:b]
+        doses = [gray(v, u) for v, u in re.findall(D, clause)]
+        if len(doses) == 1 and SIMULTANEOUS.search(clause):
+            regimen.levels.append(round(doses[0], 4))
+        elif len(doses) == 1 and BOOST.search(clause) and LDR_CUE.search(clause):
+            dose = _implant_dose(clause)
+            if dose is not None:
+                regimen.boosts.append(Boost(dose, None, "brachy"))
+                boost_text.append((a, b))
+    rest = "".join(ch if not any(x <= i < y for x, y in boost_text) else " " for i, ch in enumerate(s))
+    a, b = spans[first]
+    regimen.modality = (_modality(s[a:b]) or _modality(rest) or fallback_modality
+                        or ("proton" if RBE_UNIT.search(text) else None))
 
 
 def parse_regimen(text: str) -> Regimen:
     text = str(text or "")
-    modality = parse_modality(text)
-    regimen = Regimen(modality=None if modality == UNPARSED else modality)
+    regimen = Regimen(modality=_modality(text))
     summaries = SUMMARY.findall(text)
     for kind, technique, dose, unit, n in summaries:
         total, fractions = gray(dose, unit), int(n)
-        mod = parse_modality(technique)
-        mod = None if mod == UNPARSED else mod
         if not plausible(total, fractions):
             continue
         if kind.lower() == "primary" and regimen.total_dose is None:
             regimen.total_dose, regimen.fractions = total, fractions
-            regimen.modality = mod or regimen.modality
+            regimen.modality = _modality(technique) or regimen.modality
         elif kind.lower() == "boost":
-            regimen.boosts.append((total, fractions, mod))
+            regimen.boosts.append(Boost(total, fractions, _modality(technique)))
     if regimen.total_dose is not None:
         return regimen
-    free = SUMMARY.sub(" ", text)
-    candidates = []  # (position, total Gy, fractions)
-    for m in AT_PER_FRACTION.finditer(free):
-        total, per = gray(m.group(1), m.group(2)), gray(m.group(3), m.group(4))
-        candidates.append((m.start(), total, round(total / per)))
-    for m in TOTAL_OVER_N.finditer(free):
-        candidates.append((m.start(), gray(m.group(1), m.group(2)), int(m.group(3))))
-    for m in PER_FRACTION_TIMES.finditer(free):
-        per, n = gray(m.group(1), m.group(2)), int(m.group(3))
-        candidates.append((m.start(), per * n, n))
-    for m in TIMES_PER_FRACTION.finditer(free):
-        n, per = int(m.group(1)), gray(m.group(2), m.group(3))
-        candidates.append((m.start(), per * n, n))
-    for m in SINGLE.finditer(free):
-        candidates.append((m.start(), gray(m.group(1), m.group(2)), 1))
-    candidates = sorted(c for c in candidates if plausible(c[1], c[2]))
-    if candidates:
-        _, total, fractions = candidates[0]
-        regimen.total_dose, regimen.fractions = round(total, 4), fractions
+    regimen.boosts = []  # a summary whose course is implausible names at most the modality
+    named = next((m for m in (_modality(technique) for kind, technique, *_ in summaries) if m), None)
+    _read_free_text(SUMMARY.sub(" ", text), regimen, named)
     return regimen
 
 
@@ -126,7 +375,8 @@ GRADE_4_EQD2_DEVIATION = 0.25  # both modality and class off, and EQD2 off by mo
 def proxy_grade(reference: Regimen, generated: Regimen, alpha_beta: float = 10.0) -> int | None:
     """The paper's 1-5 scale from what can be read (None if the physician's regimen itself cannot):
     1 modality and fractionation class both right; 2 one of them off; 3 both off; 4 both off and the
-    EQD2 more than 25 % away from the physician's; 5 no dose or no modality recoverable."""
+    EQD2 more than 25 % away from the physician's; 5 no dose or no modality recoverable.
+    An LDR implant is its own class; with one on either side EQD2 is undefined, so both off is grade 3."""
     if reference.fractionation_class is None or reference.modality is None:
         return None
     if generated.fractionation_class is None or generated.modality is None:
@@ -134,8 +384,10 @@ def proxy_grade(reference: Regimen, generated: Regimen, alpha_beta: float = 10.0
     misses = (generated.modality != reference.modality) + (generated.fractionation_class != reference.fractionation_class)
     if misses < 2:
         return 1 + misses
-    deviation = abs(generated.eqd2(alpha_beta) - reference.eqd2(alpha_beta)) / reference.eqd2(alpha_beta)
-    return 4 if deviation > GRADE_4_EQD2_DEVIATION else 3
+    gen, ref = generated.eqd2(alpha_beta), reference.eqd2(alpha_beta)
+    if gen is None or ref is None:
+        return 3
+    return 4 if abs(gen - ref) / ref > GRADE_4_EQD2_DEVIATION else 3
 
 
 def compare(reference_text: str, generated_text: str, alpha_beta: float = 10.0) -> dict:
@@ -147,7 +399,8 @@ def compare(reference_text: str, generated_text: str, alpha_beta: float = 10.0) 
             "gen_modality": gen.modality, "gen_class": gen.fractionation_class,
             "dose_match": gen.total_dose is not None and ref.total_dose is not None
             and abs(gen.total_dose - ref.total_dose) < 1e-6,
-            "fractions_match": gen.fractions is not None and gen.fractions == ref.fractions,
+            "fractions_match": (gen.fractions is not None and gen.fractions == ref.fractions)
+            or (gen.implant and ref.implant),
             "modality_match": gen.modality is not None and gen.modality == ref.modality,
             "abs_delta_eqd2": abs(gen.eqd2(alpha_beta) - ref.eqd2(alpha_beta)) if both else None,
             "proxy_grade": proxy_grade(ref, gen, alpha_beta)}

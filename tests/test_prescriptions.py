@@ -1,0 +1,66 @@
+"""The regimen parser against a corpus of prescriptions written the way clinicians and models state them.
+
+Each row of tests/data/prescriptions.csv was written from the regimen's published dose and fractionation
+(column `regimen`), not from the parser's output; prescriptions_refused.csv holds what must be refused.
+"""
+import csv
+from pathlib import Path
+
+import pytest
+
+from radonc_llm.regimen import parse_regimen
+
+DATA = Path(__file__).parent / "data"
+
+
+def rows(name):
+    with open(DATA / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+READ, REFUSED = rows("prescriptions.csv"), rows("prescriptions_refused.csv")
+
+
+def number(value):
+    return float(value) if value else None
+
+
+def boosts(value):
+    out = []
+    for part in filter(None, value.split(";")):
+        dose, n, modality = part.split("/")
+        out.append((float(dose), int(n) if n else None, modality or None))
+    return out
+
+
+def test_the_corpus_is_large_and_covers_every_site():
+    assert len(READ) >= 150 and len(REFUSED) >= 20
+    sites = {r["site"] for r in READ}
+    assert {"breast", "prostate", "lung", "cns", "head and neck", "gi", "gyn", "skin", "lymphoma", "paediatric",
+            "palliative", "sbrt", "brachy", "protons", "electrons", "tbi"} <= sites
+    texts = " ".join(r["text"] for r in READ).lower()
+    for notation in ("cgy", "gy(rbe)", "cge", "#", "fx", "f ", "bid", "x ", "@", "per fraction", "to a total of",
+                     "boost", "simultaneous integrated boost", "seed"):
+        assert notation in texts, notation
+
+
+@pytest.mark.parametrize("row", READ, ids=[f"{i}:{r['text'][:40]}" for i, r in enumerate(READ)])
+def test_reads_the_prescription(row):
+    r = parse_regimen(row["text"])
+    total, fractions, per = number(row["total_gy"]), row["fractions"], number(row["dose_per_fraction_gy"])
+    assert r.total_dose == pytest.approx(total)
+    assert r.fractions == (int(fractions) if fractions else None)
+    assert r.implant == (not fractions)
+    if per is None:
+        assert r.dose_per_fraction is None
+    else:
+        assert r.dose_per_fraction == pytest.approx(per, abs=0.006)
+    assert r.modality == (row["modality"] or None)
+    assert [(round(b.total_dose, 4), b.fractions, b.modality) for b in r.boosts] == boosts(row["boosts"])
+    assert r.levels == pytest.approx([float(v) for v in filter(None, row["levels_gy"].split(";"))])
+
+
+@pytest.mark.parametrize("row", REFUSED, ids=[r["why"] for r in REFUSED])
+def test_refuses_what_it_cannot_read(row):
+    r = parse_regimen(row["text"])
+    assert (r.total_dose, r.fractions, r.fractionation_class, r.eqd2()) == (None, None, None, None)
