@@ -13,6 +13,7 @@ import pandas as pd
 from .icd10 import is_icd10_scheme, normalise_icd10
 from .modality import standardise_modality
 from .pseudonym import pseudonymise
+from .regimen import IMPLANT_RANGE, MAX_SINGLE_FRACTION, MAX_TOTAL, plausible
 from .text import clean_text, separate_plan
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,16 @@ STEP_COLUMNS = ("step", "description", "remaining", "dropped", "why")
 DROP_REASONS = {
     "several_diagnoses": "several diagnosis records",
     "no_diagnosis": "no diagnosis record",
+    "implausible_age": "age outside 0-120",
+    "unknown_sex": "unknown sex code",
     "alternative_primary": "alternative primary plan",
     "no_primary": "no primary plan",
     "several_primaries": "several primary plans",
     "primary_without_dose": "primary plan without dose or fraction count",
+    "dose_not_positive": "dose or fraction count not above zero",
+    "dose_in_cgy": "total dose looks like cGy in the Gy column",
+    "dose_per_fraction_mismatch": "dose per fraction disagrees with total / fractions",
+    "dose_outside_window": "dose per fraction, fraction count or total outside the clinical window",
     "empty_diagnosis": "no diagnosis text left once the plan was separated",
 }
 
@@ -52,22 +59,60 @@ def prescription_summary(kind: str, modality_raw: str, total: float, fractions: 
     return f"{kind}, {label}, {format_dose(total)}Gy, fractions:{int(fractions)}"
 
 
+SEX_CODES = {"m": "male", "male": "male", "f": "female", "female": "female", "u": "unknown", "unknown": "unknown",
+             "": "unknown", "o": "other", "other": "other", "x": "other"}
+
+
+def implausible_plan(total: float, fractions: float, per_fraction: float, modality: str | None) -> str | None:
+    """Why a plan's dose cannot be a real course (a DROP_REASONS key), or None. The window is the regimen
+    parser's (1-70 fractions, 0.5-25 Gy per fraction, 34 Gy single, <= 100 Gy); brachytherapy may give up
+    to 34 Gy per fraction, and an LDR implant recorded as one fraction 20-200 Gy."""
+    if not total > 0 or not fractions > 0:
+        return "dose_not_positive"
+    if per_fraction == per_fraction and abs(per_fraction - total / fractions) > 0.02 * total / fractions + 0.01:
+        return "dose_per_fraction_mismatch"
+    if fractions != int(fractions):
+        return "dose_outside_window"
+    fractions = int(fractions)
+    if plausible(total, fractions):
+        return None
+    if modality == "brachy" and (total / fractions <= MAX_SINGLE_FRACTION
+                                 or (fractions == 1 and IMPLANT_RANGE[0] <= total <= IMPLANT_RANGE[1])):
+        return None
+    if total > MAX_TOTAL and plausible(total / 100, fractions):
+        return "dose_in_cgy"
+    return "dose_outside_window"
+
+
 def _why(counts: dict) -> str:
     return "; ".join(f"{DROP_REASONS.get(k, k)}: {v}" for k, v in counts.items() if v)
 
 
 def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
-           text_separations: pd.DataFrame | None = None, modality_synonyms: dict | None = None):
-    """Return (cases, steps): one row per curated case and the funnel rows of steps 0-4 and 6."""
+           text_separations: pd.DataFrame | None = None, modality_synonyms: dict | None = None,
+           duplicates: dict | None = None):
+    """Return (cases, steps): one row per curated case and the funnel rows of steps 0-4 and 6.
+    `duplicates` counts the identical records collapsed on reading ({'diagnoses': n, 'plans': m})."""
     synonyms = modality_synonyms or {}
     steps = []
     patients = pd.Index(diagnoses["patient_id"].unique()).union(pd.Index(plans["patient_id"].unique()))
-    steps.append((0, "patients extracted", len(patients), 0, ""))
+    collapsed = {k: v for k, v in (duplicates or {}).items() if v}
+    steps.append((0, "patients extracted", len(patients), 0,
+                  "; ".join(f"identical duplicate {k} records collapsed: {v}" for k, v in collapsed.items())))
 
-    # 1. exactly one diagnosis record
+    # 1. exactly one diagnosis record, with a plausible age and a known sex code
     n_records = diagnoses["patient_id"].value_counts().reindex(patients, fill_value=0)
-    drops = {"several_diagnoses": int((n_records > 1).sum()), "no_diagnosis": int((n_records == 0).sum())}
-    kept = n_records.index[n_records == 1]
+    fate = pd.Series("kept", index=patients)
+    fate[n_records > 1] = "several_diagnoses"
+    fate[n_records == 0] = "no_diagnosis"
+    single = diagnoses[diagnoses["patient_id"].isin(fate.index[fate == "kept"])].set_index("patient_id")
+    age_bad = single.index[(single["age"] < 0) | (single["age"] > 120)]
+    sex_bad = single.index[~single["sex"].str.lower().isin(SEX_CODES)]
+    fate[age_bad] = "implausible_age"
+    fate[sex_bad.difference(age_bad)] = "unknown_sex"
+    drops = {k: int((fate == k).sum()) for k in ("several_diagnoses", "no_diagnosis", "implausible_age",
+                                                  "unknown_sex")}
+    kept = fate.index[fate == "kept"]
     steps.append((1, "exactly one diagnosis record", len(kept), sum(drops.values()), _why(drops)))
 
     # 2. exactly one clearly identifiable primary plan, no alternative primary
@@ -82,10 +127,18 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
     fate[has_alt] = "alternative_primary"
     single = fate.index[fate == "kept"]
     p = primaries.loc[single]
-    no_dose = p.index[p["total_dose_gy"].isna() | p["n_fractions"].isna() | (p["n_fractions"] <= 0)]
+    no_dose = p.index[p["total_dose_gy"].isna() | p["n_fractions"].isna()]
     fate[no_dose] = "primary_without_dose"
+    # a dose that cannot be real (<= 0, cGy in the Gy column, ...) in the primary or a boost: never trained on
+    courses = plans[plans["kind"].isin(["primary", "boost"]) & plans["patient_id"].isin(fate.index[fate == "kept"])]
+    problems = pd.Series([implausible_plan(t, n, d, standardise_modality(m, synonyms)) for t, n, d, m in
+                          zip(courses["total_dose_gy"], courses["n_fractions"], courses["dose_per_fraction_gy"],
+                              courses["modality"])], index=courses["patient_id"], dtype=object).dropna()
+    problems = problems[~problems.index.duplicated()]
+    fate[problems.index] = problems.values
     drops = {k: int((fate == k).sum()) for k in ("alternative_primary", "no_primary", "several_primaries",
-                                                  "primary_without_dose")}
+                                                  "primary_without_dose", "dose_not_positive", "dose_in_cgy",
+                                                  "dose_per_fraction_mismatch", "dose_outside_window")}
     kept = fate.index[fate == "kept"]
     steps.append((2, "exactly one primary plan (boosts kept)", len(kept), sum(drops.values()), _why(drops)))
 
@@ -149,7 +202,7 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
     cases["intent"] = primary["intent"].str.lower()
     dxk = dx.loc[kept]
     cases["age"] = dxk["age"].astype(float)
-    cases["sex"] = dxk["sex"].str.lower().map(lambda s: {"m": "male", "f": "female"}.get(s, s))
+    cases["sex"] = dxk["sex"].str.lower().map(SEX_CODES)
     cases["stage"] = dxk["stage"]
 
     # 5. modality by rule (overrides come later)

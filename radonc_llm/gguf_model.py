@@ -13,11 +13,13 @@ import os
 import shutil
 from pathlib import Path
 
+from .errors import UserError
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-class GGUFError(ValueError):
+class GGUFError(UserError):
     pass
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import UserError
+
 SHEET_COLUMNS = ["row_id", "diagnosis", "physician_regimen", "generated_regimen", "grade", "comment"]
 KEY_COLUMNS = ["row_id", "case_id", "model", "variant", "temperature"]
 GRADES = [1, 2, 3, 4, 5]
 
 
-class GradingError(ValueError):
+class GradingError(UserError):
     """A graded sheet that cannot be used: names the file, the row and what is wrong."""
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported anywhere through this module
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from .errors import UserError  # noqa: E402
 from .prompting import use_prompt_format  # noqa: E402
 
 
-class ModelDirError(ValueError):
+class ModelDirError(UserError):
     pass
 
 

@@ -16,7 +16,8 @@ from .curate import curate
 from .modality import LABELS
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
-from .tables import ExportError, read_annotation, read_export, write_csv, write_parquet
+from .errors import UserError
+from .tables import collapse_duplicates, read_annotation, read_export, write_csv, write_parquet
 
 MODALITY_OVERRIDE_COLUMNS = ("case_id", "modality")
 TEXT_SEPARATION_COLUMNS = ("case_id", "diagnosis", "plan_summary")
@@ -32,9 +33,9 @@ def logged(smk):
     root.setLevel(logging.INFO)
     try:
         yield logging.getLogger(f"radonc_llm.{smk.rule}")
-    except ExportError as err:  # our own messages name file, column and line only
+    except UserError as err:  # our own messages name file, column and line only: one line, no traceback
         root.error("%s", err)
-        raise
+        raise SystemExit(f"error: {err}") from None
     except Exception as err:  # a library's message may quote a cell (an ID, a diagnosis): keep it out of the log
         root.error("failed with %s (message withheld from the log; see the console)", type(err).__name__)
         raise
@@ -53,12 +54,15 @@ def synthetic_cohort(smk) -> None:
 
 def curate_cases(smk) -> None:
     with logged(smk) as log:
-        columns = smk.params.columns
-        diagnoses = read_export(smk.input.diagnoses, "diagnoses", columns.get("diagnoses"))
-        plans = read_export(smk.input.plans, "plans", columns.get("plans"))
+        key = resolve_key(smk.config["pseudonym"], smk.params.synthetic, Path(smk.scriptdir).parent)
+        raw = smk.params.raw
+        tables, duplicates = {}, {}
+        for kind in ("diagnoses", "plans"):
+            table = read_export(smk.input[kind], kind, raw.get("columns", {}).get(kind), raw.get("encoding"),
+                                raw.get("delimiter"), raw.get("sheet"))
+            tables[kind], duplicates[kind] = collapse_duplicates(table, kind, smk.input[kind])
         separations = read_annotation(smk.input.text_separations, TEXT_SEPARATION_COLUMNS)
-        key = resolve_key(smk.config["pseudonym"])
-        cases, steps = curate(diagnoses, plans, key, separations, smk.params.synonyms)
+        cases, steps = curate(tables["diagnoses"], tables["plans"], key, separations, smk.params.synonyms, duplicates)
         for _, s in steps.iterrows():
             log.info("step %s %s: %d remaining, %d dropped", s["step"], s["description"], s["remaining"], s["dropped"])
         write_parquet(cases, smk.output.cases)

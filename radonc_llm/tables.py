@@ -1,11 +1,17 @@
 """Reading the raw exports strictly, and writing tables so that nothing is ever half-written."""
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pandas as pd
+
+from .errors import UserError
 
 DIAGNOSIS_COLUMNS = ("patient_id", "diagnosis_id", "icd_code", "icd_scheme", "stage", "diagnosis_details", "age", "sex")
 PLAN_COLUMNS = ("patient_id", "course_id", "plan_id", "plan_type", "modality", "intent", "status", "n_fields",
@@ -14,24 +20,105 @@ NUMERIC_COLUMNS = {"diagnoses": ("age",), "plans": ("n_fields", "n_fractions", "
 REQUIRED_COLUMNS = {"diagnoses": DIAGNOSIS_COLUMNS, "plans": PLAN_COLUMNS}
 
 
-class ExportError(ValueError):
+class ExportError(UserError):
     """Bad input: the message names the file, the column and the line, never a cell's content."""
 
 
-def read_export(path: str | Path, kind: str, column_map: dict | None = None) -> pd.DataFrame:
+DELIMITERS = (",", ";", "\t", "|")
+ID_COLUMNS = {"diagnoses": ("patient_id", "diagnosis_id"), "plans": ("patient_id", "course_id", "plan_id")}
+
+
+def where(path: Path, index: int) -> str:
+    """A table row as the user finds it: the line of a text export (the header is line 1), the row of a
+    spreadsheet (the header is row 1), the row of a parquet file (the first record is row 1)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return f"row {index + 1}"
+    return f"row {index + 2}" if suffix in (".xlsx", ".xlsm") else f"line {index + 2}"
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
+    """The export's text: the configured encoding, else UTF-8 (with or without BOM; UTF-16 with a BOM)."""
+    if encoding is None and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    try:
+        return raw.decode(encoding or "utf-8-sig")
+    except (UnicodeDecodeError, LookupError) as err:
+        if isinstance(err, LookupError):
+            raise ExportError(f"{path}: raw.encoding {encoding!r} is not an encoding Python knows "
+                              "(e.g. utf-8, cp1252, latin-1)") from None
+        line = raw[:err.start].count(b"\n") + 1
+        hint = ("set raw.encoding to the export's encoding" if encoding else
+                "the export is not UTF-8, probably Windows-1252 or Latin-1: set raw.encoding: cp1252 "
+                "(or latin-1) in the config")
+        raise ExportError(f"{path}: line {line} cannot be read as {encoding or 'UTF-8'} (byte {err.start + 1}); "
+                          f"{hint}") from None
+
+
+def _delimiter(path: Path, text: str, expected: list[str], configured: str | None) -> str:
+    """The configured delimiter, else the one of , ; tab | that splits the header into the expected
+    column names (most found wins; then most fields)."""
+    if configured:
+        return "\t" if configured in ("tab", "\\t") else configured
+    header = text.split("\n", 1)[0]
+    scores = []
+    for d in DELIMITERS:
+        fields = [f.strip().strip('"') for f in next(csv.reader([header], delimiter=d), [])]
+        scores.append((sum(name in fields for name in expected), len(fields), -DELIMITERS.index(d), d))
+    return max(scores)[3]
+
+
+def _read_table(path: Path, kind: str, expected: list[str], encoding, delimiter, sheet):
+    """(table of strings, the delimiter of a text export or None)."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        sheet_name = sheet.get(kind) if isinstance(sheet, dict) else sheet
+        try:
+            book = pd.read_excel(path, sheet_name=0 if sheet_name in (None, "") else sheet_name, dtype=str,
+                                 na_filter=False, engine="openpyxl")
+        except ValueError as err:
+            if "not found" in str(err) or "Worksheet" in str(err):
+                raise ExportError(f"{path}: no sheet named {sheet_name!r} (raw.sheet)") from None
+            raise ExportError(f"{path}: not a readable Excel workbook ({type(err).__name__})") from None
+        except (zipfile.BadZipFile, KeyError, OSError) as err:
+            raise ExportError(f"{path}: not a readable Excel workbook ({type(err).__name__})") from None
+        return book.rename(columns=str), None
+    if suffix == ".parquet":
+        try:
+            table = pd.read_parquet(path)
+        except Exception as err:  # pyarrow's many error types; the message may quote data
+            raise ExportError(f"{path}: not a readable parquet file ({type(err).__name__})") from None
+        return table.rename(columns=str).apply(
+            lambda col: col.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else
+                                (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))), None
+    text = _decode(path, path.read_bytes(), encoding)
+    sep = _delimiter(path, text, expected, delimiter)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep), sep
+    except pd.errors.ParserError as err:
+        line = re.search(r"line (\d+)", str(err))
+        raise ExportError(f"{path}: line {line.group(1) if line else '?'} has more fields than the header "
+                          f"(delimiter {sep!r}; set raw.delimiter if that is wrong)") from None
+
+
+def read_export(path: str | Path, kind: str, column_map: dict | None = None, encoding: str | None = None,
+                delimiter: str | None = None, sheet: str | int | dict | None = None) -> pd.DataFrame:
     """Read the `kind` ('diagnoses' or 'plans') export at `path` with the canonical column names.
 
-    `column_map` maps a canonical name to the site's own column name. Blank numeric cells
-    become NaN; text that is not a number is an error. Extra columns are dropped.
+    CSV or other delimited text (`raw.encoding`, `raw.delimiter`: detected when not set), Excel .xlsx
+    (`raw.sheet`: the first sheet when not set) or parquet, under one column contract. `column_map` maps a
+    canonical name to the site's own column name. Blank numeric cells become NaN; text that is not a
+    number is an error. Extra columns are dropped.
     """
     path = Path(path)
     if not path.is_file():
         raise ExportError(f"{path}: {kind} export not found (set raw.{kind} in the config)")
     if path.stat().st_size == 0:
         raise ExportError(f"{path}: {kind} export is empty")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     column_map = column_map or {}
     site_names = {column_map.get(c, c): c for c in REQUIRED_COLUMNS[kind]}
+    table, sep = _read_table(path, kind, list(site_names), encoding, delimiter, sheet)
+    table.columns = [str(c).strip() for c in table.columns]
     missing = [name for name in site_names if name not in table.columns]
     if missing:
         hint = f" (map your export's names in raw.columns.{kind})"
@@ -39,19 +126,39 @@ def read_export(path: str | Path, kind: str, column_map: dict | None = None) -> 
     if table.empty:
         raise ExportError(f"{path}: {kind} export has a header but no rows")
     table = table[list(site_names)].rename(columns=site_names)
-    table = table.apply(lambda col: col.str.strip())
+    table = table.apply(lambda col: col.astype(str).str.strip())
     blank_ids = table.index[table["patient_id"] == ""]
     if len(blank_ids):
-        raise ExportError(f"{path}: column 'patient_id' is blank at line {blank_ids[0] + 2}"
+        raise ExportError(f"{path}: column 'patient_id' is blank at {where(path, blank_ids[0])}"
                           f" ({len(blank_ids)} row(s) in all)")
     for column in NUMERIC_COLUMNS[kind]:
-        values = pd.to_numeric(table[column], errors="coerce")
+        text = table[column]
+        if sep not in (None, ","):  # a semicolon export from a European locale writes 50,4
+            text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+        values = pd.to_numeric(text, errors="coerce")
         bad = table.index[values.isna() & (table[column] != "")]
         if len(bad):
-            raise ExportError(f"{path}: column '{column}' is not a number at line {bad[0] + 2}"
+            raise ExportError(f"{path}: column '{column}' is not a number at {where(path, bad[0])}"
                               f" ({len(bad)} row(s) in all)")
         table[column] = values
     return table
+
+
+def collapse_duplicates(table: pd.DataFrame, kind: str, path: str | Path) -> tuple[pd.DataFrame, int]:
+    """Drop rows identical in every contract column (a join artefact), returning how many; two different
+    records under one ID are an error naming the ID column and both lines."""
+    path = Path(path)
+    identical = table.duplicated(keep="first")
+    table = table[~identical]
+    ids = list(ID_COLUMNS[kind])
+    named = table[table[ids[-1]] != ""]
+    conflicting = named[named.duplicated(subset=ids, keep=False)]
+    if len(conflicting):
+        first = conflicting.groupby(ids, sort=False).head(2).index[:2]
+        raise ExportError(f"{path}: {where(path, first[0])} and {where(path, first[1])} have the same "
+                          f"{' + '.join(ids)} but different content ({len(conflicting)} row(s) in all); "
+                          f"fix the export or give each record its own {ids[-1]}")
+    return table, int(identical.sum())
 
 
 def _atomic(path: str | Path, write) -> None:

@@ -10,11 +10,25 @@ wildcard_constraints:
     task="|".join(TASKS),
 
 
+SYNTHETIC_EXPORTS = {"diagnoses": "results/synthetic/diagnoses.csv", "plans": "results/synthetic/plans.csv"}
+
+
+def raw_is_synthetic():
+    """Whether the exports are the embedded synthetic cohort (the only data the config's public key may key)."""
+    return all(config["raw"][kind] == path for kind, path in SYNTHETIC_EXPORTS.items())
+
+
 def key_fingerprint():
-    """Changes when the pseudonymisation key changes, so that curation re-runs; reveals nothing of the key."""
+    """Changes when the pseudonymisation key changes, so that curation re-runs; reveals nothing of the key.
+    (Whether the key is acceptable is checked by rule curate, which says how to set one.)"""
     settings = config["pseudonym"]
-    key = os.environ.get(settings.get("key_env", ""), "") or settings.get("key", "")
-    return hashlib.sha256(b"radonc-llm key fingerprint:" + key.encode()).hexdigest()[:12]
+    key = os.environ.get(settings.get("key_env", ""), "")
+    key_file = Path(settings.get("key_file") or "").expanduser()
+    if not key and settings.get("key_file") and key_file.is_file():
+        key = key_file.read_text(encoding="utf-8").strip()
+    digest = hashlib.sha256(b"radonc-llm key fingerprint:")
+    digest.update((key or settings.get("key", "")).encode())
+    return digest.hexdigest()[:12]
 
 
 def source_fingerprint(*modules):

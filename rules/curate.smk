@@ -8,7 +8,8 @@ rule curate:
         cases="results/data/cases.parquet",
         steps="results/data/curation_steps.csv",
     params:
-        columns=config["raw"].get("columns", {}),
+        raw=config["raw"],
+        synthetic=raw_is_synthetic(),
         synonyms=config["modality"].get("synonyms", {}),
         key_fingerprint=key_fingerprint(),
     resources:

@@ -1,8 +1,8 @@
 # The embedded default: a seeded synthetic Aria-like cohort (no private data needed).
 rule synthetic_cohort:
     output:
-        diagnoses="results/synthetic/diagnoses.csv",
-        plans="results/synthetic/plans.csv",
+        diagnoses=SYNTHETIC_EXPORTS["diagnoses"],
+        plans=SYNTHETIC_EXPORTS["plans"],
     params:
         n_patients=config["synthetic"]["n_patients"],
         seed=config["synthetic"]["seed"],

@@ -1,6 +1,7 @@
 """The Snakemake workflow on a small synthetic cohort: outputs, PHI, incremental reruns, bad input, lint."""
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -14,10 +15,11 @@ REPO = Path(__file__).parents[1]
 WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "report", "envs", "profiles", "radonc_llm", "tests/config")
 
 
-def snakemake(workdir, *args, targets=()):
+def snakemake(workdir, *args, targets=(), env=None):
     cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", "2", "--configfile", "tests/config/small.yaml",
            *args]
-    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+    environment = {k: v for k, v in os.environ.items() if k != "RADONC_PSEUDONYM_KEY"}
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env={**environment, **(env or {})})
 
 
 def planned_jobs(workdir, *args):
@@ -220,13 +222,17 @@ def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, wor
     plans.loc[4, "n_fractions"] = "thirty"
     plans.to_csv(bad, index=False)
     shutil.rmtree(workflow / "results/data")
-    out = snakemake(workflow, "--config", f"raw={{'diagnoses': 'results/synthetic/diagnoses.csv', 'plans': '{bad}'}}",
-                    "--until", "curate")
-    assert out.returncode != 0
-    assert f"{bad}: column 'n_fractions' is not a number at line 6" in out.stderr + out.stdout
+    raw = f"raw={{'diagnoses': 'results/synthetic/diagnoses.csv', 'plans': '{bad}'}}"
+    out = snakemake(workflow, "--config", raw, "--until", "curate")  # not the synthetic default: no demo key
+    assert out.returncode != 0 and "Traceback" not in out.stderr + out.stdout
+    assert "error: no pseudonymisation key for these exports" in out.stderr
+    out = snakemake(workflow, "--config", raw, "--until", "curate", env={"RADONC_PSEUDONYM_KEY": "s" * 32})
+    assert out.returncode != 0 and "Traceback" not in out.stderr + out.stdout
+    assert f"error: {bad}: column 'n_fractions' is not a number at line 6" in out.stderr
     assert not (workflow / "results/data/cases.parquet").exists()
     log = (workflow / "results/logs/curate.log").read_text()
-    assert "line 6" in log and "thirty" not in log
+    assert log.rstrip().splitlines()[-1].endswith(f"{bad}: column 'n_fractions' is not a number at line 6 "
+                                                  "(1 row(s) in all)") and "thirty" not in log and "s" * 32 not in log
     assert snakemake(workflow, targets=["pairs"]).returncode == 0  # restores the data for the other tests
 
 

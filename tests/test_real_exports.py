@@ -1,0 +1,173 @@
+"""Exports shaped the way record systems and spreadsheet tools write them: encodings, delimiters, Excel,
+parquet, duplicate records, implausible values, and the pseudonymisation key real data needs."""
+import pandas as pd
+import pytest
+
+from conftest import KEY, PROSTATE, dx, plan
+from radonc_llm.curate import curate
+from radonc_llm.errors import UserError
+from radonc_llm.pseudonym import pseudonymise, resolve_key
+from radonc_llm.tables import DIAGNOSIS_COLUMNS, PLAN_COLUMNS, ExportError, collapse_duplicates, read_export
+
+ACCENTED = "Adénocarcinome de la prostate, Gleason 3+4=7, cT2a N0 M0"
+
+
+def csv_text(rows, columns, sep=","):
+    return pd.DataFrame(rows, columns=columns).to_csv(index=False, sep=sep)
+
+
+# ---------------------------------------------------------------- encodings
+def test_windows_1252_export_is_refused_with_file_line_and_the_setting(tmp_path):
+    path = tmp_path / "dx.csv"
+    path.write_bytes(csv_text([dx("A"), dx("B", text=ACCENTED)], DIAGNOSIS_COLUMNS).encode("cp1252"))
+    with pytest.raises(ExportError) as err:
+        read_export(path, "diagnoses")
+    message = str(err.value)
+    assert message.startswith(f"{path}: line 3 cannot be read as UTF-8") and "raw.encoding: cp1252" in message
+    assert "Adénocarcinome" not in message and "\n" not in message
+    table = read_export(path, "diagnoses", encoding="cp1252")
+    assert table.loc[1, "diagnosis_details"] == ACCENTED
+
+
+def test_utf8_with_bom_and_utf16_are_read_without_settings(tmp_path):
+    text = csv_text([dx("A", text=ACCENTED)], DIAGNOSIS_COLUMNS)
+    (tmp_path / "bom.csv").write_bytes(text.encode("utf-8-sig"))
+    (tmp_path / "u16.csv").write_bytes(text.encode("utf-16"))
+    for name in ("bom.csv", "u16.csv"):
+        table = read_export(tmp_path / name, "diagnoses")
+        assert list(table.columns) == list(DIAGNOSIS_COLUMNS) and table.loc[0, "diagnosis_details"] == ACCENTED
+
+
+def test_unknown_encoding_setting_is_named(tmp_path):
+    path = tmp_path / "dx.csv"
+    path.write_text(csv_text([dx("A")], DIAGNOSIS_COLUMNS))
+    with pytest.raises(ExportError, match=r"raw\.encoding 'klingon' is not an encoding"):
+        read_export(path, "diagnoses", encoding="klingon")
+
+
+# ---------------------------------------------------------------- delimiters
+def test_semicolon_export_with_decimal_commas_is_read(tmp_path):
+    path = tmp_path / "plans.csv"
+    rows = [plan("A", total=50.4, fx=28), plan("B", total=40.05, fx=15)]
+    path.write_text(csv_text(rows, PLAN_COLUMNS, sep=";").replace("50.4", "50,4").replace("40.05", "40,05"))
+    table = read_export(path, "plans")
+    assert table["total_dose_gy"].tolist() == [50.4, 40.05] and table["n_fractions"].tolist() == [28, 15]
+    assert table.loc[0, "dose_per_fraction_gy"] == 1.8
+
+
+def test_tab_and_configured_delimiters(tmp_path):
+    path = tmp_path / "dx.txt"
+    path.write_text(csv_text([dx("A", text="Prostate, Gleason 7; cT2a")], DIAGNOSIS_COLUMNS, sep="\t"))
+    assert read_export(path, "diagnoses").loc[0, "diagnosis_details"] == "Prostate, Gleason 7; cT2a"
+    assert read_export(path, "diagnoses", delimiter="tab").loc[0, "age"] == 70
+    with pytest.raises(ExportError, match="missing required column"):
+        read_export(path, "diagnoses", delimiter=";")
+
+
+# ---------------------------------------------------------------- Excel and parquet
+def test_xlsx_first_or_named_sheet_and_parquet(tmp_path):
+    path = tmp_path / "exports.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as book:
+        pd.DataFrame([{"note": "cover sheet"}]).to_excel(book, sheet_name="About", index=False)
+        pd.DataFrame([dx("A"), dx("B", age=None)], columns=DIAGNOSIS_COLUMNS).to_excel(book, sheet_name="Dx",
+                                                                                      index=False)
+        pd.DataFrame([plan("A")], columns=PLAN_COLUMNS).to_excel(book, sheet_name="Plans", index=False)
+    with pytest.raises(ExportError, match=r"exports\.xlsx: missing required column"):
+        read_export(path, "diagnoses")  # the first sheet is the cover
+    table = read_export(path, "diagnoses", sheet={"diagnoses": "Dx", "plans": "Plans"})
+    assert table["patient_id"].tolist() == ["A", "B"] and table.loc[0, "age"] == 70 and pd.isna(table.loc[1, "age"])
+    assert read_export(path, "plans", sheet="Plans").loc[0, "total_dose_gy"] == 70
+    with pytest.raises(ExportError, match=r"exports\.xlsx: no sheet named 'Nope' \(raw\.sheet\)"):
+        read_export(path, "plans", sheet="Nope")
+    bad = [dx("A"), dx("B")]
+    bad[1]["age"] = "seventy"
+    pd.DataFrame(bad, columns=DIAGNOSIS_COLUMNS).to_excel(tmp_path / "bad.xlsx", index=False)
+    with pytest.raises(ExportError, match=r"bad\.xlsx: column 'age' is not a number at row 3"):
+        read_export(tmp_path / "bad.xlsx", "diagnoses")
+    frame = pd.DataFrame([plan("A"), {**plan("B"), "total_dose_gy": None, "dose_per_fraction_gy": None}],
+                         columns=PLAN_COLUMNS).astype({"total_dose_gy": float, "dose_per_fraction_gy": float})
+    frame.to_parquet(tmp_path / "plans.parquet")
+    table = read_export(tmp_path / "plans.parquet", "plans")
+    assert table.loc[0, "total_dose_gy"] == 70 and pd.isna(table.loc[1, "total_dose_gy"])
+    assert table.loc[0, "n_fractions"] == 28 and table.loc[0, "patient_id"] == "A"
+
+
+# ---------------------------------------------------------------- duplicates
+def test_identical_duplicate_records_are_collapsed_and_counted(tmp_path):
+    path = tmp_path / "dx.csv"
+    path.write_text(csv_text([dx("A"), dx("B"), dx("A")], DIAGNOSIS_COLUMNS))
+    table, n = collapse_duplicates(read_export(path, "diagnoses"), "diagnoses", path)
+    assert n == 1 and table["patient_id"].tolist() == ["A", "B"]
+    cases, steps = curate(table, pd.DataFrame([plan("A"), plan("B")]).astype({"total_dose_gy": float}), KEY,
+                          duplicates={"diagnoses": n, "plans": 0})
+    assert len(cases) == 2  # patient A keeps its (one) diagnosis record
+    assert steps.loc[0, "why"] == "identical duplicate diagnoses records collapsed: 1"
+
+
+def test_conflicting_records_under_one_id_are_an_error_naming_id_and_lines(tmp_path):
+    path = tmp_path / "dx.csv"
+    path.write_text(csv_text([dx("A"), dx("B"), dx("A", code="C61.9", did="D-A")], DIAGNOSIS_COLUMNS))
+    with pytest.raises(ExportError) as err:
+        collapse_duplicates(read_export(path, "diagnoses"), "diagnoses", path)
+    assert str(err.value).startswith(f"{path}: line 2 and line 4 have the same patient_id + diagnosis_id but "
+                                     "different content")
+    two_records = tmp_path / "two.csv"  # two different diagnoses of one patient: no error, step 1 drops them
+    two_records.write_text(csv_text([dx("A"), dx("A", did="D-A2", code="C34.90")], DIAGNOSIS_COLUMNS))
+    assert collapse_duplicates(read_export(two_records, "diagnoses"), "diagnoses", two_records)[1] == 0
+
+
+# ---------------------------------------------------------------- plausibility: dropped with a named reason
+def test_implausible_doses_ages_and_sex_codes_never_reach_the_cases(exports):
+    d, p = exports(
+        [dx(pid) for pid in "ABCDEFGHIJ"] + [dx("K", age=150), dx("L", sex="Q"), dx("M", sex="U")],
+        [plan("A", total=-50, fx=25), plan("B", total=5000, fx=15), {**plan("C"), "n_fractions": 0, "dose_per_fraction_gy": ""},
+         {**plan("D", total=50, fx=25), "dose_per_fraction_gy": 200},
+         plan("E", total=2, fx=100), plan("F", total=70, fx=28),
+         plan("G", modality="HDR", total=21, fx=3), plan("H", modality="I-125 seeds", total=145, fx=1),
+         plan("I", modality="6X", total=145, fx=1),
+         plan("J", total=50, fx=25), plan("J", plan_type="Boost", plan_id="P2", total=1000, fx=5),
+         plan("K"), plan("L"), plan("M")])
+    cases, steps = curate(d, p, KEY)
+    kept = set(cases["case_id"])
+    ids = dict(zip("ABCDEFGHIJKLM", pseudonymise(pd.Series(list("ABCDEFGHIJKLM")), KEY)))
+    assert {pid for pid, cid in ids.items() if cid in kept} == {"F", "G", "H", "M"}
+    assert (cases["total_dose_gy"] > 0).all() and (cases["total_dose_gy"] <= 200).all()
+    assert cases.loc[cases["case_id"] == ids["M"], "sex"].item() == "unknown"
+    assert steps.loc[1, "why"] == "age outside 0-120: 1; unknown sex code: 1"
+    assert steps.loc[2, "why"] == ("dose or fraction count not above zero: 2; total dose looks like cGy in the Gy "
+                                   "column: 3; dose per fraction disagrees with total / fractions: 1; dose per "
+                                   "fraction, fraction count or total outside the clinical window: 1")
+
+
+# ---------------------------------------------------------------- the key
+SECRET = "k" * 40
+
+
+def test_real_exports_refuse_the_public_config_key(monkeypatch):
+    monkeypatch.delenv("RADONC_PSEUDONYM_KEY", raising=False)
+    settings = {"key_env": "RADONC_PSEUDONYM_KEY", "key": "synthetic-demo-key-not-for-patient-data"}
+    assert resolve_key(settings, synthetic=True) == b"synthetic-demo-key-not-for-patient-data"
+    with pytest.raises(UserError) as err:
+        resolve_key(settings, synthetic=False)
+    message = str(err.value)
+    assert "export RADONC_PSEUDONYM_KEY=" in message and "key_file" in message and "\n" not in message
+    assert "synthetic-demo-key" not in message
+
+
+def test_real_exports_need_a_long_key_from_the_environment_or_a_file_outside_the_repository(
+        monkeypatch, tmp_path):
+    settings = {"key_env": "RADONC_PSEUDONYM_KEY", "key": "public"}
+    monkeypatch.setenv("RADONC_PSEUDONYM_KEY", "short-key-1234")
+    with pytest.raises(UserError, match="has 14 characters; real exports need at least 32") as err:
+        resolve_key(settings, synthetic=False)
+    assert "short-key-1234" not in str(err.value)
+    monkeypatch.setenv("RADONC_PSEUDONYM_KEY", SECRET)
+    assert resolve_key(settings, synthetic=False) == SECRET.encode()
+    monkeypatch.delenv("RADONC_PSEUDONYM_KEY")
+    repo = tmp_path / "repo"
+    (repo / "config").mkdir(parents=True)
+    (repo / "config" / "key.txt").write_text(SECRET)
+    (tmp_path / "key.txt").write_text(SECRET + "\n")
+    with pytest.raises(UserError, match="lies inside the repository"):
+        resolve_key({**settings, "key_file": str(repo / "config" / "key.txt")}, False, repo)
+    assert resolve_key({**settings, "key_file": str(tmp_path / "key.txt")}, False, repo) == SECRET.encode()
