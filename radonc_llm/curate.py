@@ -69,19 +69,16 @@ def implausible_plan(total: float, fractions: float, per_fraction: float, modali
     to 34 Gy per fraction, and an LDR implant recorded as one fraction 20-200 Gy."""
     if not total > 0 or not fractions > 0:
         return "dose_not_positive"
-    if per_fraction == per_fraction and abs(per_fraction - total / fractions) > 0.02 * total / fractions + 0.01:
-        return "dose_per_fraction_mismatch"
     if fractions != int(fractions):
         return "dose_outside_window"
     fractions = int(fractions)
-    if plausible(total, fractions):
-        return None
-    if modality == "brachy" and (total / fractions <= MAX_SINGLE_FRACTION
-                                 or (fractions == 1 and IMPLANT_RANGE[0] <= total <= IMPLANT_RANGE[1])):
-        return None
-    if total > MAX_TOTAL and plausible(total / 100, fractions):
+    brachy_ok = modality == "brachy" and (total / fractions <= MAX_SINGLE_FRACTION
+                                          or (fractions == 1 and IMPLANT_RANGE[0] <= total <= IMPLANT_RANGE[1]))
+    if total > MAX_TOTAL and not brachy_ok and plausible(total / 100, fractions):
         return "dose_in_cgy"
-    return "dose_outside_window"
+    if per_fraction == per_fraction and abs(per_fraction - total / fractions) > 0.02 * total / fractions + 0.01:
+        return "dose_per_fraction_mismatch"
+    return None if plausible(total, fractions) or brachy_ok else "dose_outside_window"
 
 
 def _why(counts: dict) -> str:
