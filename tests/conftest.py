@@ -49,7 +49,8 @@ SETTINGS = {"seed": 42, "val_fraction": 0.1,
                      "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]},
             "learning_rate": 0.003, "lr_scheduler": "cosine", "warmup_ratio": 0.03, "weight_decay": 0.0,
             "epochs": 2, "batch_size": 8, "gradient_accumulation": 1, "max_length": 128, "precision": "auto",
-            "gradient_checkpointing": False, "load_in_4bit": False, "logging_steps": 5, "save_steps": 4}
+            "gradient_checkpointing": False, "group_by_length": True, "answer_tokens_only": True, "load_in_4bit": False,
+            "logging_steps": 5, "save_steps": 4}
 
 
 @pytest.fixture(scope="session")

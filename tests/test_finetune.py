@@ -111,3 +111,36 @@ def test_training_subset_is_seeded_stable_and_whole_when_unset():
     # a case in the subset stays in it when more pairs are added (the rank depends on the case alone)
     more = pd.concat([pairs, pd.DataFrame({"case_id": ["P9999"], "prompt": "p", "answer": "a"})])
     assert set(training_subset(more, 50, 42)["case_id"]) - set(first["case_id"]) <= {"P9999"}
+
+
+def test_answer_tokens_only_gives_trls_loss_and_gradients(tiny):
+    """The CPU trainer scores the answer positions only; its loss and LoRA gradients are TRL's own."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    from radonc_llm.finetune import _trainer_class
+    from radonc_llm.models import load_model
+    tokenizer = load_tokenizer(tiny / "base", "llama2")
+    pairs = pd.read_parquet(tiny / "train.parquet").head(12)
+    data = Dataset.from_list([conversation(p, a) for p, a in zip(pairs["prompt"], pairs["answer"])])
+    results = []
+    for cls in (SFTTrainer, _trainer_class(True)):
+        torch.manual_seed(0)
+        args = SFTConfig(output_dir=str(tiny / "loss-probe"), completion_only_loss=True, report_to="none",
+                         use_cpu=True, max_length=128, per_device_train_batch_size=12, activation_checkpointing=False)
+        trainer = cls(model=load_model(tiny / "base"), args=args, processing_class=tokenizer, train_dataset=data,
+                      peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                             modules_to_save=["lm_head"], task_type="CAUSAL_LM"))
+        batch = next(iter(trainer.get_train_dataloader()))
+        assert (batch["labels"] != -100).sum() < 0.2 * batch["attention_mask"].sum()  # the answer is short
+        loss = trainer.compute_loss(trainer.model, dict(batch))
+        loss.backward()
+        grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+        results.append((loss.item(), grads))
+    (trl_loss, trl_grads), (ours, our_grads) = results
+    assert trl_grads.keys() == our_grads.keys() and len(trl_grads) > 4
+    assert ours == pytest.approx(trl_loss, rel=1e-5)
+    for name in trl_grads:
+        assert torch.allclose(trl_grads[name], our_grads[name], rtol=1e-4, atol=1e-6), name
