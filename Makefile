@@ -36,6 +36,7 @@ lint: install
 
 benchmark: install
 	$(BIN)/python benchmarks/data_pipeline.py
+	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/generation.py
 	$(BIN)/python benchmarks/noop_dryrun.py
 

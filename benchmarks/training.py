@@ -71,7 +71,9 @@ with tempfile.TemporaryDirectory() as tmp:
 ratios = sorted(after[0] / before[0] for before, after in measured)
 before, after = measured[len(measured) // 2]
 print(f"{model} / {task}: {n_pairs} pairs, 1 epoch, batch {settings['batch_size']}, {threads} threads, {rounds} rounds")
+after_label = ", ".join(["answer tokens only" if settings.get("answer_tokens_only") else "LM head on every position",
+                         "length-grouped batches" if settings.get("group_by_length") else "random batches"])
 for label, (tps, seconds, tokens, val) in (("before (LM head on every position, random batches)", before),
-                                           ("after (answer tokens only, length-grouped batches)", after)):
+                                           (f"after ({after_label})", after)):
     print(f"{label}: {seconds:.1f} s for {tokens:,} tokens, {tps:,.0f} tokens/s, validation loss {val:.3f}")
 print(f"speed-up: median {statistics.median(ratios):.1f}x (min {ratios[0]:.1f}x, max {ratios[-1]:.1f}x)")
