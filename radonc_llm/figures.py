@@ -196,3 +196,34 @@ def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> None:
     fig.suptitle("Clinicians' grades of the generated regimens (after adjudication)", fontsize=12)
     fig.tight_layout()
     save(fig, png, pdf)
+
+
+def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> None:
+    """Per-case paired comparisons: the mean difference a - b with its bootstrap CI, one row per
+    comparison, one panel per task; the Holm-adjusted p beside each."""
+    tasks = [t for t in ("regimen", "modality", "icd10") if t in set(table["task"])]
+    height = max(len(table[table["task"] == t]) for t in tasks) if tasks else 1
+    fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(5.4 * max(1, len(tasks)), 0.55 * height + 2.2),
+                             squeeze=False, sharey=False)
+    names = {"regimen": "Treatment regimen (ROUGE-1)", "modality": "Treatment modality (accuracy)",
+             "icd10": "ICD-10 main category (accuracy)"}
+    for ax, task in zip(axes[0], tasks):
+        rows = table[table["task"] == task].reset_index(drop=True)
+        y = np.arange(len(rows))[::-1]
+        ax.errorbar(rows["difference"], y, xerr=[rows["difference"] - rows["ci_low"], rows["ci_high"] - rows["difference"]],
+                    fmt="o", color="#4c72b0", ecolor="#4c72b0", capsize=3)
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+        for yi, r in zip(y, rows.itertuples()):
+            ax.annotate(f"{r.difference:+.3f}, p(Holm) {r.p_holm:.2g}", (r.difference, yi), xytext=(0, 7),
+                        textcoords="offset points", fontsize=7, ha="center", va="bottom", color="#444444")
+        ax.set_ylim(-0.6, len(rows) - 0.3)
+        low, high = min(0.0, rows["ci_low"].min()), max(0.0, rows["ci_high"].max())
+        ax.set_xlim(low - 0.15 * ((high - low) or 1), high + 0.15 * ((high - low) or 1))
+        ax.set_yticks(y, [f"{r.a.split(' (')[0]}\n  vs {r.b.split(' (')[0]}".replace("finetuned", "fine-tuned")
+                          for r in rows.itertuples()], fontsize=7)
+        ax.set_xlabel("mean per-case difference (a - b), 95 % CI")
+        ax.set_title(names[task], fontsize=10)
+        tidy(ax)
+    fig.suptitle("Per-case paired comparisons at the report temperature", fontsize=12)
+    fig.tight_layout()
+    save(fig, png, pdf)

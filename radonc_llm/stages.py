@@ -252,6 +252,14 @@ def evaluation_tables(smk) -> None:
         confusion_columns = ["model", "variant", "temperature", "truth_category", "predicted_category", "n"]
         write_csv(pd.concat(confusion, ignore_index=True)[confusion_columns] if confusion
                   else pd.DataFrame(columns=confusion_columns), smk.output.icd10_confusion)
+        from .paired import paired_table
+
+        def load(model, variant, task, temperature):
+            path = f"results/metrics/{model}/{variant}/{task}/T{temperature:.1f}.parquet"
+            assert path in cases_files, path
+            return pd.read_parquet(path)
+        paired = paired_table(shown, load, models, smk.params.bootstrap)
+        write_csv(paired.astype({"a_only": "Int64", "b_only": "Int64"}), smk.output.paired_tests)
         log.info("tables from %d prediction files of %d models", len(summary), len(models))
 
 
@@ -270,6 +278,7 @@ def evaluation_figures(smk) -> None:
         panels = {f"{m} {v.replace('finetuned', 'fine-tuned')} (T {t:.1f})": g.loc[g.index.repeat(g["n"])]
                   for (m, v, t), g in confusion.groupby(["model", "variant", "temperature"], sort=False)}
         figures.confusion_matrices(panels, out.confusion_png, out.confusion_pdf)
+        figures.paired_differences(pd.read_csv(smk.input.paired_tests), out.paired_png, out.paired_pdf)
         proxy = pd.read_csv(smk.input.regimen_proxy)
         shown = pd.read_csv(smk.input.by_temperature)
         shown = best_temperatures(shown[shown["task"] == "regimen"], smk.params.report_temperature)

@@ -42,7 +42,7 @@ rule evaluation_tables:
             "results/metrics/{model}/{variant}/{task}/T{temperature}.parquet",
             model=MODELS,
             variant=VARIANTS,
-            task=["modality", "icd10"],
+            task=TASKS,
             temperature=TEMPERATURES,
         ),
     output:
@@ -69,9 +69,13 @@ rule evaluation_tables:
         regimen_proxy=report(
             "results/tables/regimen_proxy.csv", caption="../report/regimen_proxy.rst", category="Tables"
         ),
+        paired_tests=report(
+            "results/tables/paired_tests.csv", caption="../report/paired_tests.rst", category="Tables"
+        ),
     params:
         models=MODELS,
         report_temperature=config["metrics"]["report_temperature"],
+        bootstrap=config["metrics"]["bootstrap"],
     resources:
         **slurm_placement(0),
     log:
@@ -90,6 +94,7 @@ rule evaluation_figures:
         icd10_prf="results/tables/icd10_prf.csv",
         icd10_confusion="results/tables/icd10_confusion.csv",
         regimen_proxy="results/tables/regimen_proxy.csv",
+        paired_tests="results/tables/paired_tests.csv",
     output:
         figure3_png=report("results/figures/figure3_highest_median.png", caption="../report/figure3.rst", category="Figures"),
         figure3_pdf="results/figures/figure3_highest_median.pdf",
@@ -107,6 +112,12 @@ rule evaluation_figures:
             category="Figures",
         ),
         proxy_pdf="results/figures/figure5ab_proxy_grades.pdf",
+        paired_png=report(
+            "results/figures/paired_differences.png",
+            caption="../report/paired_tests.rst",
+            category="Figures",
+        ),
+        paired_pdf="results/figures/paired_differences.pdf",
     params:
         report_temperature=config["metrics"]["report_temperature"],
     resources:

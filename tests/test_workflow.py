@@ -131,8 +131,15 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     # the small config's regimen adapters are weak (no dose recovered: grade 5), but they name the modality
     assert proxy[proxy["variant"] == "finetuned"]["modality_match"].mean() > 0.2
     assert proxy[proxy["variant"] == "vanilla"]["modality_match"].max() < 0.1
+    paired = pd.read_csv(workflow / "results/tables/paired_tests.csv")
+    assert len(paired) == 3 * (2 + 2)  # tasks x (fine-tuned vs vanilla per model, model vs model per variant)
+    assert (paired["ci_low"] <= paired["difference"]).all() and (paired["difference"] <= paired["ci_high"]).all()
+    assert (paired["p_holm"] >= paired["p_value"]).all() and set(paired["test"]) == {
+        "McNemar exact", "Wilcoxon signed-rank over cases"}
+    tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
+    assert (tuned["difference"] > 0).all() and (tuned["mean_a"] - tuned["mean_b"] - tuned["difference"]).abs().max() < 1e-9
     for name in ("figure3_highest_median", "temperature_scan", "figure5c_modality_prf", "figure5d_icd10_prf",
-                 "figure6_icd10_confusion", "figure5ab_proxy_grades"):
+                 "figure6_icd10_confusion", "figure5ab_proxy_grades", "paired_differences"):
         for ext in ("png", "pdf"):
             assert (workflow / f"results/figures/{name}.{ext}").stat().st_size > 5000, name
     out = snakemake(workflow, "--report", "report.html")

@@ -1,0 +1,96 @@
+"""Per-case paired statistics: the unit a hospital cares about is the case, not the temperature.
+
+Two predictors scored on the same eval cases are compared case by case: McNemar's exact test for
+accuracy tasks (only the cases where exactly one of them is right carry information), the Wilcoxon
+signed-rank test over cases for ROUGE-1, and for both the mean per-case difference with a paired
+bootstrap CI (the effect size). p values of one table are adjusted together with Holm's method.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def mcnemar_exact(a_correct, b_correct) -> dict:
+    """McNemar's exact test of two predictors right/wrong on the same cases.
+
+    a_only: cases only `a` gets right; b_only: only `b`. Under the null both are equally likely, so
+    a_only ~ Binomial(a_only + b_only, 1/2); two-sided p = min(1, 2 P(X <= min(a_only, b_only)))."""
+    from scipy.stats import binomtest
+    a, b = np.asarray(a_correct, dtype=bool), np.asarray(b_correct, dtype=bool)
+    if a.shape != b.shape:
+        raise ValueError("both predictors must be scored on the same cases")
+    a_only, b_only = int((a & ~b).sum()), int((~a & b).sum())
+    p = binomtest(a_only, a_only + b_only, 0.5).pvalue if a_only + b_only else 1.0
+    return {"a_only": a_only, "b_only": b_only, "p_value": float(p)}
+
+
+def wilcoxon_cases(a_scores, b_scores) -> float:
+    """Two-sided Wilcoxon signed-rank test over cases (ties dropped, as in scipy's default); 1.0 when
+    every case is tied."""
+    from scipy.stats import wilcoxon
+    a, b = np.asarray(a_scores, dtype=float), np.asarray(b_scores, dtype=float)
+    if np.all(a == b):
+        return 1.0
+    return float(wilcoxon(a, b).pvalue)
+
+
+def paired_bootstrap(differences, resamples: int, seed: int, confidence: float) -> tuple[float, float, float]:
+    """Mean per-case difference and its percentile bootstrap CI, resampling cases (both predictors'
+    scores of a case stay together, so the pairing is kept)."""
+    d = np.asarray(differences, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), size=(resamples, len(d)))].mean(axis=1)
+    tail = 100 * (1 - confidence) / 2
+    return float(d.mean()), float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment: the i-th smallest of m p values times (m - i + 1), made monotone
+    and capped at 1; controls the family-wise error rate without assuming independence."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, p[order] * (len(p) - np.arange(len(p))))
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted
+
+
+def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dict:
+    """One paired comparison of two scored prediction files (case_id, score) of the same eval cases."""
+    joined = a[["case_id", "score"]].merge(b[["case_id", "score"]], on="case_id", suffixes=("_a", "_b"),
+                                           validate="one_to_one")
+    if len(joined) != len(a) or len(joined) != len(b):
+        raise ValueError("the two prediction files do not cover the same cases")
+    diff = joined["score_a"] - joined["score_b"]
+    mean, low, high = paired_bootstrap(diff, bootstrap["resamples"], bootstrap["seed"], bootstrap["confidence"])
+    row = {"n": len(joined), "mean_a": float(joined["score_a"].mean()), "mean_b": float(joined["score_b"].mean()),
+           "difference": mean, "ci_low": low, "ci_high": high}
+    if task == "regimen":
+        return row | {"test": "Wilcoxon signed-rank over cases", "a_only": None, "b_only": None,
+                      "p_value": wilcoxon_cases(joined["score_a"], joined["score_b"])}
+    return row | {"test": "McNemar exact"} | mcnemar_exact(joined["score_a"] == 1, joined["score_b"] == 1)
+
+
+def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict) -> pd.DataFrame:
+    """Every paired comparison at the report temperature (`shown`: one row per model, variant and task,
+    as `comparisons.best_temperatures` picks them): fine-tuned vs vanilla per model, and each model
+    against each other per variant. `load(model, variant, task, temperature)` gives the scored cases.
+    Holm's adjustment runs over the whole table (one family)."""
+    from itertools import combinations
+    at = {(r.model, r.variant, r.task): r.temperature for r in shown.itertuples()}
+    pairs = [("fine-tuned vs vanilla", (m, "finetuned"), (m, "vanilla")) for m in models]
+    pairs += [(f"model vs model ({variant})", (first, variant), (second, variant))
+              for variant in ("finetuned", "vanilla") for first, second in combinations(models, 2)]
+    rows = []
+    for task in [t for t in ("regimen", "modality", "icd10") if t in set(shown["task"])]:
+        for comparison, (model_a, variant_a), (model_b, variant_b) in pairs:
+            t_a, t_b = at[(model_a, variant_a, task)], at[(model_b, variant_b, task)]
+            result = compare(task, load(model_a, variant_a, task, t_a), load(model_b, variant_b, task, t_b), bootstrap)
+            rows.append({"comparison": comparison, "task": task, "a": f"{model_a} {variant_a} (T={t_a:.1f})",
+                         "b": f"{model_b} {variant_b} (T={t_b:.1f})", **result})
+    columns = ["comparison", "task", "a", "b", "test", "n", "mean_a", "mean_b", "difference", "ci_low", "ci_high",
+               "a_only", "b_only", "p_value", "p_holm"]
+    table = pd.DataFrame(rows, columns=[c for c in columns if c != "p_holm"])
+    table["p_holm"] = holm(table["p_value"]) if len(table) else []
+    return table[columns]
