@@ -61,8 +61,9 @@ def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> None:
     save(fig, png, pdf)
 
 
-def temperature_scan(summary: pd.DataFrame, png: str, pdf: str) -> None:
-    """Headline metric against temperature, one line per model and variant, with its 95 % CI band."""
+def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.DataFrame | None = None) -> None:
+    """Headline metric against temperature, one line per model and variant, with its 95 % CI band; the
+    classical baselines (no temperature) as horizontal grey references."""
     tasks = [t for t in TASK_ORDER if t in set(summary["task"])]
     models = list(dict.fromkeys(summary["model"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.2), squeeze=False)
@@ -75,13 +76,17 @@ def temperature_scan(summary: pd.DataFrame, png: str, pdf: str) -> None:
                         color=VARIANT_COLORS[variant], label=f"{model} {variant.replace('finetuned', 'fine-tuned')}")
                 ax.fill_between(r["temperature"], r["ci_low"], r["ci_high"], color=VARIANT_COLORS[variant],
                                 alpha=0.15, lw=0)
+        for k, b in enumerate((baselines[baselines["task"] == task] if baselines is not None else []).itertuples()):
+            ax.axhline(b.headline, color="grey", lw=1, ls=(0, (4, 2 + 2 * k)))
+            ax.text(1.0, b.headline, f"{b.baseline} {b.headline:.2f}", transform=ax.get_yaxis_transform(),
+                    ha="right", va="bottom", fontsize=7, color="#555555")
         ax.set_title(TASK_NAMES[task], fontsize=11)
         ax.set_xlabel("temperature")
         ax.set_ylabel(HEADLINE_NAME[task])
         ax.set_ylim(0, 1)
         tidy(ax)
     axes[0][-1].legend(fontsize=8, frameon=False, loc="best")
-    fig.suptitle("Temperature scan (bands: 95 % bootstrap CI over cases)", fontsize=12)
+    fig.suptitle("Temperature scan (bands: 95 % bootstrap CI over cases; grey: classical baselines)", fontsize=12)
     fig.tight_layout()
     save(fig, png, pdf)
 

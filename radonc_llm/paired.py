@@ -72,11 +72,13 @@ def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dic
     return row | {"test": "McNemar exact"} | mcnemar_exact(joined["score_a"] == 1, joined["score_b"] == 1)
 
 
-def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict) -> pd.DataFrame:
+def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict,
+                 baselines: pd.DataFrame | None = None, load_baseline=None) -> pd.DataFrame:
     """Every paired comparison at the report temperature (`shown`: one row per model, variant and task,
-    as `comparisons.best_temperatures` picks them): fine-tuned vs vanilla per model, and each model
-    against each other per variant. `load(model, variant, task, temperature)` gives the scored cases.
-    Holm's adjustment runs over the whole table (one family)."""
+    as `comparisons.best_temperatures` picks them): fine-tuned vs vanilla per model, fine-tuned vs the
+    task's best baseline (highest headline in `baselines`, loaded by `load_baseline(name, task)`), and
+    each model against each other per variant. `load(model, variant, task, temperature)` gives the scored
+    cases. Holm's adjustment runs over the whole table (one family)."""
     from itertools import combinations
     at = {(r.model, r.variant, r.task): r.temperature for r in shown.itertuples()}
     pairs = [("fine-tuned vs vanilla", (m, "finetuned"), (m, "vanilla")) for m in models]
@@ -89,6 +91,13 @@ def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict) 
             result = compare(task, load(model_a, variant_a, task, t_a), load(model_b, variant_b, task, t_b), bootstrap)
             rows.append({"comparison": comparison, "task": task, "a": f"{model_a} {variant_a} (T={t_a:.1f})",
                          "b": f"{model_b} {variant_b} (T={t_b:.1f})", **result})
+            if baselines is not None and comparison == "fine-tuned vs vanilla":
+                options = baselines[baselines["task"] == task].sort_values(["headline", "model"],
+                                                                           ascending=[False, True])
+                best = options["model"].iloc[0]
+                result = compare(task, load(model_a, "finetuned", task, t_a), load_baseline(best, task), bootstrap)
+                rows.append({"comparison": "fine-tuned vs best baseline", "task": task,
+                             "a": f"{model_a} finetuned (T={t_a:.1f})", "b": f"{best} baseline", **result})
     columns = ["comparison", "task", "a", "b", "test", "n", "mean_a", "mean_b", "difference", "ci_low", "ci_high",
                "a_only", "b_only", "p_value", "p_holm"]
     table = pd.DataFrame(rows, columns=[c for c in columns if c != "p_holm"])

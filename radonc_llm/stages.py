@@ -218,6 +218,21 @@ def score(smk) -> None:
         write_csv(pd.DataFrame(rows), smk.output.summary)
 
 
+def baselines(smk) -> None:
+    from .baselines import predictions
+    from .metrics import score_cases, summarise
+    with logged(smk) as log:
+        task, name = smk.wildcards.task, smk.wildcards.baseline
+        train, evaluation = pd.read_parquet(smk.input.train), pd.read_parquet(smk.input.eval)
+        cases = score_cases(task, evaluation, predictions(name, train, evaluation), smk.params.alpha_beta)
+        write_parquet(cases, smk.output.cases)
+        row = {"model": name, "variant": "baseline", "task": task, "temperature": float("nan"),
+               **summarise(task, cases, smk.params.bootstrap)}
+        write_csv(pd.DataFrame([row]), smk.output.summary)
+        log.info("%s / %s: headline %.3f (95%% CI %.3f-%.3f) on %d cases", name, task, row["headline"],
+                 row["ci_low"], row["ci_high"], row["n"])
+
+
 def evaluation_tables(smk) -> None:
     from .comparisons import best_temperatures, model_vs_model, table1
     from .metrics import AVERAGE, averaged, per_class
@@ -258,7 +273,16 @@ def evaluation_tables(smk) -> None:
             path = f"results/metrics/{model}/{variant}/{task}/T{temperature:.1f}.parquet"
             assert path in cases_files, path
             return pd.read_parquet(path)
-        paired = paired_table(shown, load, models, smk.params.bootstrap)
+        baseline_summary = pd.concat([pd.read_csv(p) for p in smk.input.baselines], ignore_index=True)
+        write_csv(baseline_summary.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"]),
+                  smk.output.baselines)
+        baseline_files = set(smk.input.baseline_cases)
+
+        def load_baseline(name, task):
+            path = f"results/metrics/baselines/{task}/{name}.parquet"
+            assert path in baseline_files, path
+            return pd.read_parquet(path)
+        paired = paired_table(shown, load, models, smk.params.bootstrap, baseline_summary, load_baseline)
         write_csv(paired.astype({"a_only": "Int64", "b_only": "Int64"}), smk.output.paired_tests)
         log.info("tables from %d prediction files of %d models", len(summary), len(models))
 
@@ -269,7 +293,8 @@ def evaluation_figures(smk) -> None:
     with logged(smk) as log:
         out = smk.output
         figures.highest_and_median(pd.read_csv(smk.input.table1), out.figure3_png, out.figure3_pdf)
-        figures.temperature_scan(pd.read_csv(smk.input.by_temperature), out.scan_png, out.scan_pdf)
+        figures.temperature_scan(pd.read_csv(smk.input.by_temperature), out.scan_png, out.scan_pdf,
+                                 pd.read_csv(smk.input.baselines))
         figures.prf_bars(pd.read_csv(smk.input.modality_prf), "weighted", "Treatment modality: weighted P / R / F1",
                          out.modality_png, out.modality_pdf)
         figures.prf_bars(pd.read_csv(smk.input.icd10_prf), "macro", "ICD-10 main category: macro P / R / F1",

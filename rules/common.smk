@@ -1,6 +1,10 @@
 import hashlib
 import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, workflow.basedir)
+from radonc_llm.baselines import BASELINES
 
 TASKS = ["regimen", "modality", "icd10"]
 SPLITS = ["train", "eval"]

@@ -30,6 +30,31 @@ rule score:
         "../scripts/score.py"
 
 
+# Classical baselines on the same split, scored like the models (deterministic: no temperature).
+rule baselines:
+    input:
+        train="results/pairs/{task}/train.parquet",
+        eval="results/pairs/{task}/eval.parquet",
+    output:
+        cases="results/metrics/baselines/{task}/{baseline}.parquet",
+        summary="results/metrics/baselines/{task}/{baseline}.csv",
+    params:
+        bootstrap=config["metrics"]["bootstrap"],
+        alpha_beta=config["metrics"]["alpha_beta"],
+    wildcard_constraints:
+        baseline="|".join(sorted({n for names in BASELINES.values() for n in names})),
+    resources:
+        **slurm_placement(0),
+    log:
+        "results/logs/baselines/{task}/{baseline}.log",
+    benchmark:
+        "results/benchmarks/baselines/{task}/{baseline}.tsv"
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../scripts/baselines.py"
+
+
 rule evaluation_tables:
     input:
         summaries=expand(
@@ -45,6 +70,8 @@ rule evaluation_tables:
             task=TASKS,
             temperature=TEMPERATURES,
         ),
+        baselines=[f"results/metrics/baselines/{t}/{n}.csv" for t in TASKS for n in BASELINES[t]],
+        baseline_cases=[f"results/metrics/baselines/{t}/{n}.parquet" for t in TASKS for n in BASELINES[t]],
     output:
         table1=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         by_temperature=report(
@@ -72,6 +99,7 @@ rule evaluation_tables:
         paired_tests=report(
             "results/tables/paired_tests.csv", caption="../report/paired_tests.rst", category="Tables"
         ),
+        baselines=report("results/tables/baselines.csv", caption="../report/baselines.rst", category="Tables"),
     params:
         models=MODELS,
         report_temperature=config["metrics"]["report_temperature"],
@@ -95,6 +123,7 @@ rule evaluation_figures:
         icd10_confusion="results/tables/icd10_confusion.csv",
         regimen_proxy="results/tables/regimen_proxy.csv",
         paired_tests="results/tables/paired_tests.csv",
+        baselines="results/tables/baselines.csv",
     output:
         figure3_png=report("results/figures/figure3_highest_median.png", caption="../report/figure3.rst", category="Figures"),
         figure3_pdf="results/figures/figure3_highest_median.pdf",

@@ -132,7 +132,15 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert proxy[proxy["variant"] == "finetuned"]["modality_match"].mean() > 0.2
     assert proxy[proxy["variant"] == "vanilla"]["modality_match"].max() < 0.1
     paired = pd.read_csv(workflow / "results/tables/paired_tests.csv")
-    assert len(paired) == 3 * (2 + 2)  # tasks x (fine-tuned vs vanilla per model, model vs model per variant)
+    # tasks x (fine-tuned vs vanilla and vs the best baseline per model, model vs model per variant)
+    assert len(paired) == 3 * (2 + 2 + 2)
+    baselines = pd.read_csv(workflow / "results/tables/baselines.csv")
+    assert sorted(zip(baselines["task"], baselines["baseline"])) == [
+        ("icd10", "majority"), ("icd10", "tfidf-logreg"), ("modality", "majority"), ("modality", "tfidf-logreg"),
+        ("regimen", "nearest-neighbour")]
+    assert (baselines["ci_low"] <= baselines["headline"]).all() and baselines["n"].gt(0).all()
+    versus = paired[paired["comparison"] == "fine-tuned vs best baseline"]
+    assert set(versus["b"]) <= {f"{n} baseline" for n in baselines["baseline"]} and len(versus) == 6
     assert (paired["ci_low"] <= paired["difference"]).all() and (paired["difference"] <= paired["ci_high"]).all()
     assert (paired["p_holm"] >= paired["p_value"]).all() and set(paired["test"]) == {
         "McNemar exact", "Wilcoxon signed-rank over cases"}
@@ -208,7 +216,8 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     train = pd.read_parquet(workflow / "results/pairs/modality/train.parquet")
     case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
     (workflow / "config/annotations/modality_overrides.csv").write_text(f"case_id,modality\n{case},proton\n")
-    modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [("score", "modality")] * 4
+    modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [("score", "modality")] * 4 + [
+        ("baselines", "modality")] * 2  # majority and tfidf-logreg
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), *modality_jobs,
                                              ("evaluation_tables", ""), ("evaluation_figures", ""),

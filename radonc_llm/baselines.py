@@ -1,0 +1,51 @@
+"""Classical baselines on the same split, scored like the models: what a ten-line model does.
+
+- majority: the training set's most frequent answer (modality; ICD-10 code);
+- tfidf-logreg: TF-IDF of word 1-2-grams and character 2-5-grams of the diagnosis, multinomial logistic
+  regression (modality; the ICD-10 code, scored on its main category like the models);
+- nearest-neighbour: the regimen of the training diagnosis most similar to the eval diagnosis (TF-IDF
+  cosine; the first on a tie).
+All are deterministic: one prediction per eval case, no temperature.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+BASELINES = {"regimen": ("nearest-neighbour",), "modality": ("majority", "tfidf-logreg"),
+             "icd10": ("majority", "tfidf-logreg")}
+
+
+def majority(train: pd.DataFrame, evaluation: pd.DataFrame) -> list[str]:
+    counts = train["answer"].value_counts()
+    top = sorted(counts.index[counts == counts.max()])[0]  # a tie goes to the first in sort order
+    return [top] * len(evaluation)
+
+
+def tfidf_logreg(train: pd.DataFrame, evaluation: pd.DataFrame) -> list[str]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+    features = make_union(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                                          max_features=100_000))
+    model = make_pipeline(features, LogisticRegression(C=10, max_iter=2000))
+    model.fit(train["diagnosis"], train["answer"])
+    return list(model.predict(evaluation["diagnosis"]))
+
+
+def nearest_neighbour(train: pd.DataFrame, evaluation: pd.DataFrame) -> list[str]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import linear_kernel
+    vectors = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(train["diagnosis"])
+    similarity = linear_kernel(vectors.transform(evaluation["diagnosis"]), vectors.transform(train["diagnosis"]))
+    return list(train["answer"].to_numpy()[np.argmax(similarity, axis=1)])
+
+
+PREDICT = {"majority": majority, "tfidf-logreg": tfidf_logreg, "nearest-neighbour": nearest_neighbour}
+
+
+def predictions(name: str, train: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:
+    """The baseline's answers in the shape `metrics.score_cases` reads (case_id, temperature, answer)."""
+    answers = PREDICT[name](train, evaluation)
+    return pd.DataFrame({"case_id": evaluation["case_id"].to_numpy(), "temperature": np.nan, "answer": answers})
