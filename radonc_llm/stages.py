@@ -274,7 +274,9 @@ def evaluation_tables(smk) -> None:
             assert path in cases_files, path
             return pd.read_parquet(path)
         baseline_summary = pd.concat([pd.read_csv(p) for p in smk.input.baselines], ignore_index=True)
-        write_csv(baseline_summary.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"]),
+        shown_baselines = baseline_summary.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"])
+        first = ["task", "baseline", "headline", "ci_low", "ci_high", "n", "unparsed"]
+        write_csv(shown_baselines[first + [c for c in shown_baselines.columns if c not in first]].dropna(axis=1, how="all"),
                   smk.output.baselines)
         baseline_files = set(smk.input.baseline_cases)
 
