@@ -232,3 +232,34 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> None:
     fig.suptitle("Per-case paired comparisons at the report temperature", fontsize=12)
     fig.tight_layout()
     save(fig, png, pdf)
+
+
+def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> None:
+    """Small multiples: the headline metric per disease site (sites with at least `min_cases` eval cases),
+    one panel per task, one bar per predictor (fine-tuned models and the best baseline)."""
+    sites = table[(table["grouping"] == "site") & ~table["predictor"].str.contains("vanilla")]
+    tasks = [t for t in TASK_ORDER if t in set(sites["task"])]
+    shown = sorted(set(sites.loc[sites["n"] >= min_cases, "group"]))
+    fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(5.2 * max(1, len(tasks)), 0.42 * len(shown) + 2.2),
+                             squeeze=False, sharey=True)
+    for ax, task in zip(axes[0], tasks):
+        rows = sites[(sites["task"] == task) & sites["group"].isin(shown)]
+        predictors = list(dict.fromkeys(rows["predictor"]))
+        width = 0.8 / max(1, len(predictors))
+        for k, predictor in enumerate(predictors):
+            values = rows[rows["predictor"] == predictor].set_index("group")["headline"].reindex(shown)
+            y = np.arange(len(shown)) + (k - (len(predictors) - 1) / 2) * width
+            ax.barh(y, values, height=width * 0.95, label=predictor.replace("finetuned", "fine-tuned"),
+                    color=["#4c72b0", "#55a868", "#999999", "#dd8452"][k % 4])
+        counts = rows.drop_duplicates("group").set_index("group")["n"].reindex(shown)
+        ax.set_yticks(range(len(shown)), [f"{s.replace('Malignant: ', '')} (n {n})" for s, n in zip(shown, counts)],
+                      fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(HEADLINE_NAME[task])
+        ax.set_title(TASK_NAMES[task], fontsize=10)
+        tidy(ax)
+    axes[0][-1].legend(fontsize=7, frameon=False, loc="lower right")
+    fig.suptitle(f"Per disease site (ICD-10 category; sites with at least {min_cases} eval cases)", fontsize=12)
+    fig.tight_layout()
+    save(fig, png, pdf)

@@ -286,6 +286,14 @@ def evaluation_tables(smk) -> None:
             return pd.read_parquet(path)
         paired = paired_table(shown, load, models, smk.params.bootstrap, baseline_summary, load_baseline)
         write_csv(paired.astype({"a_only": "Int64", "b_only": "Int64"}), smk.output.paired_tests)
+        from .breakdown import by_group, case_groups, top_confusions
+        groups = case_groups(pd.read_parquet(smk.input.curated))
+        scored = {(f"{r.model} {r.variant} (T={r.temperature:.1f})", r.task): load(r.model, r.variant, r.task, r.temperature)
+                  for r in shown.itertuples()}
+        scored |= {(f"{b.model} baseline", b.task): load_baseline(b.model, b.task)
+                   for b in baseline_summary.sort_values("headline", ascending=False).drop_duplicates("task").itertuples()}
+        write_csv(by_group(scored, groups), smk.output.by_group)
+        write_csv(top_confusions(scored, groups), smk.output.top_confusions)
         log.info("tables from %d prediction files of %d models", len(summary), len(models))
 
 
@@ -306,6 +314,7 @@ def evaluation_figures(smk) -> None:
                   for (m, v, t), g in confusion.groupby(["model", "variant", "temperature"], sort=False)}
         figures.confusion_matrices(panels, out.confusion_png, out.confusion_pdf)
         figures.paired_differences(pd.read_csv(smk.input.paired_tests), out.paired_png, out.paired_pdf)
+        figures.by_site(pd.read_csv(smk.input.by_group), out.by_site_png, out.by_site_pdf)
         proxy = pd.read_csv(smk.input.regimen_proxy)
         shown = pd.read_csv(smk.input.by_temperature)
         shown = best_temperatures(shown[shown["task"] == "regimen"], smk.params.report_temperature)

@@ -70,6 +70,7 @@ rule evaluation_tables:
             task=TASKS,
             temperature=TEMPERATURES,
         ),
+        curated="results/data/cases.parquet",
         baselines=[f"results/metrics/baselines/{t}/{n}.csv" for t in TASKS for n in BASELINES[t]],
         baseline_cases=[f"results/metrics/baselines/{t}/{n}.parquet" for t in TASKS for n in BASELINES[t]],
     output:
@@ -100,6 +101,10 @@ rule evaluation_tables:
             "results/tables/paired_tests.csv", caption="../report/paired_tests.rst", category="Tables"
         ),
         baselines=report("results/tables/baselines.csv", caption="../report/baselines.rst", category="Tables"),
+        by_group=report("results/tables/by_group.csv", caption="../report/by_group.rst", category="Tables"),
+        top_confusions=report(
+            "results/tables/top_confusions.csv", caption="../report/by_group.rst", category="Tables"
+        ),
     params:
         models=MODELS,
         report_temperature=config["metrics"]["report_temperature"],
@@ -124,6 +129,7 @@ rule evaluation_figures:
         regimen_proxy="results/tables/regimen_proxy.csv",
         paired_tests="results/tables/paired_tests.csv",
         baselines="results/tables/baselines.csv",
+        by_group="results/tables/by_group.csv",
     output:
         figure3_png=report("results/figures/figure3_highest_median.png", caption="../report/figure3.rst", category="Figures"),
         figure3_pdf="results/figures/figure3_highest_median.pdf",
@@ -147,6 +153,8 @@ rule evaluation_figures:
             category="Figures",
         ),
         paired_pdf="results/figures/paired_differences.pdf",
+        by_site_png=report("results/figures/by_site.png", caption="../report/by_group.rst", category="Figures"),
+        by_site_pdf="results/figures/by_site.pdf",
     params:
         report_temperature=config["metrics"]["report_temperature"],
     resources:

@@ -146,8 +146,18 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
         "McNemar exact", "Wilcoxon signed-rank over cases"}
     tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
     assert (tuned["difference"] > 0).all() and (tuned["mean_a"] - tuned["mean_b"] - tuned["difference"]).abs().max() < 1e-9
+    groups = pd.read_csv(workflow / "results/tables/by_group.csv")
+    assert set(groups["grouping"]) == {"site", "intent", "fractionation class"}
+    for (predictor, task, grouping), part in groups.groupby(["predictor", "task", "grouping"]):
+        n_eval = len(pd.read_parquet(workflow / f"results/pairs/{task}/eval.parquet"))
+        assert part["n"].sum() == n_eval, (predictor, task, grouping)  # every eval case in one group
+        overall = (part["headline"] * part["n"]).sum() / n_eval
+        assert 0 <= overall <= 1
+    confusions = pd.read_csv(workflow / "results/tables/top_confusions.csv")
+    assert (confusions["truth"] != confusions["predicted"]).all() and confusions.groupby(
+        ["predictor", "task", "site"]).size().max() <= 3
     for name in ("figure3_highest_median", "temperature_scan", "figure5c_modality_prf", "figure5d_icd10_prf",
-                 "figure6_icd10_confusion", "figure5ab_proxy_grades", "paired_differences"):
+                 "figure6_icd10_confusion", "figure5ab_proxy_grades", "paired_differences", "by_site"):
         for ext in ("png", "pdf"):
             assert (workflow / f"results/figures/{name}.{ext}").stat().st_size > 5000, name
     out = snakemake(workflow, "--report", "report.html")
