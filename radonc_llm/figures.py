@@ -236,7 +236,7 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> None:
 
 def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> None:
     """Small multiples: the headline metric per disease site (sites with at least `min_cases` eval cases),
-    one panel per task, one bar per predictor (fine-tuned models and the best baseline)."""
+    one panel per task, one bar per predictor (fine-tuned models and the best baseline); n per panel."""
     sites = table[(table["grouping"] == "site") & ~table["predictor"].str.contains("vanilla")]
     tasks = [t for t in TASK_ORDER if t in set(sites["task"])]
     shown = sorted(set(sites.loc[sites["n"] >= min_cases, "group"]))
@@ -249,17 +249,20 @@ def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> Non
         for k, predictor in enumerate(predictors):
             values = rows[rows["predictor"] == predictor].set_index("group")["headline"].reindex(shown)
             y = np.arange(len(shown)) + (k - (len(predictors) - 1) / 2) * width
-            ax.barh(y, values, height=width * 0.95, label=predictor.replace("finetuned", "fine-tuned"),
-                    color=["#4c72b0", "#55a868", "#999999", "#dd8452"][k % 4])
+            ax.barh(y, values, height=width * 0.95, color=["#4c72b0", "#55a868", "#999999", "#dd8452"][k % 4],
+                    label="the task's best baseline" if predictor.endswith(" baseline") else
+                    predictor.split(" (T=")[0].replace("finetuned", "fine-tuned"))
         counts = rows.drop_duplicates("group").set_index("group")["n"].reindex(shown)
-        ax.set_yticks(range(len(shown)), [f"{s.replace('Malignant: ', '')} (n {n})" for s, n in zip(shown, counts)],
-                      fontsize=7)
-        ax.invert_yaxis()
+        for i, n in enumerate(counts):
+            ax.text(1.01, i, "n 0" if n != n else f"n {int(n)}", transform=ax.get_yaxis_transform(), va="center",
+                    fontsize=7, color="#555555")
+        ax.set_yticks(range(len(shown)), [s.replace("Malignant: ", "") for s in shown], fontsize=7)
+        ax.invert_yaxis() if ax is axes[0][0] else None
         ax.set_xlim(0, 1)
         ax.set_xlabel(HEADLINE_NAME[task])
         ax.set_title(TASK_NAMES[task], fontsize=10)
         tidy(ax)
-    axes[0][-1].legend(fontsize=7, frameon=False, loc="lower right")
+    axes[0][0].legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.04), ncols=3)
     fig.suptitle(f"Per disease site (ICD-10 category; sites with at least {min_cases} eval cases)", fontsize=12)
     fig.tight_layout()
     save(fig, png, pdf)
