@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import shutil
 import sys
 import time
@@ -133,6 +134,9 @@ def train_adapter(spec: dict) -> dict:
     set_seed(s["seed"])  # the LoRA matrices are initialised when the trainer wraps the model
     model = models.load_model(spec["base_dir"], dtype=torch.bfloat16 if precision == "bf16" else torch.float32,
                               quantization_config=quantization)
+    report_to = s.get("report_to", "none")
+    if report_to == "tensorboard":  # event files next to the adapter, not in the work directory (removed at the end)
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(spec["outputs"]["card"]).parent / "tensorboard")
     pairs = training_subset(pd.read_parquet(spec["train"]), s.get("max_train_pairs"), s["seed"])
     train, val = split_validation(pairs, s["val_fraction"], s["seed"])
     lora = s["lora"]
@@ -143,7 +147,7 @@ def train_adapter(spec: dict) -> dict:
         weight_decay=s["weight_decay"], max_length=s["max_length"], completion_only_loss=True, packing=False,
         bf16=precision == "bf16", activation_checkpointing=s["gradient_checkpointing"],
         seed=s["seed"], data_seed=s["seed"], eval_strategy="epoch", logging_steps=s["logging_steps"],
-        save_strategy="steps", save_steps=s["save_steps"], save_total_limit=2, report_to="none",
+        save_strategy="steps", save_steps=s["save_steps"], save_total_limit=2, report_to=report_to,
         use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, dataset_num_proc=None,
         train_sampling_strategy="group_by_length" if s.get("group_by_length") else "random")
     trainer = _trainer_class(not torch.cuda.is_available() and s.get("answer_tokens_only", True))(

@@ -144,3 +144,20 @@ def test_answer_tokens_only_gives_trls_loss_and_gradients(tiny):
     assert ours == pytest.approx(trl_loss, rel=1e-5)
     for name in trl_grads:
         assert torch.allclose(trl_grads[name], our_grads[name], rtol=1e-4, atol=1e-6), name
+
+
+def test_tensorboard_tracking_writes_loss_curves_next_to_the_adapter(tiny, monkeypatch):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", "unset")  # restored after the test
+    spec = spec_for(tiny, "tracked", settings={**SETTINGS, "report_to": "tensorboard"})
+    card = train_adapter(spec)
+    logdir = Path(spec["outputs"]["card"]).parent / "tensorboard"
+    events = list(logdir.glob("events.out.tfevents.*"))
+    assert events, f"no event file in {logdir}"
+    accumulator = EventAccumulator(str(logdir))
+    accumulator.Reload()
+    scalars = accumulator.Tags()["scalars"]
+    assert "train/loss" in scalars and "eval/loss" in scalars
+    losses = [e.value for e in accumulator.Scalars("train/loss")]
+    assert len(losses) >= 2 and losses[-1] < losses[0]
+    assert accumulator.Scalars("eval/loss")[-1].value == pytest.approx(card["final_validation_loss"], rel=1e-4)
