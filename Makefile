@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo real test test-slurm lint report benchmark clean
+.PHONY: install demo real test test-slurm lint report benchmark rulegraph clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,9 @@ report: install
 
 lint: install
 	$(BIN)/snakemake --lint
+
+rulegraph: install  # docs/rulegraph.svg, the README's picture; needs graphviz's dot (apt-get install graphviz)
+	$(BIN)/snakemake --rulegraph 2>/dev/null | dot -Tsvg -o docs/rulegraph.svg
 
 benchmark: install
 	$(BIN)/python benchmarks/data_pipeline.py
