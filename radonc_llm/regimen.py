@@ -136,7 +136,7 @@ def normalise(text: str) -> str:
 
 
 # --- course patterns on the normalised text -------------------------------------------------------------
-D = rf"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b"  # a dose; a leading minus makes it no dose
+D = r"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b"  # a dose; a leading minus makes it no dose
 D2 = r"(\d+(?:\.\d+)?)\s*(c?gy)\b"
 K = rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}"  # a fraction count with its word
 PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|f\b|#|day|treatment|session)|/\s*fraction|daily|qd\b|bid\b|"

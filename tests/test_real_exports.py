@@ -3,7 +3,7 @@ parquet, duplicate records, implausible values, and the pseudonymisation key rea
 import pandas as pd
 import pytest
 
-from conftest import KEY, PROSTATE, dx, plan
+from conftest import KEY, dx, plan
 from radonc_llm.curate import curate
 from radonc_llm.errors import UserError
 from radonc_llm.pseudonym import pseudonymise, resolve_key
