@@ -31,8 +31,10 @@ test-slurm: install
 report: install
 	$(BIN)/snakemake --report report.html
 
-lint: install
+lint: install  # also part of make test (tests/test_style.py, tests/test_workflow.py)
 	$(BIN)/snakemake --lint
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile rules/
 
 rulegraph: install  # docs/rulegraph.svg, the README's picture; needs graphviz's dot (apt-get install graphviz)
 	$(BIN)/snakemake --rulegraph 2>/dev/null | dot -Tsvg -o docs/rulegraph.svg

@@ -32,10 +32,10 @@ localrules:
 
 
 rule all:
+    default_target: True
     input:
         rules.pairs.input,
         rules.adapters.input,
         rules.predictions.input,
         rules.evaluation.input,
         rules.grading.input,
-    default_target: True

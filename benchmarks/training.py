@@ -63,7 +63,8 @@ with tempfile.TemporaryDirectory() as tmp:
             "work_root": str(out / "work"), "threads": threads,
             "outputs": {"adapter": str(out / "adapter"), "log_csv": str(out / "log.csv"),
                         "curve": str(out / "curve.png"), "card": str(out / "card.json")}})
-        return card["train_tokens_per_second"], card["train_seconds"], card["train_tokens"], card["final_validation_loss"]
+        return (card["train_tokens_per_second"], card["train_seconds"], card["train_tokens"],
+                card["final_validation_loss"])
 
     run("after")  # warm-up: imports, caches
     measured = [(run("before"), run("after")) for _ in range(rounds)]

@@ -76,7 +76,7 @@ class Site:
     subtypes: tuple[Subtype, ...]
 
 
-R, S, O = Regimen, Stage, Organ
+R, S, O = Regimen, Stage, Organ  # noqa: E741  (short names keep the tables below readable)
 
 
 def sided(text: str, right: str, left: str, unspecified: str, **kw) -> Organ:
@@ -134,7 +134,8 @@ LUNG_HISTOLOGY = ("adenocarcinoma", "squamous cell carcinoma", "non-small cell c
 
 # ---------------------------------------------------------------------------------- head and neck
 HN_DEFINITIVE = (R("photon", 70, 35, "primary and bilateral neck"), R("photon", 66, 33, "primary and neck"),
-                 R("proton", 70, 35, "primary and bilateral neck"), R("proton", 69.96, 33, "primary and bilateral neck"))
+                 R("proton", 70, 35, "primary and bilateral neck"), R("proton", 69.96, 33,
+                     "primary and bilateral neck"))
 HN_POSTOP = (R("photon", 60, 30, "postoperative bed and neck"), R("photon", 66, 33, "postoperative bed and neck"),
              R("proton", 60, 30, "postoperative bed and neck"), R("proton", 66, 33, "postoperative bed and neck"))
 
@@ -344,7 +345,8 @@ SITES: tuple[Site, ...] = (
             S("IIB", fields={"size": "5.2", "nodes": "parametrial extension, pelvic nodes negative on PET"}),
             S("IIIC1", fields={"size": "4.8", "nodes": "PET avid pelvic nodes"}),
         ), ("180.9",), {"photon": 0.81, "proton": 0.07, "brachy": 0.12},
-            (R("photon", 45, 25, "pelvis", boost=("brachy", 28, 4)), R("photon", 50.4, 28, "pelvis", boost=("brachy", 28, 4)),
+            (R("photon", 45, 25, "pelvis", boost=("brachy", 28, 4)), R("photon", 50.4, 28, "pelvis", boost=("brachy",
+                28, 4)),
              R("proton", 45, 25, "pelvis"), R("brachy", 28, 4, "cervix", technique="hdr")),
             ("squamous cell carcinoma of the cervix", "adenocarcinoma of the cervix")),
         Subtype(0.2, (
@@ -381,7 +383,8 @@ SITES: tuple[Site, ...] = (
              S("III", "cT3 cN0 M0", {"size": "4.4"})), ("173.3", "173.4"),
             {"electron": 0.87, "photon": 0.13},
             (R("electron", 50, 20, "skin lesion"), R("electron", 60, 30, "tumor bed"),
-             R("electron", 40, 10, "skin lesion"), R("photon", 60, 30, "tumor bed"), R("photon", 50, 20, "skin lesion"))),
+             R("electron", 40, 10, "skin lesion"), R("photon", 60, 30, "tumor bed"), R("photon", 50, 20,
+                 "skin lesion"))),
         Subtype(0.10, (
             "Melanoma of the {organ}, desmoplastic, Breslow 3.1 mm, s/p wide excision, {tnm}",
         ), (O("nose", code="C43.31"), O("{side} cheek", code="C43.39"), O("scalp", code="C43.4")),
@@ -398,7 +401,8 @@ SITES: tuple[Site, ...] = (
             (R("photon", 30, 15, "involved site"), R("photon", 20, 10, "involved site"),
              R("proton", 30.6, 17, "involved site"), R("proton", 30, 15, "involved site"))),
         Subtype(0.35, (
-            "Diffuse large B-cell lymphoma, {organ}, Ann Arbor stage {stage}, complete metabolic response after R-CHOP x 6",
+            "Diffuse large B-cell lymphoma, {organ}, Ann Arbor stage {stage}, "
+            "complete metabolic response after R-CHOP x 6",
             "Diffuse large B-cell lymphoma, stage {stage}, {organ}, bulky at diagnosis, s/p R-CHOP x 6",
         ), (O("{side} neck", code="C83.31", stages=(S("IA"),)), O("mediastinum", code="C83.32", stages=(S("IA"),)),
             O("{side} neck and mediastinum", code="C83.38", stages=(S("IIA"),))), (),
@@ -422,10 +426,13 @@ SITES: tuple[Site, ...] = (
             sided("{side} calf", "C49.21", "C49.22", "C49.20"),
             O("retroperitoneum", code="C48.0", regimens=(R("photon", 50.4, 28, "retroperitoneum"),
                                                            R("proton", 50.4, 28, "retroperitoneum")))), (
-            S("II", "cT1 cN0 M0", {"size": "4.2", "fnclcc": "2"}), S("IIIA", "cT2 cN0 M0", {"size": "8.5", "fnclcc": "3"}),
-            S("IIIB", "cT3 cN0 M0", {"size": "12.0", "fnclcc": "3"}), S("IB", "cT2 cN0 M0", {"size": "7.0", "fnclcc": "1"}),
+            S("II", "cT1 cN0 M0", {"size": "4.2", "fnclcc": "2"}), S("IIIA", "cT2 cN0 M0", {"size": "8.5",
+                "fnclcc": "3"}),
+            S("IIIB", "cT3 cN0 M0", {"size": "12.0", "fnclcc": "3"}), S("IB", "cT2 cN0 M0", {"size": "7.0",
+                "fnclcc": "1"}),
         ), ("171.3", "171.2"), {"photon": 0.5, "proton": 0.5},
-            (R("photon", 50, 25, "{side} extremity"), R("photon", 60, 30, "tumor bed"), R("proton", 50, 25, "{side} extremity")),
+            (R("photon", 50, 25, "{side} extremity"), R("photon", 60, 30, "tumor bed"), R("proton", 50, 25,
+                "{side} extremity")),
             ("undifferentiated pleomorphic sarcoma", "myxoid liposarcoma", "synovial sarcoma", "leiomyosarcoma")),
         Subtype(0.2, (
             "{Organ}",
@@ -469,15 +476,18 @@ SITES: tuple[Site, ...] = (
         ), (O("{side} cerebellar hemisphere", code="C79.31"), O("{side} frontal lobe", code="C79.31"),
             O("{side} occipital lobe", code="C79.31")), (S("IV", fields={"size": "1.8"}),), ("198.3",),
             {"photon": 0.9, "proton": 0.1},
-            (R("photon", 20, 1, "brain metastasis", technique="sbrt"), R("photon", 24, 1, "brain metastasis", technique="sbrt"),
-             R("photon", 27, 3, "resection cavity", technique="sbrt"), R("proton", 30, 10, "whole brain", intent="palliative"))),
+            (R("photon", 20, 1, "brain metastasis", technique="sbrt"), R("photon", 24, 1, "brain metastasis",
+                technique="sbrt"),
+             R("photon", 27, 3, "resection cavity", technique="sbrt"), R("proton", 30, 10, "whole brain",
+                 intent="palliative"))),
     )),
     Site("genitourinary", 0.03, 0.78, (72, 9, 40, 95), (
         Subtype(0.7, (
             "Muscle invasive urothelial carcinoma of the {organ}, {tnm}, s/p maximal TURBT, declines cystectomy",
             "Urothelial carcinoma of the {organ}, high grade, {tnm}, stage {stage}, bladder preservation",
         ), (O("bladder", code="C67.9", weight=2), O("lateral wall of the bladder", code="C67.2"),
-            O("bladder trigone", code="C67.0")), (S("II", "cT2a cN0 M0"), S("II", "cT2b cN0 M0"), S("IIIA", "cT3a cN0 M0")),
+            O("bladder trigone", code="C67.0")), (S("II", "cT2a cN0 M0"), S("II", "cT2b cN0 M0"), S("IIIA",
+                "cT3a cN0 M0")),
             ("188.9", "188.2"), {"photon": 0.85, "proton": 0.15},
             (R("photon", 64, 32, "bladder"), R("photon", 55, 20, "bladder"), R("proton", 64, 32, "bladder"))),
         Subtype(0.3, (
@@ -485,7 +495,8 @@ SITES: tuple[Site, ...] = (
         ), (sided("{side} kidney", "C64.1", "C64.2", "C64.9"),),
             (S("I", "cT1a cN0 M0", {"size": "3.2"}), S("I", "cT1b cN0 M0", {"size": "5.1"})), ("189.0",),
             {"photon": 0.85, "proton": 0.15},
-            (R("photon", 42, 3, "{side} kidney", technique="sbrt"), R("photon", 26, 1, "{side} kidney", technique="sbrt"),
+            (R("photon", 42, 3, "{side} kidney", technique="sbrt"), R("photon", 26, 1, "{side} kidney",
+                technique="sbrt"),
              R("proton", 60, 10, "{side} kidney"))),
     )),
     Site("benign and eye", 0.01, 0.45, (55, 15, 18, 90), (

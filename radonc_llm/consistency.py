@@ -218,7 +218,8 @@ def invalid_stage_categories(text: str, category: str, in_situ: bool = False) ->
         return []
     bad = []
     for axis, pattern in (("T", T_CATEGORY), ("N", N_CATEGORY), ("M", M_CATEGORY)):
-        bad += [f"{axis}{v}" for v in pattern.findall(text) if v not in allowed[axis] and v.upper() not in allowed[axis]]
+        bad += [f"{axis}{v}" for v in pattern.findall(text)
+                if v not in allowed[axis] and v.upper() not in allowed[axis]]
     return bad
 
 
@@ -248,7 +249,8 @@ def check_case(text: str, code: str) -> dict:
             "side_in_text": side_t, "side_in_code": side_c,
             "side_checked": bool(side_t) and (bool(side_c) or _category_has_sides(code)),
             "in_situ_text": in_situ_text, "in_situ_code": in_situ_code,
-            "stage_checked": category in STAGING or (in_situ_text and in_situ_code), "invalid_stage_categories": " ".join(bad_stage),
+            "stage_checked": category in STAGING or (in_situ_text and in_situ_code),
+                "invalid_stage_categories": " ".join(bad_stage),
             "flags": ";".join(flags), "consistent": not flags}
 
 

@@ -215,7 +215,8 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> None:
     for ax, task in zip(axes[0], tasks):
         rows = table[table["task"] == task].reset_index(drop=True)
         y = np.arange(len(rows))[::-1]
-        ax.errorbar(rows["difference"], y, xerr=[rows["difference"] - rows["ci_low"], rows["ci_high"] - rows["difference"]],
+        ax.errorbar(rows["difference"], y, xerr=[rows["difference"] - rows["ci_low"],
+            rows["ci_high"] - rows["difference"]],
                     fmt="o", color="#4c72b0", ecolor="#4c72b0", capsize=3)
         ax.axvline(0, color="grey", lw=0.8, ls="--")
         for yi, r in zip(y, rows.itertuples()):

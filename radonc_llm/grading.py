@@ -73,7 +73,8 @@ def read_adjudication(path) -> dict[str, int]:
         if not value:
             continue
         if value not in {str(g) for g in GRADES}:
-            raise GradingError(f"{path}: line {line} (row {row.row_id}): 'adjudicated_grade' must be 1-5, found {value}")
+            raise GradingError(f"{path}: line {line} (row {row.row_id}): 'adjudicated_grade' must be 1-5, "
+                               f"found {value}")
         settled[row.row_id] = int(value)
     return settled
 

@@ -31,7 +31,8 @@ _NEGATED_BEFORE = re.compile(r"\b(?:not|no|without|rather than|instead of|avoid(
 _NEGATED_AFTER = re.compile(r"^(?:\s+\w+){0,2}\s+(?:is|are|would be|were)\s+(?:not|contraindicated)\b", re.IGNORECASE)
 _RBE_UNIT = re.compile(r"gy\s*[(\[]\s*(?:rbe|e)\s*[)\]]|gy\s*rbe\b|gye\b|\bcge\b", re.IGNORECASE)
 # Answers that decline: counted apart in the predictions' log (still 'unparsed' unless they name an answer)
-_REFUSAL = re.compile(r"\b(?:i(?:'m| am) (?:not able|unable|sorry)|i (?:cannot|can't|can not)|unable to (?:provide|determine)|"
+_REFUSAL = re.compile(r"\b(?:i(?:'m| am) (?:not able|unable|sorry)|i (?:cannot|can't|can not)|"
+                      r"unable to (?:provide|determine)|"
                       r"not able to (?:provide|determine)|as an ai\b|consult (?:a|your|with a) (?:qualified )?"
                       r"(?:physician|doctor|radiation oncologist|healthcare))", re.IGNORECASE)
 # An ICD-10-CM code: a letter, two digits (or digit + A/B), optionally a dot and up to four characters.

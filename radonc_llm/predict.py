@@ -172,7 +172,8 @@ def predict_temperatures(model, tokenizer, task: str, pairs: pd.DataFrame, setti
         write_parquet(table[list(PREDICTION_COLUMNS)], outputs[temperature])
         log.info("T=%.1f: %d generations, %d unparsed (%d of them refusals), %.1f tokens on average", temperature,
                  len(table), int((table["answer"] == UNPARSED).sum()),
-                 int(((table["answer"] == UNPARSED) & table["generated"].map(is_refusal)).sum()), table["n_tokens"].mean())
+                 int(((table["answer"] == UNPARSED) & table["generated"].map(is_refusal)).sum()),
+                     table["n_tokens"].mean())
 
 
 def predict_vllm(base_dir, adapter_dir, task, pairs, settings, finetuned, outputs, prompt_format) -> None:

@@ -304,7 +304,8 @@ def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None) 
         return
     spans = _segments(s, courses)
     for i in range(1, len(courses)):  # "20 Gy in 5 fractions or 30 Gy in 10": alternatives, not a plan
-        if ALTERNATIVE.search(s, courses[i - 1].end, courses[i].start) or ALTERNATIVE.search(s[spans[i][0]:spans[i][1]]):
+        if ALTERNATIVE.search(s, courses[i - 1].end,
+            courses[i].start) or ALTERNATIVE.search(s[spans[i][0]:spans[i][1]]):
             return
     flagged = [bool(BOOST.search(s[a:b])) and not SIMULTANEOUS.search(s[a:b]) for a, b in spans]
     first = next((i for i, f in enumerate(flagged) if not f), 0)
@@ -381,7 +382,8 @@ def proxy_grade(reference: Regimen, generated: Regimen, alpha_beta: float = 10.0
         return None
     if generated.fractionation_class is None or generated.modality is None:
         return 5
-    misses = (generated.modality != reference.modality) + (generated.fractionation_class != reference.fractionation_class)
+    misses = ((generated.modality != reference.modality)
+              + (generated.fractionation_class != reference.fractionation_class))
     if misses < 2:
         return 1 + misses
     gen, ref = generated.eqd2(alpha_beta), reference.eqd2(alpha_beta)

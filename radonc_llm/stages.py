@@ -274,9 +274,11 @@ def evaluation_tables(smk) -> None:
             assert path in cases_files, path
             return pd.read_parquet(path)
         baseline_summary = pd.concat([pd.read_csv(p) for p in smk.input.baselines], ignore_index=True)
-        shown_baselines = baseline_summary.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"])
+        shown_baselines = baseline_summary.rename(columns={"model": "baseline"}).drop(columns=["variant",
+            "temperature"])
         first = ["task", "baseline", "headline", "ci_low", "ci_high", "n", "unparsed"]
-        write_csv(shown_baselines[first + [c for c in shown_baselines.columns if c not in first]].dropna(axis=1, how="all"),
+        write_csv(shown_baselines[first + [c for c in shown_baselines.columns if c not in first]].dropna(axis=1,
+            how="all"),
                   smk.output.baselines)
         baseline_files = set(smk.input.baseline_cases)
 
@@ -288,10 +290,12 @@ def evaluation_tables(smk) -> None:
         write_csv(paired.astype({"a_only": "Int64", "b_only": "Int64"}), smk.output.paired_tests)
         from .breakdown import by_group, case_groups, top_confusions
         groups = case_groups(pd.read_parquet(smk.input.curated))
-        scored = {(f"{r.model} {r.variant} (T={r.temperature:.1f})", r.task): load(r.model, r.variant, r.task, r.temperature)
+        scored = {(f"{r.model} {r.variant} (T={r.temperature:.1f})", r.task): load(r.model, r.variant, r.task,
+            r.temperature)
                   for r in shown.itertuples()}
         scored |= {(f"{b.model} baseline", b.task): load_baseline(b.model, b.task)
-                   for b in baseline_summary.sort_values("headline", ascending=False).drop_duplicates("task").itertuples()}
+                   for b in baseline_summary.sort_values("headline",
+                       ascending=False).drop_duplicates("task").itertuples()}
         write_csv(by_group(scored, groups), smk.output.by_group)
         write_csv(top_confusions(scored, groups), smk.output.top_confusions)
         log.info("tables from %d prediction files of %d models", len(summary), len(models))

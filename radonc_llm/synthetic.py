@@ -252,7 +252,8 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
                 "status": rnd.choice(("Completed", "Completed", "Completed", "Completed Early", "TreatApproved")),
                 "n_fields": 1 if mod_label in ("HDR", "LDR") else rnd.randint(1, 9),
                 "n_fractions": fx, "dose_per_fraction_gy": "" if blank else round(total / fx, 4),
-                "total_dose_gy": "" if blank else total, "treatment_machine": rnd.choice(("TB1", "TB2", "PT-G1", "PT-G2")),
+                "total_dose_gy": "" if blank else total, "treatment_machine": rnd.choice(("TB1", "TB2", "PT-G1",
+                    "PT-G2")),
             })
 
         primary_type = rnd.choice(("Primary", "Primary", "Primary", "PRIMARY", "primary"))

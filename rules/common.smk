@@ -14,7 +14,10 @@ wildcard_constraints:
     task="|".join(TASKS),
 
 
-SYNTHETIC_EXPORTS = {"diagnoses": "results/synthetic/diagnoses.csv", "plans": "results/synthetic/plans.csv"}
+SYNTHETIC_EXPORTS = {
+    "diagnoses": "results/synthetic/diagnoses.csv",
+    "plans": "results/synthetic/plans.csv",
+}
 
 
 def raw_is_synthetic():
@@ -24,7 +27,8 @@ def raw_is_synthetic():
 
 def key_fingerprint():
     """Changes when the pseudonymisation key changes, so that curation re-runs; reveals nothing of the key.
-    (Whether the key is acceptable is checked by rule curate, which says how to set one.)"""
+    (Whether the key is acceptable is checked by rule curate, which says how to set one.)
+    """
     settings = config["pseudonym"]
     key = os.environ.get(settings.get("key_env", ""), "")
     key_file = Path(settings.get("key_file") or "").expanduser()
@@ -82,7 +86,11 @@ def model_file(model, name):
 
 def finetune_settings(task):
     """Hyper-parameters of one task's fine-tuning: the shared ones, then finetune.per_task.<task>."""
-    shared = {k: v for k, v in config["finetune"].items() if k not in ("per_task", "threads", "resources")}
+    shared = {
+        k: v
+        for k, v in config["finetune"].items()
+        if k not in ("per_task", "threads", "resources")
+    }
     for key, value in config["finetune"].get("per_task", {}).get(task, {}).items():
         shared[key] = {**shared[key], **value} if isinstance(value, dict) else value
     return shared
@@ -102,7 +110,9 @@ def predict_inputs(wildcards):
         "pairs": f"results/pairs/{wildcards.task}/eval.parquet",
     }
     if wildcards.variant == "finetuned":
-        inputs["adapter"] = f"results/finetune/{wildcards.model}/{wildcards.task}/adapter"
+        inputs["adapter"] = (
+            f"results/finetune/{wildcards.model}/{wildcards.task}/adapter"
+        )
     return inputs
 
 
@@ -114,6 +124,7 @@ def slurm_placement(gpus):
     """Partition and account of a job on SLURM: RADONC_SLURM_{CPU,GPU}_PARTITION / RADONC_SLURM_ACCOUNT
     from the environment, else `slurm:` in the config; empty means the cluster's default. Jobs that
     ask for no GPU go to the CPU partition. Ignored when running without SLURM."""
+
     def setting(name):
         return os.environ.get(f"RADONC_SLURM_{name.upper()}") or config["slurm"][name]
 
@@ -124,7 +135,10 @@ def slurm_placement(gpus):
 def graded_sheets_present():
     """The grading results are built only once every grader's sheet is in grading.graded_dir."""
     folder = config["grading"]["graded_dir"]
-    return all(os.path.exists(f"{folder}/{grader}.csv") for grader in config["grading"]["graders"])
+    return all(
+        os.path.exists(f"{folder}/{grader}.csv")
+        for grader in config["grading"]["graders"]
+    )
 
 
 def adjudication_input():

@@ -7,19 +7,19 @@ rule curate:
     output:
         cases="results/data/cases.parquet",
         steps="results/data/curation_steps.csv",
-    params:
-        raw=config["raw"],
-        synthetic=raw_is_synthetic(),
-        synonyms=config["modality"].get("synonyms", {}),
-        key_fingerprint=key_fingerprint(),
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/curate.log",
     benchmark:
         "results/benchmarks/curate.tsv"
     conda:
         "../envs/data.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        raw=config["raw"],
+        synthetic=raw_is_synthetic(),
+        synonyms=config["modality"].get("synonyms", {}),
+        key_fingerprint=key_fingerprint(),
     script:
         "../scripts/curate.py"
 
@@ -35,12 +35,12 @@ rule modality_labels:
             caption="../report/needs_annotation.rst",
             category="Data",
         ),
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/modality_labels.log",
     conda:
         "../envs/data.yaml"
+    resources:
+        **slurm_placement(0),
     script:
         "../scripts/modality_labels.py"
 
@@ -65,12 +65,12 @@ rule cohort_summary:
         cohort=report(
             "results/data/cohort.csv", caption="../report/cohort.rst", category="Data"
         ),
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/cohort_summary.log",
     conda:
         "../envs/data.yaml"
+    resources:
+        **slurm_placement(0),
     script:
         "../scripts/cohort_summary.py"
 
@@ -86,13 +86,13 @@ rule consistency:
             caption="../report/consistency.rst",
             category="Data",
         ),
-    params:
-        checker=source_fingerprint("consistency"),
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/consistency.log",
     conda:
         "../envs/data.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        checker=source_fingerprint("consistency"),
     script:
         "../scripts/consistency.py"

@@ -12,20 +12,20 @@ rule score:
             temperature=TEMPERATURES,
         ),
         summary="results/metrics/{model}/{variant}/{task}/summary.csv",
-    params:
-        temperatures=config["predict"]["temperatures"],
-        bootstrap=config["metrics"]["bootstrap"],
-        alpha_beta=config["metrics"]["alpha_beta"],
-    wildcard_constraints:
-        variant="|".join(VARIANTS),
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/score/{model}/{variant}/{task}.log",
     benchmark:
         "results/benchmarks/score/{model}/{variant}/{task}.tsv"
+    wildcard_constraints:
+        variant="|".join(VARIANTS),
     conda:
         "../envs/evaluate.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        temperatures=config["predict"]["temperatures"],
+        bootstrap=config["metrics"]["bootstrap"],
+        alpha_beta=config["metrics"]["alpha_beta"],
     script:
         "../scripts/score.py"
 
@@ -38,19 +38,19 @@ rule baselines:
     output:
         cases="results/metrics/baselines/{task}/{baseline}.parquet",
         summary="results/metrics/baselines/{task}/{baseline}.csv",
-    params:
-        bootstrap=config["metrics"]["bootstrap"],
-        alpha_beta=config["metrics"]["alpha_beta"],
-    wildcard_constraints:
-        baseline="|".join(sorted({n for names in BASELINES.values() for n in names})),
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/baselines/{task}/{baseline}.log",
     benchmark:
         "results/benchmarks/baselines/{task}/{baseline}.tsv"
+    wildcard_constraints:
+        baseline="|".join(sorted({n for names in BASELINES.values() for n in names})),
     conda:
         "../envs/evaluate.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        bootstrap=config["metrics"]["bootstrap"],
+        alpha_beta=config["metrics"]["alpha_beta"],
     script:
         "../scripts/baselines.py"
 
@@ -71,10 +71,22 @@ rule evaluation_tables:
             temperature=TEMPERATURES,
         ),
         curated="results/data/cases.parquet",
-        baselines=[f"results/metrics/baselines/{t}/{n}.csv" for t in TASKS for n in BASELINES[t]],
-        baseline_cases=[f"results/metrics/baselines/{t}/{n}.parquet" for t in TASKS for n in BASELINES[t]],
+        baselines=[
+            f"results/metrics/baselines/{t}/{n}.csv"
+            for t in TASKS
+            for n in BASELINES[t]
+        ],
+        baseline_cases=[
+            f"results/metrics/baselines/{t}/{n}.parquet"
+            for t in TASKS
+            for n in BASELINES[t]
+        ],
     output:
-        table1=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
+        table1=report(
+            "results/tables/table1.csv",
+            caption="../report/table1.rst",
+            category="Tables",
+        ),
         by_temperature=report(
             "results/tables/metrics_by_temperature.csv",
             caption="../report/metrics_by_temperature.rst",
@@ -86,35 +98,55 @@ rule evaluation_tables:
             category="Tables",
         ),
         modality_prf=report(
-            "results/tables/modality_prf.csv", caption="../report/prf.rst", category="Tables"
+            "results/tables/modality_prf.csv",
+            caption="../report/prf.rst",
+            category="Tables",
         ),
-        icd10_prf=report("results/tables/icd10_prf.csv", caption="../report/prf.rst", category="Tables"),
+        icd10_prf=report(
+            "results/tables/icd10_prf.csv",
+            caption="../report/prf.rst",
+            category="Tables",
+        ),
         icd10_confusion=report(
             "results/tables/icd10_confusion.csv",
             caption="../report/confusion.rst",
             category="Tables",
         ),
         regimen_proxy=report(
-            "results/tables/regimen_proxy.csv", caption="../report/regimen_proxy.rst", category="Tables"
+            "results/tables/regimen_proxy.csv",
+            caption="../report/regimen_proxy.rst",
+            category="Tables",
         ),
         paired_tests=report(
-            "results/tables/paired_tests.csv", caption="../report/paired_tests.rst", category="Tables"
+            "results/tables/paired_tests.csv",
+            caption="../report/paired_tests.rst",
+            category="Tables",
         ),
-        baselines=report("results/tables/baselines.csv", caption="../report/baselines.rst", category="Tables"),
-        by_group=report("results/tables/by_group.csv", caption="../report/by_group.rst", category="Tables"),
+        baselines=report(
+            "results/tables/baselines.csv",
+            caption="../report/baselines.rst",
+            category="Tables",
+        ),
+        by_group=report(
+            "results/tables/by_group.csv",
+            caption="../report/by_group.rst",
+            category="Tables",
+        ),
         top_confusions=report(
-            "results/tables/top_confusions.csv", caption="../report/by_group.rst", category="Tables"
+            "results/tables/top_confusions.csv",
+            caption="../report/by_group.rst",
+            category="Tables",
         ),
-    params:
-        models=MODELS,
-        report_temperature=config["metrics"]["report_temperature"],
-        bootstrap=config["metrics"]["bootstrap"],
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/evaluation_tables.log",
     conda:
         "../envs/evaluate.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        models=MODELS,
+        report_temperature=config["metrics"]["report_temperature"],
+        bootstrap=config["metrics"]["bootstrap"],
     script:
         "../scripts/evaluation_tables.py"
 
@@ -131,15 +163,35 @@ rule evaluation_figures:
         baselines="results/tables/baselines.csv",
         by_group="results/tables/by_group.csv",
     output:
-        figure3_png=report("results/figures/figure3_highest_median.png", caption="../report/figure3.rst", category="Figures"),
+        figure3_png=report(
+            "results/figures/figure3_highest_median.png",
+            caption="../report/figure3.rst",
+            category="Figures",
+        ),
         figure3_pdf="results/figures/figure3_highest_median.pdf",
-        scan_png=report("results/figures/temperature_scan.png", caption="../report/temperature_scan.rst", category="Figures"),
+        scan_png=report(
+            "results/figures/temperature_scan.png",
+            caption="../report/temperature_scan.rst",
+            category="Figures",
+        ),
         scan_pdf="results/figures/temperature_scan.pdf",
-        modality_png=report("results/figures/figure5c_modality_prf.png", caption="../report/prf.rst", category="Figures"),
+        modality_png=report(
+            "results/figures/figure5c_modality_prf.png",
+            caption="../report/prf.rst",
+            category="Figures",
+        ),
         modality_pdf="results/figures/figure5c_modality_prf.pdf",
-        icd10_png=report("results/figures/figure5d_icd10_prf.png", caption="../report/prf.rst", category="Figures"),
+        icd10_png=report(
+            "results/figures/figure5d_icd10_prf.png",
+            caption="../report/prf.rst",
+            category="Figures",
+        ),
         icd10_pdf="results/figures/figure5d_icd10_prf.pdf",
-        confusion_png=report("results/figures/figure6_icd10_confusion.png", caption="../report/confusion.rst", category="Figures"),
+        confusion_png=report(
+            "results/figures/figure6_icd10_confusion.png",
+            caption="../report/confusion.rst",
+            category="Figures",
+        ),
         confusion_pdf="results/figures/figure6_icd10_confusion.pdf",
         proxy_png=report(
             "results/figures/figure5ab_proxy_grades.png",
@@ -153,16 +205,20 @@ rule evaluation_figures:
             category="Figures",
         ),
         paired_pdf="results/figures/paired_differences.pdf",
-        by_site_png=report("results/figures/by_site.png", caption="../report/by_group.rst", category="Figures"),
+        by_site_png=report(
+            "results/figures/by_site.png",
+            caption="../report/by_group.rst",
+            category="Figures",
+        ),
         by_site_pdf="results/figures/by_site.pdf",
-    params:
-        report_temperature=config["metrics"]["report_temperature"],
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/evaluation_figures.log",
     conda:
         "../envs/evaluate.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        report_temperature=config["metrics"]["report_temperature"],
     script:
         "../scripts/evaluation_figures.py"
 

@@ -13,24 +13,24 @@ rule finetune:
             subcategory="{model}",
         ),
         model_card="results/finetune/{model}/{task}/model_card.json",
-    params:
-        base_dir=lambda wc: model_spec(wc.model)["path"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
-        settings=lambda wc: finetune_settings(wc.task),
-        work_root=lambda wc: f"results/finetune/{wc.model}/{wc.task}.work",
-    threads: config["finetune"]["threads"]
-    resources:
-        gpu=finetune_resource("gpu"),
-        cpus_per_task=finetune_resource("cpus_per_task"),
-        mem_mb=finetune_resource("mem_mb"),
-        runtime=finetune_resource("runtime"),
-        **slurm_placement(finetune_resource("gpu")),
     log:
         "results/logs/finetune/{model}/{task}.log",
     benchmark:
         "results/benchmarks/finetune/{model}/{task}.tsv"
     conda:
         "../envs/train.yaml"
+    threads: config["finetune"]["threads"]
+    resources:
+        **slurm_placement(finetune_resource("gpu")),
+        gpu=finetune_resource("gpu"),
+        cpus_per_task=finetune_resource("cpus_per_task"),
+        mem_mb=finetune_resource("mem_mb"),
+        runtime=finetune_resource("runtime"),
+    params:
+        base_dir=lambda wc: model_spec(wc.model)["path"],
+        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        settings=lambda wc: finetune_settings(wc.task),
+        work_root=lambda wc: f"results/finetune/{wc.model}/{wc.task}.work",
     script:
         "../scripts/finetune.py"
 

@@ -21,17 +21,17 @@ rule grading_sheets:
             category="Grading",
         ),
         key="results/grading/key.csv",
+    log:
+        "results/logs/grading_sheets.log",
+    conda:
+        "../envs/evaluate.yaml"
+    resources:
+        **slurm_placement(0),
     params:
         graders=GRADERS,
         variants=GRADING_VARIANTS,
         seed=config["grading"]["seed"],
         temperature=config["grading"]["temperature"],
-    resources:
-        **slurm_placement(0),
-    log:
-        "results/logs/grading_sheets.log",
-    conda:
-        "../envs/evaluate.yaml"
     script:
         "../scripts/grading_sheets.py"
 
@@ -40,7 +40,11 @@ rule grading_results:
     input:
         key="results/grading/key.csv",
         sheets=expand("results/grading/sheets/{grader}.csv", grader=GRADERS),
-        graded=expand("{folder}/{grader}.csv", folder=config["grading"]["graded_dir"], grader=GRADERS),
+        graded=expand(
+            "{folder}/{grader}.csv",
+            folder=config["grading"]["graded_dir"],
+            grader=GRADERS,
+        ),
         proxy=expand(
             "results/metrics/{model}/{variant}/regimen/T{temperature}.parquet",
             model=MODELS,
@@ -76,15 +80,17 @@ rule grading_results:
             caption="../report/grading_results.rst",
             category="Grading",
         ),
-    params:
-        graders=GRADERS,
-        adjudication=lambda wildcards, input: input.adjudication if input.adjudication else "",
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/grading_results.log",
     conda:
         "../envs/evaluate.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        graders=GRADERS,
+        adjudication=lambda wildcards, input: (
+            input.adjudication if input.adjudication else ""
+        ),
     script:
         "../scripts/grading_results.py"
 

@@ -6,15 +6,15 @@ rule tiny_tokenizer:
         icd10="results/pairs/icd10/train.parquet",
     output:
         directory("results/models/tokenizer"),
-    params:
-        vocab_size=config["tiny"]["vocab_size"],
-        instructions=[config["tasks"][t]["instruction"] for t in TASKS],
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/tiny_tokenizer.log",
     conda:
         "../envs/train.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        vocab_size=config["tiny"]["vocab_size"],
+        instructions=[config["tasks"][t]["instruction"] for t in TASKS],
     script:
         "../scripts/tiny_tokenizer.py"
 
@@ -27,21 +27,21 @@ rule tiny_base:
         config="results/models/base/{model}/config.json",
         weights="results/models/base/{model}/model.safetensors",
         tokenizer="results/models/base/{model}/tokenizer.json",
-    params:
-        architecture=lambda wc: model_spec(wc.model)["tiny"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
-        settings={k: v for k, v in config["tiny"].items() if k != "threads"},
-    wildcard_constraints:
-        model="|".join(TINY_MODELS) or "^$",
-    threads: config["tiny"]["threads"]
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/tiny_base/{model}.log",
     benchmark:
         "results/benchmarks/tiny_base/{model}.tsv"
+    wildcard_constraints:
+        model="|".join(TINY_MODELS) or "^$",
     conda:
         "../envs/train.yaml"
+    threads: config["tiny"]["threads"]
+    resources:
+        **slurm_placement(0),
+    params:
+        architecture=lambda wc: model_spec(wc.model)["tiny"],
+        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        settings={k: v for k, v in config["tiny"].items() if k != "threads"},
     script:
         "../scripts/tiny_base.py"
 
@@ -54,17 +54,17 @@ rule gguf_base:
         weights="results/models/base/{model}/model.safetensors",
         tokenizer="results/models/base/{model}/tokenizer.json",
         provenance="results/models/base/{model}/provenance.json",
-    params:
-        gguf=lambda wc: model_spec(wc.model)["gguf"],
-    wildcard_constraints:
-        model="|".join(GGUF_MODELS) or "^$",
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/gguf_base/{model}.log",
     benchmark:
         "results/benchmarks/gguf_base/{model}.tsv"
+    wildcard_constraints:
+        model="|".join(GGUF_MODELS) or "^$",
     conda:
         "../envs/train.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        gguf=lambda wc: model_spec(wc.model)["gguf"],
     script:
         "../scripts/gguf_base.py"

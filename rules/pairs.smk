@@ -5,16 +5,16 @@ rule split_pairs:
     output:
         train="results/pairs/{task}/train.parquet",
         eval="results/pairs/{task}/eval.parquet",
-    params:
-        instruction=lambda wc: task_config(wc.task)["instruction"],
-        eval_size=lambda wc: eval_size(wc.task),
-        seed=config["split"]["seed"],
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/split_pairs/{task}.log",
     conda:
         "../envs/data.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        instruction=lambda wc: task_config(wc.task)["instruction"],
+        eval_size=lambda wc: eval_size(wc.task),
+        seed=config["split"]["seed"],
     script:
         "../scripts/split_pairs.py"
 

@@ -8,25 +8,29 @@ rule predict:
             "results/predictions/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet",
             temperature=TEMPERATURES,
         ),
-    params:
-        base_dir=lambda wc: model_spec(wc.model)["path"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
-        settings={k: v for k, v in config["predict"].items() if k not in ("threads", "resources")},
-    wildcard_constraints:
-        variant="|".join(VARIANTS),
-    threads: config["predict"]["threads"]
-    resources:
-        gpu=predict_resource("gpu"),
-        cpus_per_task=predict_resource("cpus_per_task"),
-        mem_mb=predict_resource("mem_mb"),
-        runtime=predict_resource("runtime"),
-        **slurm_placement(predict_resource("gpu")),
     log:
         "results/logs/predict/{model}/{variant}/{task}.log",
     benchmark:
         "results/benchmarks/predict/{model}/{variant}/{task}.tsv"
+    wildcard_constraints:
+        variant="|".join(VARIANTS),
     conda:
         "../envs/train.yaml"
+    threads: config["predict"]["threads"]
+    resources:
+        **slurm_placement(predict_resource("gpu")),
+        gpu=predict_resource("gpu"),
+        cpus_per_task=predict_resource("cpus_per_task"),
+        mem_mb=predict_resource("mem_mb"),
+        runtime=predict_resource("runtime"),
+    params:
+        base_dir=lambda wc: model_spec(wc.model)["path"],
+        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        settings={
+            k: v
+            for k, v in config["predict"].items()
+            if k not in ("threads", "resources")
+        },
     script:
         "../scripts/predict.py"
 

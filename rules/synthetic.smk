@@ -3,18 +3,18 @@ rule synthetic_cohort:
     output:
         diagnoses=SYNTHETIC_EXPORTS["diagnoses"],
         plans=SYNTHETIC_EXPORTS["plans"],
-    params:
-        n_patients=config["synthetic"]["n_patients"],
-        seed=config["synthetic"]["seed"],
-        coding_noise=config["synthetic"].get("coding_noise", {}),
-        generator=source_fingerprint("catalogue", "synthetic"),
-    resources:
-        **slurm_placement(0),
     log:
         "results/logs/synthetic_cohort.log",
     benchmark:
         "results/benchmarks/synthetic_cohort.tsv"
     conda:
         "../envs/data.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        n_patients=config["synthetic"]["n_patients"],
+        seed=config["synthetic"]["seed"],
+        coding_noise=config["synthetic"].get("coding_noise", {}),
+        generator=source_fingerprint("catalogue", "synthetic"),
     script:
         "../scripts/synthetic_cohort.py"

@@ -45,4 +45,5 @@ def test_baseline_predictions_go_through_the_models_scoring():
     cases = score_cases("icd10", icd_eval, predictions("majority", icd_train, icd_eval))
     assert cases["score"].tolist() == [1.0, 0.0, 0.0]  # C61 for every case, scored on the main category
     cases = score_cases("icd10", icd_eval, predictions("tfidf-logreg", icd_train, icd_eval))
-    assert cases.loc[1, "predicted"] == "C71" and cases["score"].tolist() == [1.0, 1.0, 1.0]  # C71.6 vs C71.7: same category
+    assert cases.loc[1, "predicted"] == "C71" and cases["score"].tolist() == [1.0, 1.0,
+        1.0]  # C71.6 vs C71.7: same category

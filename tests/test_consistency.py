@@ -1,4 +1,5 @@
-"""The consistency checker on hand-written cases: each incoherence the synthetic cohort used to have, and clean cases."""
+"""The consistency checker on hand-written cases: each incoherence the synthetic cohort used to have,
+and clean cases."""
 import pandas as pd
 import pytest
 

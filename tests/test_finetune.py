@@ -36,7 +36,8 @@ def test_adapter_beats_vanilla_and_same_seed_gives_identical_weights(tiny, tiny_
     train_adapter(second)
     assert adapter_bytes(first) == adapter_bytes(second)
     assert card["final_validation_loss"] < 0.5 * card["vanilla_validation_loss"]
-    assert json.loads(Path(first["outputs"]["card"]).read_text())["training_fingerprint"] == card["training_fingerprint"]
+    written = json.loads(Path(first["outputs"]["card"]).read_text())
+    assert written["training_fingerprint"] == card["training_fingerprint"]
     log = pd.read_csv(first["outputs"]["log_csv"])
     assert log["eval_loss"].notna().sum() >= 2 and log["train_loss"].notna().sum() >= 2
     adapter = Path(first["outputs"]["adapter"])

@@ -120,7 +120,8 @@ def test_conflicting_records_under_one_id_are_an_error_naming_id_and_lines(tmp_p
 def test_implausible_doses_ages_and_sex_codes_never_reach_the_cases(exports):
     d, p = exports(
         [dx(pid) for pid in "ABCDEFGHIJ"] + [dx("K", age=150), dx("L", sex="Q"), dx("M", sex="U")],
-        [plan("A", total=-50, fx=25), plan("B", total=5000, fx=15), {**plan("C"), "n_fractions": 0, "dose_per_fraction_gy": ""},
+        [plan("A", total=-50, fx=25), plan("B", total=5000, fx=15), {**plan("C"), "n_fractions": 0,
+            "dose_per_fraction_gy": ""},
          {**plan("D", total=50, fx=25), "dose_per_fraction_gy": 200},
          plan("E", total=2, fx=100), plan("F", total=70, fx=28),
          plan("G", modality="HDR", total=21, fx=3), plan("H", modality="I-125 seeds", total=145, fx=1),
