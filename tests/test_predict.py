@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from radonc_llm.predict import (PREDICTION_COLUMNS, generate, load_for_prediction, predict_temperatures,
-                                sample_next, stop_token_ids, temperature_seed)
+from radonc_llm.predict import (PREDICTION_COLUMNS, generate, load_for_prediction, predict_temperatures, prefill,
+                                prefix_states, sample_next, shared_prefix, stop_token_ids, temperature_seed)
 from radonc_llm.prompting import render_prompt
 
 PREDICT = {"seed": 7, "top_p": 1.0, "top_k": 0, "batch_size": 8, "prefill_chunk": 3,
@@ -90,3 +90,26 @@ def test_sampling_follows_the_softmax_and_top_k():
     expected = torch.tensor([0.01, 0.04, 0.49]) / 0.54
     assert torch.allclose(torch.bincount(sharper, minlength=3) / 20000., expected, atol=0.01)
     assert (sample_next(logits, 1.0, [TopKLogitsWarper(1)], torch.Generator().manual_seed(0)) == 2).all()
+
+
+def test_the_shared_opening_is_computed_once_without_changing_the_prompt_logits(tiny, tiny_adapter):
+    """Prefix sharing: the template's opening and the question, computed once, then each prompt's rest after
+    it (with its own padding in between) must give the logits the whole prompt gives alone."""
+    import torch
+    spec, _ = tiny_adapter
+    pairs = pd.read_parquet(tiny / "eval.parquet").head(12)
+    model, tokenizer = load_for_prediction(tiny / "base", "llama2", spec["outputs"]["adapter"])
+    input_ids = tokenizer([render_prompt(tokenizer, p) for p in pairs["prompt"]], add_special_tokens=False)["input_ids"]
+    input_ids.sort(key=len, reverse=True)
+    shared = shared_prefix(input_ids)
+    assert 3 <= shared < min(map(len, input_ids)) and input_ids[0][:shared] == input_ids[-1][:shared]
+    assert tokenizer.decode(input_ids[0][:shared]).endswith("for this:")  # the template's opening and the question
+    assert shared_prefix([[5, 6, 7], [5, 6, 7]]) == 2 and shared_prefix([[5, 6], [4, 6]]) == 0
+    with torch.inference_mode():
+        prefix = prefix_states(model, input_ids[0][:shared])
+        _, width, mask, positions, logits = prefill(model, tokenizer, input_ids, 5, prefix, room=4)
+        alone = torch.cat([model(input_ids=torch.tensor([ids])).logits[:, -1] for ids in input_ids])
+    assert width == len(input_ids[0]) and mask.shape == (12, width + 4)
+    assert positions.tolist() == [len(ids) for ids in input_ids]  # the next token's position, padding aside
+    assert mask[:, :width].sum(1).tolist() == [len(ids) for ids in input_ids]
+    assert torch.allclose(logits, alone, atol=1e-4)
