@@ -42,7 +42,7 @@ rulegraph: install  # docs/rulegraph.svg, the README's picture; needs graphviz's
 benchmark: install
 	$(BIN)/python benchmarks/data_pipeline.py
 	$(BIN)/python benchmarks/training.py
-	$(BIN)/python benchmarks/generation.py
+	$(BIN)/python benchmarks/generation.py --scan
 	$(BIN)/python benchmarks/noop_dryrun.py
 
 clean:

@@ -18,28 +18,17 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
+from workflow_config import root, workflow_config
 
 from radonc_llm.finetune import train_adapter
 
-root = Path(__file__).parents[1]
 model = sys.argv[1] if len(sys.argv) > 1 else "tiny-llama"
 task = sys.argv[2] if len(sys.argv) > 2 else "modality"
 n_pairs = int(sys.argv[3]) if len(sys.argv) > 3 else 1500
 rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
 
-
-
-def merged(base: dict, overlay: dict) -> dict:
-    """`overlay` over `base`, nested keys too (as snakemake merges --configfile files)."""
-    return {**base, **{k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                       for k, v in overlay.items()}}
-
-
-config = yaml.safe_load((root / "config" / "config.yaml").read_text())
-if model == "smollm2-135m":
-    config = merged(config, yaml.safe_load((root / "config" / "smollm2.yaml").read_text()))
+config = workflow_config(model)
 spec_model = config["models"][model]
 base = root / spec_model["path"]
 train_path = root / "results" / "pairs" / task / "train.parquet"
