@@ -67,6 +67,8 @@ def sample_next(logits, temperature: float, warpers, generator):
 def shared_prefix(input_ids: list[list[int]]) -> int:
     """How many leading tokens every prompt shares (the chat template's opening and the task's question),
     leaving each prompt at least its last token, whose logits start the answer."""
+    if not input_ids:
+        return 0
     return min(len(os.path.commonprefix(input_ids)), min(len(ids) for ids in input_ids) - 1)
 
 
@@ -75,8 +77,6 @@ def prefix_states(model, prefix: list[int]):
     default tasks)."""
     import torch
     from transformers import DynamicCache
-    if not prefix:
-        return None
     cache = DynamicCache(config=model.config)
     model(input_ids=torch.tensor([prefix], device=model.device), cache=cache, use_cache=True, logits_to_keep=1)
     return [(layer.keys, layer.values) for layer in cache.layers]
@@ -212,7 +212,8 @@ def generate(model, tokenizer, prompts: list[str], *, temperatures: list[float],
     input_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     order = sorted(range(len(prompts)), key=lambda i: -len(input_ids[i]))
     with torch.inference_mode():
-        prefix = prefix_states(model, input_ids[0][:shared_prefix(input_ids)])
+        shared = shared_prefix(input_ids)
+        prefix = prefix_states(model, input_ids[0][:shared]) if shared else None
     results = [([None] * len(prompts), [0] * len(prompts)) for _ in temperatures]
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):

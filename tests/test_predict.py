@@ -104,7 +104,7 @@ def test_the_shared_opening_is_computed_once_without_changing_the_prompt_logits(
     shared = shared_prefix(input_ids)
     assert 3 <= shared < min(map(len, input_ids)) and input_ids[0][:shared] == input_ids[-1][:shared]
     assert tokenizer.decode(input_ids[0][:shared]).endswith("for this:")  # the template's opening and the question
-    assert shared_prefix([[5, 6, 7], [5, 6, 7]]) == 2 and shared_prefix([[5, 6], [4, 6]]) == 0
+    assert shared_prefix([[5, 6, 7], [5, 6, 7]]) == 2 and shared_prefix([[5, 6], [4, 6]]) == shared_prefix([]) == 0
     with torch.inference_mode():
         prefix = prefix_states(model, input_ids[0][:shared])
         _, width, mask, positions, logits = prefill(model, tokenizer, input_ids, 5, prefix, room=4)
