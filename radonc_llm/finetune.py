@@ -64,8 +64,7 @@ def _dataset(pairs: pd.DataFrame):
 
 def _precision(setting: str) -> str:
     import torch
-    if setting == "auto":
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    setting = models.resolve_precision(setting)
     if setting == "bf16" and not (torch.cuda.is_available() and torch.cuda.is_bf16_supported()):
         raise ValueError("finetune.precision bf16 needs a GPU with bf16 support; use auto or fp32")
     return setting

@@ -53,6 +53,14 @@ def load_tokenizer(path: str | Path, prompt_format: str):
     return tokenizer
 
 
+def resolve_precision(setting: str) -> str:
+    """auto: bf16 on a GPU that has it, fp32 everywhere else (bf16 or fp32 as given)."""
+    import torch
+    if setting == "auto":
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    return setting
+
+
 def load_model(path: str | Path, dtype=None, quantization_config=None, device_map=None):
     from transformers import AutoModelForCausalLM
     return AutoModelForCausalLM.from_pretrained(

@@ -113,3 +113,23 @@ def test_the_shared_opening_is_computed_once_without_changing_the_prompt_logits(
     assert positions.tolist() == [len(ids) for ids in input_ids]  # the next token's position, padding aside
     assert mask[:, :width].sum(1).tolist() == [len(ids) for ids in input_ids]
     assert torch.allclose(logits, alone, atol=1e-4)
+
+
+def test_bf16_predictions_on_cpu_mostly_agree_with_fp32(tiny, tiny_adapter, tmp_path):
+    """predict.precision bf16 (the merged model, the KV buffers and the forward pass in bf16) gives the
+    fp32 model's answers on nearly every case at a low temperature; auto stays fp32 on a CPU."""
+    import torch
+
+    from radonc_llm.models import resolve_precision
+    assert not torch.cuda.is_available()
+    assert [resolve_precision(s) for s in ("auto", "bf16", "fp32")] == ["fp32", "bf16", "fp32"]
+    spec, _ = tiny_adapter
+    pairs = pd.read_parquet(tiny / "eval.parquet")
+    answers = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        model, tokenizer = load_for_prediction(tiny / "base", "llama2", spec["outputs"]["adapter"], dtype=dtype)
+        assert next(model.parameters()).dtype == dtype
+        answers[dtype] = pd.read_parquet(run(tmp_path, str(dtype), model, tokenizer, pairs, finetuned=True)[0.1])
+    fp32, bf16 = answers[torch.float32], answers[torch.bfloat16]
+    assert (bf16["answer"] != "unparsed").mean() > 0.9
+    assert (bf16["answer"] == fp32["answer"]).mean() > 0.8
