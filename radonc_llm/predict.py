@@ -268,7 +268,8 @@ def predict_vllm(base_dir, adapter_dir, task, pairs, settings, finetuned, output
     from .tables import write_parquet
     tokenizer = models.load_tokenizer(base_dir, prompt_format)
     prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
-    llm = LLM(model=str(base_dir), tokenizer=str(base_dir), enable_lora=adapter_dir is not None,
+    dtype = {"bf16": "bfloat16", "fp32": "float32"}[models.resolve_precision(settings["precision"])]
+    llm = LLM(model=str(base_dir), tokenizer=str(base_dir), enable_lora=adapter_dir is not None, dtype=dtype,
               max_lora_rank=settings.get("max_lora_rank", 64), seed=settings["seed"], trust_remote_code=False)
     lora = LoRARequest(f"{task}-adapter", 1, str(adapter_dir)) if adapter_dir is not None else None
     max_new = settings["max_new_tokens"][task] if finetuned else settings["vanilla_max_new_tokens"][task]
