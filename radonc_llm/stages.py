@@ -198,8 +198,9 @@ def predict(smk) -> None:
         model, tokenizer = load_for_prediction(smk.params.base_dir, smk.params.prompt_format, adapter, dtype=dtype)
         if torch.cuda.is_available():
             model.to("cuda")
-        log.info("%s %s on %d %s eval pairs at %d temperatures", smk.wildcards.model, smk.wildcards.variant,
-                 len(pairs_), smk.wildcards.task, len(outputs))
+        log.info("%s %s on %d %s eval pairs at %d temperatures, %s on %s", smk.wildcards.model,
+                 smk.wildcards.variant, len(pairs_), smk.wildcards.task, len(outputs),
+                 str(dtype).removeprefix("torch."), model.device)
         predict_temperatures(model, tokenizer, smk.wildcards.task, pairs_, settings, finetuned, outputs)
 
 
