@@ -39,6 +39,29 @@ def check_model_dir(path: str | Path) -> Path:
     return path
 
 
+def weights_bytes(path: str | Path) -> int:
+    """Size of a model directory's safetensors weights: the shard index's total, else the files' sizes."""
+    path = Path(path)
+    index = path / "model.safetensors.index.json"
+    if index.is_file():
+        import json
+        total = json.loads(index.read_text()).get("metadata", {}).get("total_size")
+        if total:
+            return int(total)
+    return sum(f.stat().st_size for f in path.glob("*.safetensors"))
+
+
+def host_memory_mb(path: str | Path, loads_fp32: bool, processes: int = 1) -> int:
+    """Host memory (MB) a job needs to load the model in `path`: its weights at the dtype they are loaded in,
+    once per process (each process reads the whole base before it moves to its GPU), plus a fifth and 2 GB
+    for the framework, the batch and the tokenizer. An estimate for planning, not a measurement."""
+    import json
+    stored = json.loads((Path(path) / "config.json").read_text())
+    stored_bytes = 4 if (stored.get("dtype") or stored.get("torch_dtype")) == "float32" else 2
+    loaded = weights_bytes(path) * (4 / stored_bytes if loads_fp32 else 2 / stored_bytes)
+    return int(processes * loaded * 1.2 / 1e6) + 2000
+
+
 def load_tokenizer(path: str | Path, prompt_format: str):
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(check_model_dir(path), local_files_only=True, trust_remote_code=False)

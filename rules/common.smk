@@ -5,6 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
 from radonc_llm.baselines import BASELINES
+from radonc_llm.errors import UserError
+from radonc_llm.models import check_model_dir, host_memory_mb, weights_bytes
+from radonc_llm.pseudonym import resolve_key
 
 TASKS = ["regimen", "modality", "icd10"]
 SPLITS = ["train", "eval"]
@@ -25,17 +28,25 @@ def raw_is_synthetic():
     return all(config["raw"][kind] == path for kind, path in SYNTHETIC_EXPORTS.items())
 
 
-def key_fingerprint():
-    """Changes when the pseudonymisation key changes, so that curation re-runs; reveals nothing of the key.
-    (Whether the key is acceptable is checked by rule curate, which says how to set one.)
+def stop_at_planning(message):
+    """A config error that can be known before any job runs stops the workflow here, in one line, before
+    Snakemake schedules a job or touches an output (a job that failed would have its outputs deleted).
     """
-    settings = config["pseudonym"]
-    key = os.environ.get(settings.get("key_env", ""), "")
-    key_file = Path(settings.get("key_file") or "").expanduser()
-    if not key and settings.get("key_file") and key_file.is_file():
-        key = key_file.read_text(encoding="utf-8").strip()
+    raise SystemExit(f"error: {message}")
+
+
+try:  # a forgotten key must not get as far as rule curate: its failure would delete cases.parquet
+    PSEUDONYM_KEY = resolve_key(
+        config["pseudonym"], raw_is_synthetic(), workflow.basedir
+    )
+except UserError as err:
+    stop_at_planning(err)
+
+
+def key_fingerprint():
+    """Changes when the pseudonymisation key changes, so that curation re-runs; reveals nothing of the key."""
     digest = hashlib.sha256(b"radonc-llm key fingerprint:")
-    digest.update((key or settings.get("key", "")).encode())
+    digest.update(PSEUDONYM_KEY)
     return digest.hexdigest()[:12]
 
 
@@ -69,15 +80,49 @@ TINY_MODELS = [m for m, spec in config["models"].items() if spec.get("tiny")]
 GGUF_MODELS = [m for m, spec in config["models"].items() if spec.get("gguf")]
 for _model in TINY_MODELS + GGUF_MODELS:
     if config["models"][_model]["path"] != f"results/models/base/{_model}":
-        raise ValueError(
+        stop_at_planning(
             f"models.{_model}.path must be results/models/base/{_model}: the workflow builds it there"
         )
 
 
 def model_spec(model):
     if model not in config["models"]:
-        raise ValueError(f"active_models names {model!r}, which is not in models:")
+        stop_at_planning(f"active_models names {model!r}, which is not in models:")
     return config["models"][model]
+
+
+def check_local_model(model):
+    """A base the hospital provides (not built by the workflow) must be a complete local directory whose
+    weights fit the memory that rules finetune and predict ask for; checked before any job is planned.
+    """
+    path = model_spec(model)["path"]
+    try:
+        check_model_dir(path)
+    except UserError as err:
+        stop_at_planning(f"models.{model}.path: {err}")
+    for stage in ("finetune", "predict"):
+        resources = config[stage]["resources"]
+        precision = config[stage]["precision"]
+        loads_fp32 = precision == "fp32" or (
+            precision == "auto" and not resources["gpu"]
+        )
+        need = host_memory_mb(path, loads_fp32, max(1, resources["gpu"]))
+        if resources["mem_mb"] < need:
+            gb = weights_bytes(path) / 1e9
+            stop_at_planning(
+                f"{stage}.resources.mem_mb is {resources['mem_mb']}, but {model}'s {gb:.1f} GB of weights "
+                f"need about {need} MB to load ({'fp32' if loads_fp32 else 'bf16'}, "
+                f"{max(1, resources['gpu'])} process(es)): raise it in the config"
+            )
+
+
+if config["predict"]["backend"] == "vllm" and not config["predict"]["resources"]["gpu"]:
+    stop_at_planning(
+        "predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more"
+    )
+for _model in MODELS:
+    if _model not in TINY_MODELS + GGUF_MODELS:
+        check_local_model(_model)
 
 
 def model_file(model, name):

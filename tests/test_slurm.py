@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_workflow import REPO, WORKFLOW_PARTS, digest
+from test_workflow import REPO, copy_workflow, digest
 
 pytestmark = pytest.mark.slurm
 TARGET = "results/predictions/tiny-llama/finetuned/modality/T0.2.parquet"
@@ -32,17 +32,6 @@ def cluster():
     subprocess.run(["bash", str(REPO / "tests/slurm/start_cluster.sh")], check=True)
     yield
     subprocess.run(["bash", str(REPO / "tests/slurm/stop_cluster.sh")], check=True)
-
-
-def copy_workflow(dst: Path) -> Path:
-    for part in WORKFLOW_PARTS:
-        src = REPO / part
-        if src.is_dir():
-            shutil.copytree(src, dst / part, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            (dst / part).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, dst / part)
-    return dst
 
 
 def submitted_jobs(run_id: str) -> dict[str, bool]:

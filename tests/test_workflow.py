@@ -38,9 +38,8 @@ def digest(paths):
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
-@pytest.fixture(scope="module")
-def workflow(tmp_path_factory):
-    work = tmp_path_factory.mktemp("workflow")
+def copy_workflow(work: Path) -> Path:
+    """The workflow's files (no results) in `work`, as a user's clone has them."""
     for part in WORKFLOW_PARTS:
         src, dst = REPO / part, work / part
         if src.is_dir():
@@ -48,6 +47,18 @@ def workflow(tmp_path_factory):
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, dst)
+    return work
+
+
+def states(root: Path) -> dict:
+    """Every file under `root`: its bytes' hash and its modification time."""
+    return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory):
+    work = copy_workflow(tmp_path_factory.mktemp("workflow"))
     out = snakemake(work)
     assert out.returncode == 0, out.stderr[-3000:]
     return work
@@ -261,6 +272,30 @@ def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, wor
     assert log.rstrip().splitlines()[-1].endswith(f"{bad}: column 'n_fractions' is not a number at line 6 "
                                                   "(1 row(s) in all)") and "thirty" not in log and "s" * 32 not in log
     assert snakemake(workflow, targets=["pairs"]).returncode == 0  # restores the data for the other tests
+
+
+@pytest.mark.slow
+def test_a_forgotten_key_stops_at_planning_and_changes_no_output(tmp_path, workflow):
+    work = copy_workflow(tmp_path / "work")
+    exports = tmp_path / "exports"  # a hospital's exports: not the synthetic default, so a key is required
+    shutil.copytree(workflow / "results/synthetic", exports)
+    raw = f"raw={{'diagnoses': '{exports}/diagnoses.csv', 'plans': '{exports}/plans.csv'}}"
+    key = {"RADONC_PSEUDONYM_KEY": "k" * 40}
+    out = snakemake(work, "--config", raw, targets=["pairs"], env=key)
+    assert out.returncode == 0, out.stderr[-3000:]
+    before = states(work / "results")
+    assert any(p.endswith("cases.parquet") for p in before) and any(p.endswith("eval.parquet") for p in before)
+    for env, what in (({}, "no pseudonymisation key"), ({"RADONC_PSEUDONYM_KEY": "short"},
+                                                                     "the pseudonymisation key from the environment "
+                                                                     "variable RADONC_PSEUDONYM_KEY has 5 characters")):
+        for args in ((), ("--dry-run",)):  # a new shell without the key, or with a mistyped one
+            out = snakemake(work, "--config", raw, *args, targets=["pairs"], env=env)
+            assert out.returncode == 1 and "Traceback" not in out.stderr and "k" * 40 not in out.stderr
+            assert out.stderr.strip().splitlines()[-1].startswith(f"error: {what}"), out.stderr[-500:]
+            assert "Building DAG" not in out.stderr + out.stdout  # stopped before Snakemake planned a job
+            assert states(work / "results") == before  # every output's bytes and mtime
+    out = snakemake(work, "--config", raw, "--dry-run", targets=["pairs"], env=key)
+    assert out.returncode == 0 and "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
 
 
 @pytest.mark.slow

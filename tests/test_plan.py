@@ -1,0 +1,128 @@
+"""The shipped GPU configs planned through profiles/slurm: every job's SLURM request fits its work.
+
+Dry runs only: the 7B bases are faked as local directories with a LLaMA-2-7B config.json and sparse
+safetensors shards (13.5 GB as the file system reports them, no bytes on disk), so planning sees what
+a hospital's copy of the weights looks like without the weights.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from radonc_llm.models import host_memory_mb
+from test_workflow import REPO
+
+LLAMA2_7B = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+             "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
+             "num_key_value_heads": 32, "vocab_size": 32000, "max_position_embeddings": 4096,
+             "torch_dtype": "float16"}
+WEIGHTS_BYTES = 13_476_839_424  # LLaMA-2-7B's safetensors, as its shard index gives them
+GPU_RULES = {"finetune", "predict"}
+ENV = {"RADONC_SLURM_GPU_PARTITION": "gpu-a100", "RADONC_SLURM_CPU_PARTITION": "cpu", "RADONC_SLURM_ACCOUNT": "onc"}
+
+
+def fake_7b(folder, total=WEIGHTS_BYTES):
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(LLAMA2_7B))
+    (folder / "tokenizer.json").write_text("{}")
+    shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+    (folder / "model.safetensors.index.json").write_text(json.dumps(
+        {"metadata": {"total_size": total}, "weight_map": {"a": shards[0], "b": shards[1]}}))
+    for shard in shards:
+        with open(folder / shard, "wb") as f:
+            f.truncate(total // 2)  # sparse: the size without the bytes
+    return folder
+
+
+def plan(*configs, env=None):
+    """Every job a dry run through profiles/slurm plans: [(rule, {resource: value})]."""
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--profile", "profiles/slurm",
+                          "--configfile", *configs], cwd=REPO, capture_output=True, text=True,
+                         env={**os.environ, **ENV, **(env or {})})
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    jobs = []
+    for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", out.stdout, flags=re.M):
+        resources = re.search(r"^    resources: (.*)$", body, flags=re.M)
+        pairs = (item.split("=", 1) for item in resources.group(1).split(", ")) if resources else ()
+        jobs.append((rule, dict(pairs)))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def paper_models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    overlay = root / "models.yaml"
+    overlay.write_text(f"models:\n  llama2-7b: {{path: {fake_7b(root / 'llama')}}}\n"
+                       f"  mistral-7b: {{path: {fake_7b(root / 'mistral')}}}\n")
+    return root, overlay
+
+
+def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models):
+    root, overlay = paper_models
+    jobs = plan("config/paper.yaml", str(overlay))
+    counts = {}
+    for rule, _ in jobs:
+        counts[rule] = counts.get(rule, 0) + 1
+    # 2 models x 3 tasks adapters; x 2 variants predictions (every temperature in one job) and scores
+    assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["score"] == 12
+    assert sum(counts.values()) == 47
+    need_one = host_memory_mb(root / "llama", loads_fp32=False)
+    assert need_one > WEIGHTS_BYTES / 1e6  # the weights themselves, at least
+    for rule, res in jobs:
+        if rule == "all" or "slurm_partition" not in res:
+            continue  # local rules run where Snakemake runs
+        gpus = int(res.get("gpu", 0))
+        if rule in GPU_RULES:
+            assert res["slurm_partition"] == "gpu-a100" and res["slurm_account"] == "onc", (rule, res)
+            assert gpus == (2 if rule == "finetune" else 1), (rule, res)  # the paper's two A100s for training
+            assert int(res["mem_mb"]) >= gpus * need_one, (rule, res)  # each process loads the base
+            assert int(res["runtime"]) >= (600 if rule == "finetune" else 120), (rule, res)
+            assert int(res["cpus_per_task"]) >= 4, (rule, res)
+        else:
+            assert res["slurm_partition"] == "cpu" and gpus == 0, (rule, res)
+
+
+def test_the_real_models_gpu_config_asks_for_a_gpu_per_model_job():
+    jobs = plan("config/smollm2.yaml", "config/smollm2-gpu.yaml")
+    gpu_jobs = [(rule, res) for rule, res in jobs if rule in GPU_RULES]
+    assert len(gpu_jobs) == 3 + 6
+    for rule, res in gpu_jobs:
+        assert int(res["gpu"]) == 1 and res["slurm_partition"] == "gpu-a100", (rule, res)
+    assert all(int(res.get("gpu", 0)) == 0 for rule, res in jobs if rule not in GPU_RULES)
+
+
+def test_a_job_too_small_for_its_model_is_refused_at_planning(paper_models, tmp_path):
+    _, overlay = paper_models
+    small = tmp_path / "small.yaml"
+    small.write_text("predict:\n  resources: {gpu: 1, cpus_per_task: 4, mem_mb: 4000, runtime: 60}\n")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+                          str(overlay), str(small)], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert re.search(r"^error: predict.resources.mem_mb is 4000, but llama2-7b's 13.5 GB of weights need about "
+                     r"\d+ MB to load \(bf16, 1 process\(es\)\): raise it in the config$", out.stderr, flags=re.M)
+    vllm = tmp_path / "vllm.yaml"
+    vllm.write_text("predict:\n  backend: vllm\n  resources: {gpu: 0, cpus_per_task: 4, mem_mb: 64000, runtime: 60}\n")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+                          str(overlay), str(vllm)], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.strip().endswith(
+        "error: predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more")
+
+
+@pytest.mark.parametrize("layout", ["absent", "no weights"])
+def test_a_wrong_model_directory_is_refused_at_planning_with_the_key_and_the_path(tmp_path, layout):
+    folder = tmp_path / "Llama-2-7b-hf"
+    if layout == "no weights":
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(LLAMA2_7B))
+        (folder / "tokenizer.model").write_bytes(b"x")
+    overlay = tmp_path / "models.yaml"
+    overlay.write_text(f"models:\n  llama2-7b: {{path: {folder}}}\n")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+                          str(overlay)], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "MissingInput" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: models.llama2-7b.path: {folder}: "), last
+    assert ("model directory not found" if layout == "absent" else "missing *.safetensors weights") in last
