@@ -87,15 +87,16 @@ def _why(counts: dict) -> str:
 
 def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
            text_separations: pd.DataFrame | None = None, modality_synonyms: dict | None = None,
-           duplicates: dict | None = None):
+           duplicates: dict | None = None, blank_rows: dict | None = None):
     """Return (cases, steps): one row per curated case and the funnel rows of steps 0-4 and 6.
-    `duplicates` counts the identical records collapsed on reading ({'diagnoses': n, 'plans': m})."""
+    `duplicates` counts the identical records collapsed on reading ({'diagnoses': n, 'plans': m}),
+    `blank_rows` the entirely blank rows skipped."""
     synonyms = modality_synonyms or {}
     steps = []
     patients = pd.Index(diagnoses["patient_id"].unique()).union(pd.Index(plans["patient_id"].unique()))
-    collapsed = {k: v for k, v in (duplicates or {}).items() if v}
-    steps.append((0, "patients extracted", len(patients), 0,
-                  "; ".join(f"identical duplicate {k} records collapsed: {v}" for k, v in collapsed.items())))
+    notes = [f"identical duplicate {k} records collapsed: {v}" for k, v in (duplicates or {}).items() if v]
+    notes += [f"blank {k} rows skipped: {v}" for k, v in (blank_rows or {}).items() if v]
+    steps.append((0, "patients extracted", len(patients), 0, "; ".join(notes)))
 
     # 1. exactly one diagnosis record, with a plausible age and a known sex code
     n_records = diagnoses["patient_id"].value_counts().reindex(patients, fill_value=0)

@@ -17,7 +17,8 @@ from .modality import LABELS
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
 from .errors import UserError
-from .tables import collapse_duplicates, read_annotation, read_export, write_csv, write_parquet
+from .tables import (check_shared_patients, collapse_duplicates, read_annotation, read_export, write_csv,
+                     write_parquet)
 
 MODALITY_OVERRIDE_COLUMNS = ("case_id", "modality")
 TEXT_SEPARATION_COLUMNS = ("case_id", "diagnosis", "plan_summary")
@@ -56,13 +57,16 @@ def curate_cases(smk) -> None:
     with logged(smk) as log:
         key = resolve_key(smk.config["pseudonym"], smk.params.synthetic, Path(smk.scriptdir).parent)
         raw = smk.params.raw
-        tables, duplicates = {}, {}
+        tables, duplicates, blank = {}, {}, {}
         for kind in ("diagnoses", "plans"):
             table = read_export(smk.input[kind], kind, raw.get("columns", {}).get(kind), raw.get("encoding"),
                                 raw.get("delimiter"), raw.get("sheet"))
+            blank[kind] = table.attrs["blank_rows"]
             tables[kind], duplicates[kind] = collapse_duplicates(table, kind, smk.input[kind])
+        check_shared_patients(tables["diagnoses"], tables["plans"], smk.input)
         separations = read_annotation(smk.input.text_separations, TEXT_SEPARATION_COLUMNS)
-        cases, steps = curate(tables["diagnoses"], tables["plans"], key, separations, smk.params.synonyms, duplicates)
+        cases, steps = curate(tables["diagnoses"], tables["plans"], key, separations, smk.params.synonyms, duplicates,
+                              blank)
         for _, s in steps.iterrows():
             log.info("step %s %s: %d remaining, %d dropped", s["step"], s["description"], s["remaining"], s["dropped"])
         write_parquet(cases, smk.output.cases)

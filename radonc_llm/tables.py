@@ -1,7 +1,9 @@
 """Reading the raw exports strictly, and writing tables so that nothing is ever half-written."""
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import io
 import os
 import re
@@ -28,13 +30,53 @@ DELIMITERS = (",", ";", "\t", "|")
 ID_COLUMNS = {"diagnoses": ("patient_id", "diagnosis_id"), "plans": ("patient_id", "course_id", "plan_id")}
 
 
+COMPRESSIONS = {".gz": (b"\x1f\x8b", "gzip"), ".bz2": (b"BZh", "bzip2"), ".zip": (b"PK\x03\x04", "zip")}
+SPREADSHEETS = (".xlsx", ".xlsm")
+
+
+def table_format(path: Path) -> str:
+    """The suffix that says how to read the table inside a (possibly compressed) export: .csv for plans.csv.gz."""
+    suffixes = [s.lower() for s in path.suffixes]
+    while suffixes and suffixes[-1] in COMPRESSIONS:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def _decompress(path: Path, raw: bytes) -> tuple[bytes, str]:
+    """The export's bytes and format, unpacked when it is gzip, bzip2 or a zip of one file (as pandas reads
+    them; recognised by their first bytes, whatever the file is called)."""
+    fmt = table_format(path)
+    if fmt in SPREADSHEETS:  # an .xlsx is itself a zip
+        return raw, fmt
+    for magic, name in COMPRESSIONS.values():
+        if not raw.startswith(magic):
+            continue
+        try:
+            if name == "gzip":
+                return gzip.decompress(raw), fmt
+            if name == "bzip2":
+                return bz2.decompress(raw), fmt
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                members = [m for m in archive.namelist() if not m.endswith("/")]
+                if len(members) != 1:
+                    raise ExportError(f"{path}: a zip export must hold exactly one file, this one holds "
+                                      f"{len(members)}; point raw.* at the file itself")
+                return archive.read(members[0]), table_format(Path(members[0]))
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as err:
+            if isinstance(err, ExportError):
+                raise
+            raise ExportError(f"{path}: not a readable {name} file ({type(err).__name__}); "
+                              "re-export or re-compress it") from None
+    return raw, fmt
+
+
 def where(path: Path, index: int) -> str:
     """A table row as the user finds it: the line of a text export (the header is line 1), the row of a
     spreadsheet (the header is row 1), the row of a parquet file (the first record is row 1)."""
-    suffix = path.suffix.lower()
+    suffix = table_format(path)
     if suffix == ".parquet":
         return f"row {index + 1}"
-    return f"row {index + 2}" if suffix in (".xlsx", ".xlsm") else f"line {index + 2}"
+    return f"row {index + 2}" if suffix in SPREADSHEETS else f"line {index + 2}"
 
 
 def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
@@ -69,36 +111,47 @@ def _delimiter(path: Path, text: str, expected: list[str], configured: str | Non
 
 
 def _read_table(path: Path, kind: str, expected: list[str], encoding, delimiter, sheet):
-    """(table of strings, the delimiter of a text export or None)."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
+    """(table of strings, the delimiter of a text export or None). Every cell is the text the export holds: an
+    ID a spreadsheet stored as a number is its digits ("1001", never "1001.0")."""
+    raw, fmt = _decompress(path, path.read_bytes())
+    if fmt in SPREADSHEETS:
         sheet_name = sheet.get(kind) if isinstance(sheet, dict) else sheet
         try:
-            book = pd.read_excel(path, sheet_name=0 if sheet_name in (None, "") else sheet_name, dtype=str,
-                                 na_filter=False, engine="openpyxl")
+            book = pd.read_excel(io.BytesIO(raw), sheet_name=0 if sheet_name in (None, "") else sheet_name,
+                                 dtype=object, na_filter=False, engine="openpyxl")
         except ValueError as err:
             if "not found" in str(err) or "Worksheet" in str(err):
                 raise ExportError(f"{path}: no sheet named {sheet_name!r} (raw.sheet)") from None
             raise ExportError(f"{path}: not a readable Excel workbook ({type(err).__name__})") from None
         except (zipfile.BadZipFile, KeyError, OSError) as err:
             raise ExportError(f"{path}: not a readable Excel workbook ({type(err).__name__})") from None
-        return book.rename(columns=str), None
-    if suffix == ".parquet":
+        return book.rename(columns=str).apply(lambda col: col.map(_cell_text)), None
+    if fmt == ".parquet":
         try:
-            table = pd.read_parquet(path)
+            table = pd.read_parquet(io.BytesIO(raw))
         except Exception as err:  # pyarrow's many error types; the message may quote data
             raise ExportError(f"{path}: not a readable parquet file ({type(err).__name__})") from None
-        return table.rename(columns=str).apply(
-            lambda col: col.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else
-                                (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))), None
-    text = _decode(path, path.read_bytes(), encoding)
+        return table.rename(columns=str).apply(lambda col: col.map(_cell_text)), None
+    text = _decode(path, raw, encoding)
     sep = _delimiter(path, text, expected, delimiter)
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep), sep
+    try:  # blank lines are kept as rows, so that a row's index is its line (blank rows are dropped later)
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, skip_blank_lines=False)
     except pd.errors.ParserError as err:
         line = re.search(r"line (\d+)", str(err))
         raise ExportError(f"{path}: line {line.group(1) if line else '?'} has more fields than the header "
                           f"(delimiter {sep!r}; set raw.delimiter if that is wrong)") from None
+    return table.fillna(""), sep
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet's or parquet file's cell as text: whole numbers without '.0', blanks as ''."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):  # a date cell
+        return value.isoformat()
+    return str(value)
 
 
 def read_export(path: str | Path, kind: str, column_map: dict | None = None, encoding: str | None = None,
@@ -123,10 +176,13 @@ def read_export(path: str | Path, kind: str, column_map: dict | None = None, enc
     if missing:
         hint = f" (map your export's names in raw.columns.{kind})"
         raise ExportError(f"{path}: missing required column(s) {', '.join(repr(m) for m in missing)}{hint}")
-    if table.empty:
-        raise ExportError(f"{path}: {kind} export has a header but no rows")
     table = table[list(site_names)].rename(columns=site_names)
     table = table.apply(lambda col: col.astype(str).str.strip())
+    blank = (table == "").all(axis=1)  # a spreadsheet's empty rows (often at the end): skipped, counted
+    table = table[~blank]
+    if table.empty:
+        raise ExportError(f"{path}: {kind} export has a header but no rows")
+    table.attrs["blank_rows"] = int(blank.sum())
     blank_ids = table.index[table["patient_id"] == ""]
     if len(blank_ids):
         raise ExportError(f"{path}: column 'patient_id' is blank at {where(path, blank_ids[0])}"
@@ -142,6 +198,22 @@ def read_export(path: str | Path, kind: str, column_map: dict | None = None, enc
                               f" ({len(bad)} row(s) in all)")
         table[column] = values
     return table
+
+
+def check_shared_patients(diagnoses: pd.DataFrame, plans: pd.DataFrame, paths: dict) -> None:
+    """Two exports that share no patient at all were read with different IDs: say so, with a hint."""
+    d_ids, p_ids = set(diagnoses["patient_id"]), set(plans["patient_id"])
+    if d_ids & p_ids:
+        return
+
+    def loose(ids):  # what a spreadsheet does to an ID: leading zeros dropped, '.0' added
+        return {re.sub(r"\.0+$", "", i).lstrip("0") for i in ids}
+    hint = ("they match once leading zeros and '.0' are ignored: a spreadsheet turned the IDs into numbers; "
+            "export the ID column as text" if loose(d_ids) & loose(p_ids) else
+            "check that both exports use the same patient ID column (raw.columns maps your column names) and "
+            "that a spreadsheet kept the IDs' leading zeros")
+    raise ExportError(f"{paths['diagnoses']} ({len(d_ids)} patients) and {paths['plans']} ({len(p_ids)} patients) "
+                      f"share no patient ID: {hint}")
 
 
 def collapse_duplicates(table: pd.DataFrame, kind: str, path: str | Path) -> tuple[pd.DataFrame, int]:

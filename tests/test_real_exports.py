@@ -7,7 +7,8 @@ from conftest import KEY, dx, plan
 from radonc_llm.curate import curate
 from radonc_llm.errors import UserError
 from radonc_llm.pseudonym import pseudonymise, resolve_key
-from radonc_llm.tables import DIAGNOSIS_COLUMNS, PLAN_COLUMNS, ExportError, collapse_duplicates, read_export
+from radonc_llm.tables import (DIAGNOSIS_COLUMNS, PLAN_COLUMNS, ExportError, check_shared_patients,
+                               collapse_duplicates, read_export)
 
 ACCENTED = "Adénocarcinome de la prostate, Gleason 3+4=7, cT2a N0 M0"
 
@@ -90,6 +91,94 @@ def test_xlsx_first_or_named_sheet_and_parquet(tmp_path):
     table = read_export(tmp_path / "plans.parquet", "plans")
     assert table.loc[0, "total_dose_gy"] == 70 and pd.isna(table.loc[1, "total_dose_gy"])
     assert table.loc[0, "n_fractions"] == 28 and table.loc[0, "patient_id"] == "A"
+
+
+# ---------------------------------------------------------------- exports a spreadsheet made
+def test_ids_a_spreadsheet_stored_as_numbers_are_read_as_their_digits(tmp_path):
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(DIAGNOSIS_COLUMNS))
+    for pid in (1001.0, 1002, "01003", 1234567890123457.0):  # a float cell, an int cell, text, a long number
+        row = dx(pid)
+        sheet.append([row[c] for c in DIAGNOSIS_COLUMNS])
+    book.save(tmp_path / "dx.xlsx")
+    table = read_export(tmp_path / "dx.xlsx", "diagnoses")
+    assert table["patient_id"].tolist() == ["1001", "1002", "01003", "1234567890123457"]
+    assert table["age"].tolist() == [70, 70, 70, 70]
+    plans = tmp_path / "plans.csv"
+    plans.write_text(csv_text([plan(p) for p in ("1001", "1002", "01003", "1234567890123457")], PLAN_COLUMNS))
+    check_shared_patients(table, read_export(plans, "plans"), {"diagnoses": "dx.xlsx", "plans": plans})
+    cases, _ = curate(table, read_export(plans, "plans"), KEY)
+    assert len(cases) == 4  # every patient joined its plan
+
+
+def test_exports_that_share_no_patient_are_refused_with_counts_and_a_hint(tmp_path):
+    dx_path, plan_path = tmp_path / "dx.csv", tmp_path / "plans.csv"
+    dx_path.write_text(csv_text([dx("00123"), dx("00456"), dx("00789")], DIAGNOSIS_COLUMNS))
+    plan_path.write_text(csv_text([plan("123.0"), plan("456.0")], PLAN_COLUMNS))  # what a spreadsheet wrote
+    paths = {"diagnoses": dx_path, "plans": plan_path}
+    with pytest.raises(ExportError) as err:
+        check_shared_patients(read_export(dx_path, "diagnoses"), read_export(plan_path, "plans"), paths)
+    assert str(err.value) == (f"{dx_path} (3 patients) and {plan_path} (2 patients) share no patient ID: they match "
+                              "once leading zeros and '.0' are ignored: a spreadsheet turned the IDs into numbers; "
+                              "export the ID column as text")
+    plan_path.write_text(csv_text([plan("Z1")], PLAN_COLUMNS))
+    with pytest.raises(ExportError, match=r"\(1 patients\) share no patient ID: check that both exports use the same "
+                                          r"patient ID column \(raw.columns"):
+        check_shared_patients(read_export(dx_path, "diagnoses"), read_export(plan_path, "plans"), paths)
+
+
+@pytest.mark.parametrize("name", ["dx.csv.gz", "dx.csv.bz2", "dx.zip", "dx.csv"])
+def test_compressed_exports_are_read_as_pandas_reads_them(tmp_path, name):
+    import bz2
+    import gzip
+    import zipfile
+    text = csv_text([dx("A"), dx("B", text=ACCENTED)], DIAGNOSIS_COLUMNS).encode()
+    path = tmp_path / name
+    if name.endswith(".gz") or name == "dx.csv":  # dx.csv: gzip under a plain name, known by its first bytes
+        path.write_bytes(gzip.compress(text, mtime=0))
+    elif name.endswith(".bz2"):
+        path.write_bytes(bz2.compress(text))
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("Diagnoses export.csv", text)
+    table = read_export(path, "diagnoses")
+    assert table["patient_id"].tolist() == ["A", "B"] and table.loc[1, "diagnosis_details"] == ACCENTED
+
+
+def test_broken_or_ambiguous_archives_are_named(tmp_path):
+    import zipfile
+    truncated = tmp_path / "dx.csv.gz"
+    import gzip
+    truncated.write_bytes(gzip.compress(csv_text([dx("A")], DIAGNOSIS_COLUMNS).encode())[:30])
+    with pytest.raises(ExportError, match=r"dx\.csv\.gz: not a readable gzip file \(EOFError\); re-export"):
+        read_export(truncated, "diagnoses")
+    two = tmp_path / "both.zip"
+    with zipfile.ZipFile(two, "w") as archive:
+        archive.writestr("dx.csv", csv_text([dx("A")], DIAGNOSIS_COLUMNS))
+        archive.writestr("plans.csv", csv_text([plan("A")], PLAN_COLUMNS))
+    with pytest.raises(ExportError, match=r"both\.zip: a zip export must hold exactly one file, this one holds 2"):
+        read_export(two, "diagnoses")
+
+
+def test_blank_rows_are_skipped_counted_and_later_lines_still_named(tmp_path):
+    path = tmp_path / "plans.csv"
+    rows = csv_text([plan("A"), plan("B")], PLAN_COLUMNS).splitlines()
+    bad = csv_text([{**plan("C"), "n_fractions": "x"}], PLAN_COLUMNS).splitlines()[1]
+    blank = "," * (len(PLAN_COLUMNS) - 1)
+    path.write_text("\n".join([rows[0], rows[1], blank, "", rows[2], blank, blank]) + "\n")  # a spreadsheet's tail
+    table = read_export(path, "plans")
+    assert table["patient_id"].tolist() == ["A", "B"] and table.attrs["blank_rows"] == 4
+    _, steps = curate(pd.DataFrame([dx("A"), dx("B")]).astype({"age": float}), table, KEY,
+                      blank_rows={"diagnoses": 0, "plans": 4})
+    assert steps.loc[0, "why"] == "blank plans rows skipped: 4"
+    path.write_text("\n".join([rows[0], blank, "", rows[1], bad]) + "\n")
+    with pytest.raises(ExportError, match=r"column 'n_fractions' is not a number at line 5 "):
+        read_export(path, "plans")  # the line as an editor shows it, blank lines counted
+    path.write_text("\n".join([rows[0], blank, blank]) + "\n")
+    with pytest.raises(ExportError, match=r"plans export has a header but no rows"):
+        read_export(path, "plans")
 
 
 # ---------------------------------------------------------------- duplicates
