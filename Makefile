@@ -1,5 +1,9 @@
 # One command to set up and run the demo, one to run the tests (see README).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The PyTorch build: cpu (default), or a CUDA build from PyTorch's index, e.g. make install TORCH=cu126
+# (the builds PyTorch lists for 2.13.0); TORCH=pypi takes PyPI's default build (CUDA on Linux, several GB).
+TORCH ?= cpu
+TORCH_INDEX ?= https://download.pytorch.org/whl/$(TORCH)
 VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
@@ -9,8 +13,19 @@ export HF_HUB_OFFLINE := 1
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	  echo "error: radonc-llm needs Python 3.11; '$(PYTHON)' is" \
+	       "$$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not found'):" \
+	       "install python3.11 or run make install PYTHON=/path/to/python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+# torch: a wheel pip already has (a hospital's wheelhouse or mirror) first, else the build from PyTorch's index
+ifeq ($(TORCH),pypi)
 	$(BIN)/pip install --quiet torch==2.13.0
+else
+	if $(BIN)/pip install --quiet --no-index --no-deps torch==2.13.0+$(TORCH) 2>/dev/null; \
+	then $(BIN)/pip install --quiet torch==2.13.0+$(TORCH); \
+	else $(BIN)/pip install --quiet torch==2.13.0+$(TORCH) --extra-index-url $(TORCH_INDEX); fi
+endif
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/pip install --quiet --no-deps -e .
