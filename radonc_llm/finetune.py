@@ -1,10 +1,10 @@
 """LoRA fine-tuning of one base model on one task's pairs (TRL's SFT trainer, loss on answer tokens only).
 
-Run in-process by the Snakemake rule, or as `python -m radonc_llm.finetune SPEC.json` under
-`accelerate launch` when the rule has several GPUs. Checkpoints live in a work directory keyed
-to a hash of the training data, the settings and the base model, so a killed job resumes on
-re-run but never from a checkpoint of other data. The adapter is moved into place only when
-training has finished.
+Run in-process by the Snakemake rule, or data-parallel in one process per GPU (`run_finetune`:
+torchrun starts `python -m radonc_llm.finetune SPEC.json` in each; gloo on CPU, NCCL on GPUs).
+Checkpoints live in a work directory keyed to a hash of the training data, the settings and the
+base model, so a killed job resumes on re-run but never from a checkpoint of other data. The
+adapter is moved into place only when training has finished.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import models
+from .errors import UserError
 from .pairs import split_rank
 from .prompting import conversation
 
@@ -55,6 +56,17 @@ def training_subset(pairs: pd.DataFrame, size: int | None, seed: int) -> pd.Data
         return pairs
     order = split_rank(pairs["case_id"], seed + 1).argsort(kind="stable").values
     return pairs.iloc[sorted(order[:size])].reset_index(drop=True)
+
+
+def per_process_batch(batch_size: int, accumulation: int, processes: int) -> tuple[int, int]:
+    """(per-process batch, accumulation steps) that keep the effective batch, batch_size x accumulation, the
+    same on any number of processes, so that a run on 2 GPUs takes the same optimizer steps as on one."""
+    if accumulation % processes == 0:
+        return batch_size, accumulation // processes
+    if batch_size % processes == 0:
+        return batch_size // processes, accumulation
+    raise UserError(f"finetune.batch_size {batch_size} x gradient_accumulation {accumulation} cannot be shared by "
+                    f"{processes} processes (finetune.resources.gpu): make one of them a multiple of {processes}")
 
 
 def _dataset(pairs: pd.DataFrame):
@@ -115,8 +127,10 @@ def train_adapter(spec: dict) -> dict:
 
     s = spec["settings"]
     started = time.time()
+    processes = int(os.environ.get("WORLD_SIZE", "1"))  # set by torchrun (run_finetune)
+    batch_size, accumulation = per_process_batch(s["batch_size"], s["gradient_accumulation"], processes)
     if not torch.cuda.is_available():
-        torch.set_num_threads(spec.get("threads", 1))
+        torch.set_num_threads(max(1, spec.get("threads", 1) // processes))
     precision = _precision(s["precision"])
     fingerprint = training_fingerprint(spec["train"], s, spec["base_dir"])
     work = Path(spec["work_root"]) / fingerprint[:16]
@@ -140,8 +154,8 @@ def train_adapter(spec: dict) -> dict:
     train, val = split_validation(pairs, s["val_fraction"], s["seed"])
     lora = s["lora"]
     args = SFTConfig(
-        output_dir=str(work), num_train_epochs=s["epochs"], per_device_train_batch_size=s["batch_size"],
-        per_device_eval_batch_size=s["batch_size"], gradient_accumulation_steps=s["gradient_accumulation"],
+        output_dir=str(work), num_train_epochs=s["epochs"], per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=batch_size, gradient_accumulation_steps=accumulation,
         learning_rate=s["learning_rate"], lr_scheduler_type=s["lr_scheduler"], warmup_steps=s["warmup_ratio"],
         weight_decay=s["weight_decay"], max_length=s["max_length"], completion_only_loss=True, packing=False,
         bf16=precision == "bf16", activation_checkpointing=s["gradient_checkpointing"],
@@ -149,7 +163,9 @@ def train_adapter(spec: dict) -> dict:
         save_strategy="steps", save_steps=s["save_steps"], save_total_limit=2, report_to=report_to,
         use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, dataset_num_proc=None,
         train_sampling_strategy="group_by_length" if s.get("group_by_length") else "random")
-    trainer = _trainer_class(not torch.cuda.is_available() and s.get("answer_tokens_only", True))(
+    # the answer-token loss calls the backbone directly, around DistributedDataParallel's forward: one process only
+    answer_tokens_only = not torch.cuda.is_available() and processes == 1 and s.get("answer_tokens_only", True)
+    trainer = _trainer_class(answer_tokens_only)(
         model=model, args=args, train_dataset=_dataset(train), eval_dataset=_dataset(val),
         processing_class=tokenizer,
         peft_config=LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
@@ -171,6 +187,8 @@ def train_adapter(spec: dict) -> dict:
         "train_data_sha256": hashlib.sha256(Path(spec["train"]).read_bytes()).hexdigest(),
         "train_pairs": len(train), "validation_pairs": len(val), "settings": s, "precision": precision,
         "devices": max(1, torch.cuda.device_count()) if torch.cuda.is_available() else "cpu",
+        "processes": processes, "effective_batch": batch_size * accumulation * processes,
+        "optimizer_steps": trainer.state.global_step,
         "resumed_from": Path(resume).name if resume else None,
         "vanilla_validation_loss": vanilla_loss, "final_validation_loss": final_loss,
         "final_train_loss": next((e["loss"] for e in reversed(trainer.state.log_history) if "loss" in e), None),
@@ -233,10 +251,38 @@ def plot_losses(history: pd.DataFrame, card: dict, path: str | Path) -> None:
     plt.close(fig)
 
 
+def run_finetune(spec: dict, processes: int = 1) -> dict:
+    """Fine-tune in this process, or data-parallel in `processes` processes (one per GPU; on CPU, gloo) started
+    by torchrun on this node; returns the model card, which the first process wrote."""
+    if processes <= 1:
+        return train_adapter(spec)
+    import subprocess
+    work_root = Path(spec["work_root"])
+    work_root.mkdir(parents=True, exist_ok=True)
+    spec_path = work_root / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    card = Path(spec["outputs"]["card"])
+    card.unlink(missing_ok=True)
+    log.info("fine-tuning data-parallel in %d processes", processes)
+    # --standalone: a free port per job, so that two jobs on one node do not meet
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                           str(processes), "-m", "radonc_llm.finetune", str(spec_path)])
+    if done.returncode != 0 or not card.is_file():
+        raise UserError(f"fine-tuning in {processes} processes failed (exit code {done.returncode}); the processes' "
+                        "messages are above, a re-run resumes from the last checkpoint")
+    spec_path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        work_root.rmdir()
+    return json.loads(card.read_text())
+
+
 def main(argv: list[str]) -> None:
-    """`python -m radonc_llm.finetune SPEC.json` (what `accelerate launch` runs on several GPUs)."""
+    """`python -m radonc_llm.finetune SPEC.json`: one process of a data-parallel fine-tuning (run_finetune)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    train_adapter(json.loads(Path(argv[0]).read_text()))
+    try:
+        train_adapter(json.loads(Path(argv[0]).read_text()))
+    except UserError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

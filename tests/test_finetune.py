@@ -1,5 +1,10 @@
 """LoRA fine-tuning on a tiny LLaMA-architecture base: prompt format, learning, determinism, resume."""
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -7,9 +12,12 @@ import pytest
 import transformers
 
 from conftest import SETTINGS, adapter_bytes, spec_for
-from radonc_llm.finetune import train_adapter, training_fingerprint
+from radonc_llm.errors import UserError
+from radonc_llm.finetune import per_process_batch, train_adapter, training_fingerprint
 from radonc_llm.models import ModelDirError, check_model_dir, load_tokenizer
 from radonc_llm.prompting import conversation, render_prompt
+
+REPO = Path(__file__).parents[1]
 
 def test_training_and_prediction_use_the_same_prompt_and_keep_eos_in_the_labels(tiny):
     from trl import SFTConfig, SFTTrainer
@@ -162,3 +170,49 @@ def test_tensorboard_tracking_writes_loss_curves_next_to_the_adapter(tiny, monke
     losses = [e.value for e in accumulator.Scalars("train/loss")]
     assert len(losses) >= 2 and losses[-1] < losses[0]
     assert accumulator.Scalars("eval/loss")[-1].value == pytest.approx(card["final_validation_loss"], rel=1e-4)
+
+
+# ---------------------------------------------------------------- data-parallel: the multi-GPU path, on CPU
+def test_per_process_batch_keeps_the_effective_batch():
+    assert per_process_batch(8, 4, 2) == (8, 2) and per_process_batch(8, 1, 2) == (4, 1)
+    assert per_process_batch(16, 2, 1) == (16, 2) and per_process_batch(6, 1, 3) == (2, 1)
+    with pytest.raises(UserError, match=r"batch_size 5 x gradient_accumulation 1 cannot be shared by 2 processes"):
+        per_process_batch(5, 1, 2)
+
+
+def _start_two_processes(spec):
+    """run_finetune(spec, 2) in a process group of its own (so that the whole job can be killed, as SLURM does)."""
+    code = ("import json, sys; from radonc_llm.finetune import run_finetune; "
+            "run_finetune(json.loads(sys.argv[1]), 2)")
+    return subprocess.Popen([sys.executable, "-c", code, json.dumps(spec)], cwd=REPO, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.slow
+def test_two_processes_train_one_adapter_with_the_single_process_batch_and_resume_after_a_kill(tiny, tiny_adapter):
+    _, single = tiny_adapter
+    spec = spec_for(tiny, "two")
+    job = _start_two_processes(spec)
+    work = Path(spec["work_root"])
+    deadline = time.time() + 300
+    # kill the whole job (launcher and both processes) once the first checkpoint is complete
+    while not all(list(work.glob(f"*/checkpoint-4/{name}")) for name in ("trainer_state.json", "rng_state_1.pth")):
+        assert job.poll() is None and time.time() < deadline, job.communicate()[0][-3000:]
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    assert not Path(spec["outputs"]["adapter"]).exists()  # nothing half-written in place
+    job = _start_two_processes(spec)
+    output = job.communicate(timeout=300)[0]
+    assert job.returncode == 0, output[-3000:]
+    card = json.loads(Path(spec["outputs"]["card"]).read_text())
+    assert card["processes"] == 2 and card["resumed_from"].startswith("checkpoint-")
+    assert card["effective_batch"] == single["effective_batch"] == 8 and card["processes"] * 4 == 8
+    assert card["optimizer_steps"] == single["optimizer_steps"]  # the same schedule as one process
+    assert card["final_validation_loss"] < 0.5 * card["vanilla_validation_loss"]  # the loss fell
+    assert abs(card["final_validation_loss"] - single["final_validation_loss"]) < 0.1 * single["final_validation_loss"]
+    adapter = Path(spec["outputs"]["adapter"])
+    assert {p.name for p in adapter.iterdir()} >= {"adapter_model.safetensors", "adapter_config.json"}
+    assert list(Path(spec["outputs"]["card"]).parent.glob("*adapter*")) == [adapter]  # written once, in place
+    assert not work.exists()  # checkpoints and the launch spec are gone
+    assert Path(spec["outputs"]["log_csv"]).is_file() and Path(spec["outputs"]["curve"]).is_file()
