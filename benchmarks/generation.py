@@ -18,7 +18,7 @@ import time
 
 import pandas as pd
 import torch
-from workflow_config import root, workflow_config
+from workflow_config import workflow_config
 
 from radonc_llm.predict import generate, load_for_prediction, stop_token_ids, temperature_seed
 from radonc_llm.prompting import render_prompt
@@ -33,11 +33,11 @@ torch.set_num_threads(int(sys.argv[4]) if len(sys.argv) > 4 else 2)
 rounds = int(sys.argv[5]) if len(sys.argv) > 5 else 3
 settings = config["predict"]
 spec = config["models"][model_name]
-adapter = root / "results" / "finetune" / model_name / task / "adapter"
+adapter = config["results"] / "finetune" / model_name / task / "adapter"
 if not adapter.is_dir():
     sys.exit(f"{adapter} not found: run `make demo` (or `snakemake --profile profiles/local adapters`) first")
-model, tokenizer = load_for_prediction(root / spec["path"], spec["prompt_format"], adapter)
-pairs = pd.read_parquet(root / "results" / "pairs" / task / "eval.parquet").head(n)
+model, tokenizer = load_for_prediction(spec["path"], spec["prompt_format"], adapter)
+pairs = pd.read_parquet(config["results"] / "pairs" / task / "eval.parquet").head(n)
 prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
 stop_ids = stop_token_ids(tokenizer, stop_at_newline=True)
 temperature, max_new = 0.7, settings["max_new_tokens"][task]

@@ -38,7 +38,8 @@ n_prompts = int(sys.argv[3]) if len(sys.argv) > 3 else 32
 config = merged(workflow_config("tiny-llama"), yaml.safe_load((root / "config" / "paper.yaml").read_text()))
 device = "cuda" if torch.cuda.is_available() else "cpu"
 dtype = torch.bfloat16 if device == "cuda" else torch.float32
-pairs_dir, tokenizer_dir = root / "results" / "pairs" / "regimen", root / "results" / "models" / "tokenizer"
+demo = workflow_config("tiny-llama")["results"]
+pairs_dir, tokenizer_dir = demo / "pairs" / "regimen", demo / "models" / "tokenizer"
 if not (pairs_dir / "train.parquet").is_file() or not (tokenizer_dir / "tokenizer.json").is_file():
     sys.exit(f"{pairs_dir} or {tokenizer_dir} not found: run `make demo` first")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from workflow_config import root, workflow_config
+from workflow_config import workflow_config
 
 from radonc_llm.metrics import score_cases
 from radonc_llm.predict import load_for_prediction, predict_temperatures
@@ -28,9 +28,9 @@ n = int(sys.argv[4]) if len(sys.argv) > 4 else None
 torch.set_num_threads(int(sys.argv[5]) if len(sys.argv) > 5 else 1)
 config = workflow_config(model_name)
 spec = config["models"][model_name]
-adapter = root / "results" / "finetune" / model_name / task / "adapter" if variant == "finetuned" else None
-pairs_path = root / "results" / "pairs" / task / "eval.parquet"
-needed = [root / spec["path"] / "config.json", pairs_path] + ([adapter / "adapter_config.json"] if adapter else [])
+adapter = config["results"] / "finetune" / model_name / task / "adapter" if variant == "finetuned" else None
+pairs_path = config["results"] / "pairs" / task / "eval.parquet"
+needed = [Path(spec["path"]) / "config.json", pairs_path] + ([adapter / "adapter_config.json"] if adapter else [])
 for path in needed:
     if not path.is_file():
         sys.exit(f"{path} not found: run `make real` (`make demo` for the tiny models) first")
@@ -40,7 +40,7 @@ headline = "ROUGE-1 recall" if task == "regimen" else "accuracy"
 runs = {}
 with tempfile.TemporaryDirectory() as tmp:
     for dtype in (torch.float32, torch.bfloat16):
-        model, tokenizer = load_for_prediction(root / spec["path"], spec["prompt_format"], adapter, dtype=dtype)
+        model, tokenizer = load_for_prediction(Path(spec["path"]), spec["prompt_format"], adapter, dtype=dtype)
         out = {0.7: Path(tmp) / f"{dtype}.parquet"}
         start = time.perf_counter()
         predict_temperatures(model, tokenizer, task, pairs, settings, variant == "finetuned", out)

@@ -31,7 +31,7 @@ threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
 config = workflow_config(model)
 spec_model = config["models"][model]
 base = root / spec_model["path"]
-train_path = root / "results" / "pairs" / task / "train.parquet"
+train_path = config["results"] / "pairs" / task / "train.parquet"
 for needed in (base / "config.json", train_path):
     if not needed.is_file():
         sys.exit(f"{needed} not found: run `make demo` (or `make real` for smollm2-135m) first")

@@ -14,7 +14,12 @@ def merged(base: dict, overlay: dict) -> dict:
 
 
 def workflow_config(model: str) -> dict:
+    """The config, with `results` (the run's results folder) and the path of every base the workflow builds."""
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())
     if model == "smollm2-135m":
         config = merged(config, yaml.safe_load((root / "config" / "smollm2.yaml").read_text()))
+    config["results"] = root / "results" / config["run"]
+    for name, spec in config["models"].items():
+        if spec.get("tiny") or spec.get("gguf"):
+            spec["path"] = str(config["results"] / "models" / "base" / name)
     return config

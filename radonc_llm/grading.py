@@ -8,6 +8,8 @@ for adjudication, and an adjudicated grade, once filled, overrides both. The pap
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -35,6 +37,16 @@ def make_sheets(items: pd.DataFrame, graders: list[str], seed: int) -> tuple[dic
         sheet = items.iloc[order][["row_id", "diagnosis", "physician_regimen", "generated_regimen"]]
         sheets[grader] = sheet.assign(grade="", comment="").reset_index(drop=True)
     return sheets, key
+
+
+def differs_from_issued(tables: dict[str, pd.DataFrame], issued: str | Path) -> list[str]:
+    """The names of `tables` (file name -> table, as write_csv writes it) whose content differs from the copy
+    issued earlier in `issued`; [] when nothing was issued yet or nothing changed."""
+    issued = Path(issued)
+    if not (issued / "key.csv").is_file():
+        return []
+    return [name for name, table in tables.items()
+            if not (issued / name).is_file() or (issued / name).read_bytes() != table.to_csv(index=False).encode()]
 
 
 def read_graded(path, blank: pd.DataFrame) -> pd.DataFrame:

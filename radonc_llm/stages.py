@@ -45,6 +45,15 @@ def logged(smk):
         handler.close()
 
 
+def input_for(files, *parts: str) -> str:
+    """The one input file whose path ends in the folders and name `parts` (e.g. model, variant, task, file)."""
+    tail = "/" + "/".join(parts)
+    found = [f for f in files if ("/" + f).endswith(tail)]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} of the rule's inputs end in {tail}")
+    return found[0]
+
+
 def synthetic_cohort(smk) -> None:
     with logged(smk) as log:
         write_cohort(smk.params.n_patients, smk.params.seed, smk.output.diagnoses, smk.output.plans,
@@ -148,12 +157,7 @@ def gguf_base(smk) -> None:
 
 
 def finetune(smk) -> None:
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from .finetune import train_adapter
+    from .finetune import run_finetune
     from .models import check_model_dir
     with logged(smk) as log:
         check_model_dir(smk.params.base_dir)
@@ -164,20 +168,11 @@ def finetune(smk) -> None:
             "outputs": {"adapter": smk.output.adapter, "log_csv": smk.output.train_log,
                         "curve": smk.output.loss_curve, "card": smk.output.model_card},
         }
-        gpus = int(smk.resources.get("gpu", 0))
-        if gpus > 1:  # data-parallel over the job's GPUs, as the paper's two A100s
-            Path(spec["work_root"]).mkdir(parents=True, exist_ok=True)
-            spec_path = Path(spec["work_root"]) / "spec.json"
-            spec_path.write_text(json.dumps(spec))
-            log.info("launching accelerate on %d GPUs", gpus)
-            subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(gpus),
-                            "-m", "radonc_llm.finetune", str(spec_path)], check=True)
-            card = json.loads(Path(spec["outputs"]["card"]).read_text())
-        else:
-            card = train_adapter(spec)
-        log.info("validation loss on answer tokens: vanilla %.3f, fine-tuned %.3f (%s pairs, %s s)",
-                 card["vanilla_validation_loss"], card["final_validation_loss"], card["train_pairs"],
-                 card["seconds"])
+        # data-parallel over the job's GPUs, as the paper's two A100s
+        card = run_finetune(spec, int(smk.resources.get("gpu", 0)))
+        log.info("validation loss on answer tokens: vanilla %.3f, fine-tuned %.3f (%s pairs, %d process(es), "
+                 "effective batch %d, %s s)", card["vanilla_validation_loss"], card["final_validation_loss"],
+                 card["train_pairs"], card["processes"], card["effective_batch"], card["seconds"])
 
 
 def predict(smk) -> None:
@@ -257,9 +252,7 @@ def evaluation_tables(smk) -> None:
         confusion = []
         cases_files = set(smk.input.cases)
         for r in shown[shown["task"].isin(list(prf))].itertuples():
-            path = f"results/metrics/{r.model}/{r.variant}/{r.task}/T{r.temperature:.1f}.parquet"
-            assert path in cases_files, path
-            cases = pd.read_parquet(path)
+            cases = pd.read_parquet(input_for(cases_files, r.model, r.variant, r.task, f"T{r.temperature:.1f}.parquet"))
             key = {"model": r.model, "variant": r.variant, "temperature": r.temperature}
             prf[r.task] += [per_class(r.task, cases).assign(**key),
                             pd.DataFrame([{**key, "label": AVERAGE[r.task], **averaged(r.task, cases),
@@ -277,9 +270,7 @@ def evaluation_tables(smk) -> None:
         from .paired import paired_table
 
         def load(model, variant, task, temperature):
-            path = f"results/metrics/{model}/{variant}/{task}/T{temperature:.1f}.parquet"
-            assert path in cases_files, path
-            return pd.read_parquet(path)
+            return pd.read_parquet(input_for(cases_files, model, variant, task, f"T{temperature:.1f}.parquet"))
         baseline_summary = pd.concat([pd.read_csv(p) for p in smk.input.baselines], ignore_index=True)
         shown_baselines = baseline_summary.rename(columns={"model": "baseline"}).drop(columns=["variant",
             "temperature"])
@@ -290,9 +281,7 @@ def evaluation_tables(smk) -> None:
         baseline_files = set(smk.input.baseline_cases)
 
         def load_baseline(name, task):
-            path = f"results/metrics/baselines/{task}/{name}.parquet"
-            assert path in baseline_files, path
-            return pd.read_parquet(path)
+            return pd.read_parquet(input_for(baseline_files, "baselines", task, f"{name}.parquet"))
         paired = paired_table(shown, load, models, smk.params.bootstrap, baseline_summary, load_baseline)
         write_csv(paired.astype({"a_only": "Int64", "b_only": "Int64"}), smk.output.paired_tests)
         from .breakdown import by_group, case_groups, top_confusions
@@ -335,25 +324,35 @@ def evaluation_figures(smk) -> None:
 
 def grading_sheets(smk) -> None:
     from .comparisons import best_temperatures
-    from .grading import make_sheets
+    from .grading import differs_from_issued, make_sheets
     with logged(smk) as log:
         pairs_ = pd.read_parquet(smk.input.pairs).set_index("case_id")
         summary = pd.read_csv(smk.input.by_temperature)
         shown = best_temperatures(summary[summary["task"] == "regimen"], smk.params.temperature)
         items = []
         for r in shown[shown["variant"].isin(smk.params.variants)].itertuples():
-            path = f"results/predictions/{r.model}/{r.variant}/regimen/T{r.temperature:.1f}.parquet"
-            assert path in set(smk.input.predictions), path
-            predicted = pd.read_parquet(path)
+            predicted = pd.read_parquet(input_for(smk.input.predictions, r.model, r.variant, "regimen",
+                                                  f"T{r.temperature:.1f}.parquet"))
             items.append(pd.DataFrame({
                 "case_id": predicted["case_id"], "model": r.model, "variant": r.variant, "temperature": r.temperature,
                 "diagnosis": pairs_.loc[predicted["case_id"], "diagnosis"].to_numpy(),
                 "physician_regimen": pairs_.loc[predicted["case_id"], "answer"].to_numpy(),
                 "generated_regimen": predicted["answer"].to_numpy()}))
         sheets, key = make_sheets(pd.concat(items, ignore_index=True), smk.params.graders, smk.params.seed)
+        tables = {"key.csv": key, **{f"{grader}.csv": sheets[grader] for grader in smk.params.graders}}
+        # sheets handed to clinicians can only be un-blinded with their own key: a copy of both, never overwritten
+        issued = Path(smk.output.key).parent / "issued"
+        if changed := differs_from_issued(tables, issued):
+            raise UserError(f"{issued}: grading sheets were issued for this run and the new ones would differ "
+                            f"({', '.join(changed)}); the issued sheets and their key stay there. To grade the new "
+                            f"ones, move {issued} elsewhere (keep it: it un-blinds the issued sheets) and re-run; to "
+                            "keep grading the issued ones, restore the predictions they came from")
         for grader, path in zip(smk.params.graders, smk.output.sheets):
             write_csv(sheets[grader], path)
         write_csv(key, smk.output.key)
+        if not (issued / "key.csv").is_file():
+            for name, table in tables.items():
+                write_csv(table, issued / name)
         log.info("%d rows per sheet for %d graders (%s)", len(key), len(sheets), ", ".join(smk.params.variants))
 
 
@@ -371,8 +370,8 @@ def grading_results(smk) -> None:
         proxy = []
         for path in smk.input.proxy:
             cases = pd.read_parquet(path)
-            parts = Path(path).parts  # results/metrics/{model}/{variant}/regimen/T{t}.parquet
-            proxy.append(cases[["case_id", "proxy_grade"]].assign(model=parts[2], variant=parts[3],
+            parts = Path(path).parts  # results/<run>/metrics/{model}/{variant}/regimen/T{t}.parquet
+            proxy.append(cases[["case_id", "proxy_grade"]].assign(model=parts[-4], variant=parts[-3],
                                                                   temperature=float(Path(path).stem[1:])))
         table = table.merge(pd.concat(proxy), on=["case_id", "model", "variant", "temperature"], how="left",
                             validate="one_to_one")

@@ -6,8 +6,19 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 from radonc_llm.baselines import BASELINES
 from radonc_llm.errors import UserError
+from radonc_llm.finetune import per_process_batch
 from radonc_llm.models import check_model_dir, host_memory_mb, weights_bytes
 from radonc_llm.pseudonym import resolve_key
+
+# Each configuration's run writes under its own root, so that two runs (the demo, make real, the paper's)
+# never re-plan or overwrite each other's outputs.
+R = f"results/{config['run']}/"
+
+
+def run_path(path):
+    """`path` inside this run's results folder."""
+    return R + path
+
 
 TASKS = ["regimen", "modality", "icd10"]
 SPLITS = ["train", "eval"]
@@ -18,14 +29,19 @@ wildcard_constraints:
 
 
 SYNTHETIC_EXPORTS = {
-    "diagnoses": "results/synthetic/diagnoses.csv",
-    "plans": "results/synthetic/plans.csv",
+    "diagnoses": run_path("synthetic/diagnoses.csv"),
+    "plans": run_path("synthetic/plans.csv"),
 }
+
+
+def raw_export(kind):
+    """The export of `kind` (diagnoses or plans): raw.<kind>, or the run's synthetic cohort when it is null."""
+    return config["raw"][kind] or SYNTHETIC_EXPORTS[kind]
 
 
 def raw_is_synthetic():
     """Whether the exports are the embedded synthetic cohort (the only data the config's public key may key)."""
-    return all(config["raw"][kind] == path for kind, path in SYNTHETIC_EXPORTS.items())
+    return all(raw_export(kind) == path for kind, path in SYNTHETIC_EXPORTS.items())
 
 
 def stop_at_planning(message):
@@ -35,7 +51,7 @@ def stop_at_planning(message):
     raise SystemExit(f"error: {message}")
 
 
-try:  # a forgotten key must not get as far as rule curate: its failure would delete cases.parquet
+try:  # a forgotten key must stop here, not in the curation job, whose failure would delete cases.parquet
     PSEUDONYM_KEY = resolve_key(
         config["pseudonym"], raw_is_synthetic(), workflow.basedir
     )
@@ -69,19 +85,25 @@ def eval_size(task):
 
 
 def pair_inputs(wildcards):
-    inputs = {"cases": "results/data/cases.parquet"}
+    inputs = {"cases": run_path("data/cases.parquet")}
     if wildcards.task == "modality":
-        inputs["labels"] = "results/data/modality_labels.parquet"
+        inputs["labels"] = run_path("data/modality_labels.parquet")
     return inputs
 
 
 MODELS = config["active_models"]
 TINY_MODELS = [m for m, spec in config["models"].items() if spec.get("tiny")]
 GGUF_MODELS = [m for m, spec in config["models"].items() if spec.get("gguf")]
-for _model in TINY_MODELS + GGUF_MODELS:
-    if config["models"][_model]["path"] != f"results/models/base/{_model}":
+for _model, _spec in config["models"].items():
+    if _model in TINY_MODELS + GGUF_MODELS:
+        if _spec.get("path"):
+            stop_at_planning(
+                f"models.{_model}.path: leave it out, the workflow builds this base in {R}models/base/{_model}"
+            )
+        _spec["path"] = run_path(f"models/base/{_model}")
+    elif not _spec.get("path"):
         stop_at_planning(
-            f"models.{_model}.path must be results/models/base/{_model}: the workflow builds it there"
+            f"models.{_model}.path: the local directory of this base model is not set"
         )
 
 
@@ -116,19 +138,6 @@ def check_local_model(model):
             )
 
 
-if config["predict"]["backend"] == "vllm" and not config["predict"]["resources"]["gpu"]:
-    stop_at_planning(
-        "predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more"
-    )
-for _model in MODELS:
-    if _model not in TINY_MODELS + GGUF_MODELS:
-        check_local_model(_model)
-
-
-def model_file(model, name):
-    return f"{model_spec(model)['path']}/{name}"
-
-
 def finetune_settings(task):
     """Hyper-parameters of one task's fine-tuning: the shared ones, then finetune.per_task.<task>."""
     shared = {
@@ -145,6 +154,29 @@ def finetune_resource(name):
     return config["finetune"]["resources"][name]
 
 
+try:  # the effective batch must be shared evenly by the fine-tuning's processes (one per GPU)
+    for _task in TASKS:
+        _settings = finetune_settings(_task)
+        per_process_batch(
+            _settings["batch_size"],
+            _settings["gradient_accumulation"],
+            max(1, finetune_resource("gpu")),
+        )
+except UserError as err:
+    stop_at_planning(err)
+if config["predict"]["backend"] == "vllm" and not config["predict"]["resources"]["gpu"]:
+    stop_at_planning(
+        "predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more"
+    )
+for _model in MODELS:
+    if _model not in TINY_MODELS + GGUF_MODELS:
+        check_local_model(_model)
+
+
+def model_file(model, name):
+    return f"{model_spec(model)['path']}/{name}"
+
+
 VARIANTS = ["vanilla", "finetuned"]
 TEMPERATURES = [f"{t:.1f}" for t in config["predict"]["temperatures"]]
 
@@ -152,11 +184,11 @@ TEMPERATURES = [f"{t:.1f}" for t in config["predict"]["temperatures"]]
 def predict_inputs(wildcards):
     inputs = {
         "base": model_file(wildcards.model, "config.json"),
-        "pairs": f"results/pairs/{wildcards.task}/eval.parquet",
+        "pairs": run_path(f"pairs/{wildcards.task}/eval.parquet"),
     }
     if wildcards.variant == "finetuned":
-        inputs["adapter"] = (
-            f"results/finetune/{wildcards.model}/{wildcards.task}/adapter"
+        inputs["adapter"] = run_path(
+            f"finetune/{wildcards.model}/{wildcards.task}/adapter"
         )
     return inputs
 

@@ -1,16 +1,16 @@
 # Curation steps 1-4 and 6 (one row per case), step 5's manual overrides, and the cohort summary.
 rule curate:
     input:
-        diagnoses=config["raw"]["diagnoses"],
-        plans=config["raw"]["plans"],
+        diagnoses=raw_export("diagnoses"),
+        plans=raw_export("plans"),
         text_separations=config["annotations"]["text_separations"],
     output:
-        cases="results/data/cases.parquet",
-        steps="results/data/curation_steps.csv",
+        cases=run_path("data/cases.parquet"),
+        steps=run_path("data/curation_steps.csv"),
     log:
-        "results/logs/curate.log",
+        run_path("logs/curate.log"),
     benchmark:
-        "results/benchmarks/curate.tsv"
+        run_path("benchmarks/curate.tsv")
     conda:
         "../envs/data.yaml"
     resources:
@@ -26,17 +26,17 @@ rule curate:
 
 rule modality_labels:
     input:
-        cases="results/data/cases.parquet",
+        cases=run_path("data/cases.parquet"),
         overrides=config["annotations"]["modality_overrides"],
     output:
-        labels="results/data/modality_labels.parquet",
+        labels=run_path("data/modality_labels.parquet"),
         needs_annotation=report(
-            "results/data/needs_annotation.csv",
+            run_path("data/needs_annotation.csv"),
             caption="../report/needs_annotation.rst",
             category="Data",
         ),
     log:
-        "results/logs/modality_labels.log",
+        run_path("logs/modality_labels.log"),
     conda:
         "../envs/data.yaml"
     resources:
@@ -47,26 +47,28 @@ rule modality_labels:
 
 rule cohort_summary:
     input:
-        cases="results/data/cases.parquet",
-        steps="results/data/curation_steps.csv",
-        labels="results/data/modality_labels.parquet",
+        cases=run_path("data/cases.parquet"),
+        steps=run_path("data/curation_steps.csv"),
+        labels=run_path("data/modality_labels.parquet"),
     output:
         funnel=report(
-            "results/data/curation_funnel.csv",
+            run_path("data/curation_funnel.csv"),
             caption="../report/funnel.rst",
             category="Data",
         ),
         figure_png=report(
-            "results/data/curation_funnel.png",
+            run_path("data/curation_funnel.png"),
             caption="../report/funnel.rst",
             category="Data",
         ),
-        figure_pdf="results/data/curation_funnel.pdf",
+        figure_pdf=run_path("data/curation_funnel.pdf"),
         cohort=report(
-            "results/data/cohort.csv", caption="../report/cohort.rst", category="Data"
+            run_path("data/cohort.csv"),
+            caption="../report/cohort.rst",
+            category="Data",
         ),
     log:
-        "results/logs/cohort_summary.log",
+        run_path("logs/cohort_summary.log"),
     conda:
         "../envs/data.yaml"
     resources:
@@ -78,16 +80,16 @@ rule cohort_summary:
 # Data quality: does each case's diagnosis text agree with its ICD-10 code (side, organ, behaviour, stage)?
 rule consistency:
     input:
-        cases="results/data/cases.parquet",
+        cases=run_path("data/cases.parquet"),
     output:
-        cases="results/data/consistency.csv",
+        cases=run_path("data/consistency.csv"),
         summary=report(
-            "results/data/consistency_summary.csv",
+            run_path("data/consistency_summary.csv"),
             caption="../report/consistency.rst",
             category="Data",
         ),
     log:
-        "results/logs/consistency.log",
+        run_path("logs/consistency.log"),
     conda:
         "../envs/data.yaml"
     resources:

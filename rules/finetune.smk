@@ -2,21 +2,21 @@
 rule finetune:
     input:
         base=lambda wc: model_file(wc.model, "config.json"),
-        train="results/pairs/{task}/train.parquet",
+        train=run_path("pairs/{task}/train.parquet"),
     output:
-        adapter=directory("results/finetune/{model}/{task}/adapter"),
-        train_log="results/finetune/{model}/{task}/train_log.csv",
+        adapter=directory(run_path("finetune/{model}/{task}/adapter")),
+        train_log=run_path("finetune/{model}/{task}/train_log.csv"),
         loss_curve=report(
-            "results/finetune/{model}/{task}/loss_curve.png",
+            run_path("finetune/{model}/{task}/loss_curve.png"),
             caption="../report/loss_curve.rst",
             category="Fine-tuning",
             subcategory="{model}",
         ),
-        model_card="results/finetune/{model}/{task}/model_card.json",
+        model_card=run_path("finetune/{model}/{task}/model_card.json"),
     log:
-        "results/logs/finetune/{model}/{task}.log",
+        run_path("logs/finetune/{model}/{task}.log"),
     benchmark:
-        "results/benchmarks/finetune/{model}/{task}.tsv"
+        run_path("benchmarks/finetune/{model}/{task}.tsv")
     conda:
         "../envs/train.yaml"
     threads: config["finetune"]["threads"]
@@ -30,7 +30,7 @@ rule finetune:
         base_dir=lambda wc: model_spec(wc.model)["path"],
         prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
         settings=lambda wc: finetune_settings(wc.task),
-        work_root=lambda wc: f"results/finetune/{wc.model}/{wc.task}.work",
+        work_root=lambda wc: run_path(f"finetune/{wc.model}/{wc.task}.work"),
     script:
         "../scripts/finetune.py"
 
@@ -38,5 +38,7 @@ rule finetune:
 rule adapters:
     input:
         expand(
-            "results/finetune/{model}/{task}/model_card.json", model=MODELS, task=TASKS
+            run_path("finetune/{model}/{task}/model_card.json"),
+            model=MODELS,
+            task=TASKS,
         ),

@@ -6,23 +6,23 @@ GRADING_VARIANTS = config["grading"]["variants"]
 
 rule grading_sheets:
     input:
-        pairs="results/pairs/regimen/eval.parquet",
-        by_temperature="results/tables/metrics_by_temperature.csv",
+        pairs=run_path("pairs/regimen/eval.parquet"),
+        by_temperature=run_path("tables/metrics_by_temperature.csv"),
         predictions=expand(
-            "results/predictions/{model}/{variant}/regimen/T{temperature}.parquet",
+            run_path("predictions/{model}/{variant}/regimen/T{temperature}.parquet"),
             model=MODELS,
             variant=GRADING_VARIANTS,
             temperature=TEMPERATURES,
         ),
     output:
         sheets=report(
-            expand("results/grading/sheets/{grader}.csv", grader=GRADERS),
+            expand(run_path("grading/sheets/{grader}.csv"), grader=GRADERS),
             caption="../report/grading_sheets.rst",
             category="Grading",
         ),
-        key="results/grading/key.csv",
+        key=run_path("grading/key.csv"),
     log:
-        "results/logs/grading_sheets.log",
+        run_path("logs/grading_sheets.log"),
     conda:
         "../envs/evaluate.yaml"
     resources:
@@ -38,50 +38,50 @@ rule grading_sheets:
 
 rule grading_results:
     input:
-        key="results/grading/key.csv",
-        sheets=expand("results/grading/sheets/{grader}.csv", grader=GRADERS),
+        key=run_path("grading/key.csv"),
+        sheets=expand(run_path("grading/sheets/{grader}.csv"), grader=GRADERS),
         graded=expand(
             "{folder}/{grader}.csv",
             folder=config["grading"]["graded_dir"],
             grader=GRADERS,
         ),
         proxy=expand(
-            "results/metrics/{model}/{variant}/regimen/T{temperature}.parquet",
+            run_path("metrics/{model}/{variant}/regimen/T{temperature}.parquet"),
             model=MODELS,
             variant=GRADING_VARIANTS,
             temperature=TEMPERATURES,
         ),
         adjudication=adjudication_input(),
     output:
-        grades="results/grading/grades.csv",
+        grades=run_path("grading/grades.csv"),
         adjudication=report(
-            "results/grading/adjudication_needed.csv",
+            run_path("grading/adjudication_needed.csv"),
             caption="../report/grading_results.rst",
             category="Grading",
         ),
         distribution=report(
-            "results/grading/grade_distribution.csv",
+            run_path("grading/grade_distribution.csv"),
             caption="../report/grading_results.rst",
             category="Grading",
         ),
         agreement=report(
-            "results/grading/agreement.csv",
+            run_path("grading/agreement.csv"),
             caption="../report/grading_results.rst",
             category="Grading",
         ),
         figure_png=report(
-            "results/grading/figure5ab_human_grades.png",
+            run_path("grading/figure5ab_human_grades.png"),
             caption="../report/grading_results.rst",
             category="Grading",
         ),
-        figure_pdf="results/grading/figure5ab_human_grades.pdf",
+        figure_pdf=run_path("grading/figure5ab_human_grades.pdf"),
         proxy_confusion=report(
-            "results/grading/proxy_vs_human.csv",
+            run_path("grading/proxy_vs_human.csv"),
             caption="../report/grading_results.rst",
             category="Grading",
         ),
     log:
-        "results/logs/grading_results.log",
+        run_path("logs/grading_results.log"),
     conda:
         "../envs/evaluate.yaml"
     resources:

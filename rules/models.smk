@@ -2,12 +2,12 @@
 rule tiny_tokenizer:
     input:
         # not the modality pairs: editing a modality override must not rebuild the bases
-        regimen="results/pairs/regimen/train.parquet",
-        icd10="results/pairs/icd10/train.parquet",
+        regimen=run_path("pairs/regimen/train.parquet"),
+        icd10=run_path("pairs/icd10/train.parquet"),
     output:
-        directory("results/models/tokenizer"),
+        directory(run_path("models/tokenizer")),
     log:
-        "results/logs/tiny_tokenizer.log",
+        run_path("logs/tiny_tokenizer.log"),
     conda:
         "../envs/train.yaml"
     resources:
@@ -21,16 +21,16 @@ rule tiny_tokenizer:
 
 rule tiny_base:
     input:
-        tokenizer="results/models/tokenizer",
-        diagnoses="results/pairs/regimen/train.parquet",
+        tokenizer=run_path("models/tokenizer"),
+        diagnoses=run_path("pairs/regimen/train.parquet"),
     output:
-        config="results/models/base/{model}/config.json",
-        weights="results/models/base/{model}/model.safetensors",
-        tokenizer="results/models/base/{model}/tokenizer.json",
+        config=run_path("models/base/{model}/config.json"),
+        weights=run_path("models/base/{model}/model.safetensors"),
+        tokenizer=run_path("models/base/{model}/tokenizer.json"),
     log:
-        "results/logs/tiny_base/{model}.log",
+        run_path("logs/tiny_base/{model}.log"),
     benchmark:
-        "results/benchmarks/tiny_base/{model}.tsv"
+        run_path("benchmarks/tiny_base/{model}.tsv")
     wildcard_constraints:
         model="|".join(TINY_MODELS) or "^$",
     conda:
@@ -50,14 +50,14 @@ rule tiny_base:
 # checked against its sha256 and dequantised into an ordinary local safetensors directory.
 rule gguf_base:
     output:
-        config="results/models/base/{model}/config.json",
-        weights="results/models/base/{model}/model.safetensors",
-        tokenizer="results/models/base/{model}/tokenizer.json",
-        provenance="results/models/base/{model}/provenance.json",
+        config=run_path("models/base/{model}/config.json"),
+        weights=run_path("models/base/{model}/model.safetensors"),
+        tokenizer=run_path("models/base/{model}/tokenizer.json"),
+        provenance=run_path("models/base/{model}/provenance.json"),
     log:
-        "results/logs/gguf_base/{model}.log",
+        run_path("logs/gguf_base/{model}.log"),
     benchmark:
-        "results/benchmarks/gguf_base/{model}.tsv"
+        run_path("benchmarks/gguf_base/{model}.tsv")
     wildcard_constraints:
         model="|".join(GGUF_MODELS) or "^$",
     conda:

@@ -3,10 +3,10 @@ rule split_pairs:
     input:
         unpack(pair_inputs),
     output:
-        train="results/pairs/{task}/train.parquet",
-        eval="results/pairs/{task}/eval.parquet",
+        train=run_path("pairs/{task}/train.parquet"),
+        eval=run_path("pairs/{task}/eval.parquet"),
     log:
-        "results/logs/split_pairs/{task}.log",
+        run_path("logs/split_pairs/{task}.log"),
     conda:
         "../envs/data.yaml"
     resources:
@@ -21,9 +21,9 @@ rule split_pairs:
 
 rule pairs:
     input:
-        expand("results/pairs/{task}/{split}.parquet", task=TASKS, split=SPLITS),
-        "results/data/cohort.csv",
-        "results/data/curation_funnel.csv",
-        "results/data/curation_funnel.png",
-        "results/data/needs_annotation.csv",
-        "results/data/consistency_summary.csv",
+        expand(run_path("pairs/{task}/{split}.parquet"), task=TASKS, split=SPLITS),
+        run_path("data/cohort.csv"),
+        run_path("data/curation_funnel.csv"),
+        run_path("data/curation_funnel.png"),
+        run_path("data/needs_annotation.csv"),
+        run_path("data/consistency_summary.csv"),

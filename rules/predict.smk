@@ -5,13 +5,15 @@ rule predict:
         unpack(predict_inputs),
     output:
         expand(
-            "results/predictions/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet",
+            run_path(
+                "predictions/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet"
+            ),
             temperature=TEMPERATURES,
         ),
     log:
-        "results/logs/predict/{model}/{variant}/{task}.log",
+        run_path("logs/predict/{model}/{variant}/{task}.log"),
     benchmark:
-        "results/benchmarks/predict/{model}/{variant}/{task}.tsv"
+        run_path("benchmarks/predict/{model}/{variant}/{task}.tsv")
     wildcard_constraints:
         variant="|".join(VARIANTS),
     conda:
@@ -38,7 +40,7 @@ rule predict:
 rule predictions:
     input:
         expand(
-            "results/predictions/{model}/{variant}/{task}/T{temperature}.parquet",
+            run_path("predictions/{model}/{variant}/{task}/T{temperature}.parquet"),
             model=MODELS,
             variant=VARIANTS,
             task=TASKS,

@@ -4,9 +4,9 @@ rule synthetic_cohort:
         diagnoses=SYNTHETIC_EXPORTS["diagnoses"],
         plans=SYNTHETIC_EXPORTS["plans"],
     log:
-        "results/logs/synthetic_cohort.log",
+        run_path("logs/synthetic_cohort.log"),
     benchmark:
-        "results/benchmarks/synthetic_cohort.tsv"
+        run_path("benchmarks/synthetic_cohort.tsv")
     conda:
         "../envs/data.yaml"
     resources:

@@ -103,6 +103,13 @@ def test_a_job_too_small_for_its_model_is_refused_at_planning(paper_models, tmp_
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert re.search(r"^error: predict.resources.mem_mb is 4000, but llama2-7b's 13.5 GB of weights need about "
                      r"\d+ MB to load \(bf16, 1 process\(es\)\): raise it in the config$", out.stderr, flags=re.M)
+    uneven = tmp_path / "uneven.yaml"
+    uneven.write_text("finetune:\n  batch_size: 5\n  gradient_accumulation: 3\n")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+                          str(overlay), str(uneven)], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.strip().endswith(
+        "error: finetune.batch_size 5 x gradient_accumulation 3 cannot be shared by 2 processes "
+        "(finetune.resources.gpu): make one of them a multiple of 2")
     vllm = tmp_path / "vllm.yaml"
     vllm.write_text("predict:\n  backend: vllm\n  resources: {gpu: 0, cpus_per_task: 4, mem_mb: 64000, runtime: 60}\n")
     out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",

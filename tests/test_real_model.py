@@ -93,4 +93,9 @@ def test_shipped_configs_are_valid_over_the_default(overlays):
     for name in overlays:
         update_config(config, yaml.safe_load((REPO / "config" / name).read_text()))
     validate(config, str(REPO / "config/schema.yaml"))
-    assert all(config["models"][m]["path"] for m in config["active_models"])
+    # a local directory for a hospital's base, nothing for a base the workflow builds in results/<run>/models/base
+    assert all(bool(config["models"][m].get("path")) != bool(config["models"][m].get("gguf") or
+                                                             config["models"][m].get("tiny"))
+               for m in config["active_models"])
+    assert config["run"] == {"paper.yaml": "paper", "smollm2.yaml": "smollm2",
+                             "smollm2-gpu.yaml": "smollm2-gpu"}[overlays[-1]]

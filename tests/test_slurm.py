@@ -13,7 +13,7 @@ import pytest
 from test_workflow import REPO, copy_workflow, digest
 
 pytestmark = pytest.mark.slurm
-TARGET = "results/predictions/tiny-llama/finetuned/modality/T0.2.parquet"
+TARGET = "results/small/predictions/tiny-llama/finetuned/modality/T0.2.parquet"
 CONFIGS = ["--configfile", "tests/config/small.yaml", "tests/config/slurm.yaml"]
 
 
@@ -34,9 +34,9 @@ def cluster():
     subprocess.run(["bash", str(REPO / "tests/slurm/stop_cluster.sh")], check=True)
 
 
-def submitted_jobs(run_id: str) -> dict[str, bool]:
-    """rule (from the plugin's --comment) -> whether its SLURM job requested a GPU, for the jobs of one
-    Snakemake run (the plugin names every job of a run by its run ID)."""
+def submitted_jobs(run_id: str) -> dict[str, int]:
+    """rule (from the plugin's --comment) -> the GPUs its SLURM job requested, for the jobs of one Snakemake
+    run (the plugin names every job of a run by its run ID)."""
     out = subprocess.run(["scontrol", "show", "job", "-o"], capture_output=True, text=True, check=True).stdout
     jobs = {}
     for line in out.splitlines():
@@ -44,7 +44,8 @@ def submitted_jobs(run_id: str) -> dict[str, bool]:
             continue
         rule = re.search(r"Comment=rule_(\w+?)(?:_wildcards_\S*)?(?=\s|$)", line)
         if rule:
-            jobs[rule.group(1)] = bool(re.search(r"(TresPerJob|TresPerNode|ReqTRES|TRES)=\S*gpu", line))
+            gpus = re.search(r"\b(?:TresPerJob|TresPerNode|ReqTRES)=\S*?gpu[:=](\d+)", line)
+            jobs[rule.group(1)] = int(gpus.group(1)) if gpus else 0
     return jobs
 
 
@@ -56,13 +57,13 @@ def test_workflow_through_the_slurm_profile_matches_a_local_run(cluster, tmp_pat
                          cwd=slurm, capture_output=True, text=True, env=env, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     jobs = submitted_jobs(re.search(r"SLURM run ID: (\S+)", out.stderr + out.stdout).group(1))
-    assert jobs.get("finetune") is True and jobs.get("predict") is True, jobs  # GPU rules: a GPU request
+    assert jobs.get("finetune") == 2 and jobs.get("predict") == 1, jobs  # GPU requests, as slurmctld has them
     cpu_rules = {"synthetic_cohort", "curate", "modality_labels", "split_pairs", "tiny_tokenizer", "tiny_base"}
     assert cpu_rules <= set(jobs) and not any(jobs[r] for r in cpu_rules), jobs  # CPU rules: none
     out = subprocess.run([sys.executable, "-m", "snakemake", TARGET, "--cores", "2", *CONFIGS],
                          cwd=local, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
-    compared = [p.relative_to(local) for p in sorted((local / "results").glob("[dp][ar]*/**/*.parquet"))]
+    compared = [p.relative_to(local) for p in sorted((local / "results/small").glob("[dp][ar]*/**/*.parquet"))]
     assert Path(TARGET) in compared and len(compared) > 5
     def hashes(root):
         return list(digest([root / p for p in compared]).values())

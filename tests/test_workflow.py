@@ -66,12 +66,12 @@ def workflow(tmp_path_factory):
 
 @pytest.mark.slow
 def test_all_outputs_and_split_sizes(workflow):
-    data = workflow / "results" / "data"
+    data = workflow / "results" / "small" / "data"
     for name in ("cases.parquet", "curation_funnel.csv", "curation_funnel.png", "curation_funnel.pdf", "cohort.csv",
                  "needs_annotation.csv"):
         assert (data / name).stat().st_size > 0, name
     cases = pd.read_parquet(data / "cases.parquet")
-    pairs = {(t, s): pd.read_parquet(workflow / f"results/pairs/{t}/{s}.parquet")
+    pairs = {(t, s): pd.read_parquet(workflow / f"results/small/pairs/{t}/{s}.parquet")
              for t in ("regimen", "modality", "icd10") for s in ("train", "eval")}
     assert len(pairs["regimen", "eval"]) == 40
     assert len(pairs["regimen", "train"]) + 40 == len(cases)
@@ -88,13 +88,13 @@ def test_all_outputs_and_split_sizes(workflow):
 def test_every_adapter_beats_its_vanilla_base_on_the_validation_slice(workflow):
     for model in ("tiny-llama", "tiny-mistral"):
         for task in ("regimen", "modality", "icd10"):
-            out = workflow / "results/finetune" / model / task
+            out = workflow / "results/small/finetune" / model / task
             card = json.loads((out / "model_card.json").read_text())
             assert card["final_validation_loss"] < 0.5 * card["vanilla_validation_loss"], (model, task, card)
             assert (out / "adapter/adapter_model.safetensors").stat().st_size > 0
             assert (out / "loss_curve.png").stat().st_size > 0
-            assert not (workflow / "results/finetune" / model / f"{task}.work").exists() or not any(
-                (workflow / "results/finetune" / model / f"{task}.work").iterdir())
+            assert not (workflow / "results/small/finetune" / model / f"{task}.work").exists() or not any(
+                (workflow / "results/small/finetune" / model / f"{task}.work").iterdir())
 
 
 @pytest.mark.slow
@@ -102,14 +102,15 @@ def test_prediction_files_for_every_model_variant_task_and_temperature(workflow)
     for model in ("tiny-llama", "tiny-mistral"):
         for variant in ("vanilla", "finetuned"):
             for task in ("regimen", "modality", "icd10"):
-                pairs = pd.read_parquet(workflow / f"results/pairs/{task}/eval.parquet")
+                pairs = pd.read_parquet(workflow / f"results/small/pairs/{task}/eval.parquet")
                 for t in ("0.2", "0.7"):
-                    table = pd.read_parquet(workflow / f"results/predictions/{model}/{variant}/{task}/T{t}.parquet")
+                    table = pd.read_parquet(workflow / "results/small/predictions" / model / variant / task /
+                                            f"T{t}.parquet")
                     assert list(table["case_id"]) == list(pairs["case_id"])
-    modality = pd.read_parquet(workflow / "results/predictions/tiny-llama/finetuned/modality/T0.2.parquet")
+    modality = pd.read_parquet(workflow / "results/small/predictions/tiny-llama/finetuned/modality/T0.2.parquet")
     assert (modality["answer"] != "unparsed").mean() > 0.9
     # a re-run of a prediction job writes the same bytes (fine-tuned ones: tests/test_predict.py)
-    rerun = [workflow / f"results/predictions/tiny-llama/vanilla/regimen/T{t}.parquet" for t in ("0.2", "0.7")]
+    rerun = [workflow / f"results/small/predictions/tiny-llama/vanilla/regimen/T{t}.parquet" for t in ("0.2", "0.7")]
     before = digest(rerun)
     out = snakemake(workflow, "--forcerun", "predict", targets=[str(rerun[0].relative_to(workflow))])
     assert out.returncode == 0, out.stderr[-3000:]
@@ -119,33 +120,33 @@ def test_prediction_files_for_every_model_variant_task_and_temperature(workflow)
 
 @pytest.mark.slow
 def test_table1_every_metric_table_figure_and_the_report(workflow):
-    table = pd.read_csv(workflow / "results/tables/table1.csv")
+    table = pd.read_csv(workflow / "results/small/tables/table1.csv")
     assert list(zip(table["model"], table["task"])) == [(m, t) for m in ("tiny-llama", "tiny-mistral")
                                                         for t in ("regimen", "modality", "icd10", "overall")]
     assert set(table["n"]) == {2, 6}  # the small config scans two temperatures
     tasks = table[table["task"] != "overall"]
     assert (tasks["finetuned_highest"] > tasks["vanilla_highest"]).all()
     assert (tasks["finetuned_highest"] >= tasks["finetuned_median"]).all()
-    by_t = pd.read_csv(workflow / "results/tables/metrics_by_temperature.csv")
+    by_t = pd.read_csv(workflow / "results/small/tables/metrics_by_temperature.csv")
     assert len(by_t) == 2 * 2 * 3 * 2 and (by_t["ci_low"] <= by_t["headline"]).all()
     assert (by_t["headline"] <= by_t["ci_high"]).all()
-    modality = pd.read_csv(workflow / "results/tables/modality_prf.csv")
+    modality = pd.read_csv(workflow / "results/small/tables/modality_prf.csv")
     assert set(modality["label"]) == {"photon", "proton", "electron", "brachy", "weighted"}
-    assert "macro" in set(pd.read_csv(workflow / "results/tables/icd10_prf.csv")["label"])
-    confusion = pd.read_csv(workflow / "results/tables/icd10_confusion.csv")
-    icd_eval = len(pd.read_parquet(workflow / "results/pairs/icd10/eval.parquet"))
+    assert "macro" in set(pd.read_csv(workflow / "results/small/tables/icd10_prf.csv")["label"])
+    confusion = pd.read_csv(workflow / "results/small/tables/icd10_confusion.csv")
+    icd_eval = len(pd.read_parquet(workflow / "results/small/pairs/icd10/eval.parquet"))
     assert (confusion.groupby(["model", "variant"])["n"].sum() == icd_eval).all()
-    proxy = pd.read_csv(workflow / "results/tables/regimen_proxy.csv")
+    proxy = pd.read_csv(workflow / "results/small/tables/regimen_proxy.csv")
     assert len(proxy) == 2 * 2 * 2  # models x variants x temperatures
     shares = proxy[[f"proxy_grade_{g}" for g in range(1, 6)]].sum(axis=1)
     assert ((shares - 1).abs() < 1e-9).all()
     # the small config's regimen adapters are weak (no dose recovered: grade 5), but they name the modality
     assert proxy[proxy["variant"] == "finetuned"]["modality_match"].mean() > 0.2
     assert proxy[proxy["variant"] == "vanilla"]["modality_match"].max() < 0.1
-    paired = pd.read_csv(workflow / "results/tables/paired_tests.csv")
+    paired = pd.read_csv(workflow / "results/small/tables/paired_tests.csv")
     # tasks x (fine-tuned vs vanilla and vs the best baseline per model, model vs model per variant)
     assert len(paired) == 3 * (2 + 2 + 2)
-    baselines = pd.read_csv(workflow / "results/tables/baselines.csv")
+    baselines = pd.read_csv(workflow / "results/small/tables/baselines.csv")
     assert sorted(zip(baselines["task"], baselines["baseline"])) == [
         ("icd10", "majority"), ("icd10", "tfidf-logreg"), ("modality", "majority"), ("modality", "tfidf-logreg"),
         ("regimen", "nearest-neighbour")]
@@ -158,20 +159,20 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
     assert (tuned["difference"] > 0).all()
     assert (tuned["mean_a"] - tuned["mean_b"] - tuned["difference"]).abs().max() < 1e-9
-    groups = pd.read_csv(workflow / "results/tables/by_group.csv")
+    groups = pd.read_csv(workflow / "results/small/tables/by_group.csv")
     assert set(groups["grouping"]) == {"site", "intent", "fractionation class"}
     for (predictor, task, grouping), part in groups.groupby(["predictor", "task", "grouping"]):
-        n_eval = len(pd.read_parquet(workflow / f"results/pairs/{task}/eval.parquet"))
+        n_eval = len(pd.read_parquet(workflow / f"results/small/pairs/{task}/eval.parquet"))
         assert part["n"].sum() == n_eval, (predictor, task, grouping)  # every eval case in one group
         overall = (part["headline"] * part["n"]).sum() / n_eval
         assert 0 <= overall <= 1
-    confusions = pd.read_csv(workflow / "results/tables/top_confusions.csv")
+    confusions = pd.read_csv(workflow / "results/small/tables/top_confusions.csv")
     assert (confusions["truth"] != confusions["predicted"]).all() and confusions.groupby(
         ["predictor", "task", "site"]).size().max() <= 3
     for name in ("figure3_highest_median", "temperature_scan", "figure5c_modality_prf", "figure5d_icd10_prf",
                  "figure6_icd10_confusion", "figure5ab_proxy_grades", "paired_differences", "by_site"):
         for ext in ("png", "pdf"):
-            assert (workflow / f"results/figures/{name}.{ext}").stat().st_size > 5000, name
+            assert (workflow / f"results/small/figures/{name}.{ext}").stat().st_size > 5000, name
     out = snakemake(workflow, "--report", "report.html")
     assert out.returncode == 0, out.stderr[-3000:]
     html = (workflow / "report.html").read_text(errors="replace")
@@ -180,11 +181,11 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
 
 @pytest.mark.slow
 def test_grading_round_trip_through_the_workflow(workflow):
-    sheets = {g: pd.read_csv(workflow / f"results/grading/sheets/{g}.csv", dtype=str, keep_default_na=False)
+    sheets = {g: pd.read_csv(workflow / f"results/small/grading/sheets/{g}.csv", dtype=str, keep_default_na=False)
               for g in ("grader_a", "grader_b")}
-    key = pd.read_csv(workflow / "results/grading/key.csv")
+    key = pd.read_csv(workflow / "results/small/grading/key.csv")
     assert len(key) == 2 * 40 and set(key["variant"]) == {"finetuned"}  # both models' fine-tuned regimens
-    assert not (workflow / "results/grading/grades.csv").exists()  # no graded sheets yet: nothing to un-blind
+    assert not (workflow / "results/small/grading/grades.csv").exists()  # no graded sheets yet: nothing to un-blind
     folder = workflow / "config/grading"
     for k, (grader, sheet) in enumerate(sheets.items()):
         # grader_a gives 1 to every row, grader_b 3 to the first three rows of the key, else 1
@@ -193,36 +194,67 @@ def test_grading_round_trip_through_the_workflow(workflow):
                                                                                      index=False)
     out = snakemake(workflow, targets=["grading"])
     assert out.returncode == 0, out.stderr[-3000:]
-    adjudication = pd.read_csv(workflow / "results/grading/adjudication_needed.csv")
+    adjudication = pd.read_csv(workflow / "results/small/grading/adjudication_needed.csv")
     assert sorted(adjudication["row_id"]) == sorted(key["row_id"][:3])  # 1 vs 3: more than one point apart
-    distribution = pd.read_csv(workflow / "results/grading/grade_distribution.csv")
+    distribution = pd.read_csv(workflow / "results/small/grading/grade_distribution.csv")
     assert distribution.groupby("grader")["grade_1"].sum().to_dict() == {"average": 78.5, "grader_a": 80,
                                                                          "grader_b": 77}
-    agreement = pd.read_csv(workflow / "results/grading/agreement.csv")
+    agreement = pd.read_csv(workflow / "results/small/grading/agreement.csv")
     overall = agreement[(agreement["model"] == "all") & agreement["compared"].str.startswith("grader_a")].iloc[0]
     assert overall["exact"] == pytest.approx(77 / 80) and overall["within_one"] == pytest.approx(77 / 80)
-    assert (workflow / "results/grading/figure5ab_human_grades.png").stat().st_size > 5000
+    assert (workflow / "results/small/grading/figure5ab_human_grades.png").stat().st_size > 5000
     for grader in sheets:
         (folder / f"{grader}.csv").unlink()  # leave the tree as the other tests expect it
 
 
 @pytest.mark.slow
+def test_issued_grading_sheets_and_their_key_are_never_overwritten(tmp_path, workflow):
+    grading = workflow / "results/small/grading"
+    issued = {p.name: p.read_bytes() for p in (grading / "issued").iterdir()}
+    assert issued == {"key.csv": (grading / "key.csv").read_bytes(),
+                      **{f"{g}.csv": (grading / f"sheets/{g}.csv").read_bytes() for g in ("grader_a", "grader_b")}}
+    reshuffled = tmp_path / "seed.yaml"
+    reshuffled.write_text("grading:\n  seed: 5\n")  # new sheets whose rows and key would differ
+    out = snakemake(workflow, "--configfile", "tests/config/small.yaml", str(reshuffled), targets=["grading_sheets"])
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert ("error: results/small/grading/issued: grading sheets were issued for this run and the new ones would "
+            "differ (key.csv, grader_a.csv, grader_b.csv); the issued sheets and their key stay there. To grade the "
+            "new ones, move results/small/grading/issued elsewhere") in out.stderr
+    assert {p.name: p.read_bytes() for p in (grading / "issued").iterdir()} == issued
+    out = snakemake(workflow, targets=["grading_sheets"])  # the issued settings again: the same sheets, accepted
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (grading / "key.csv").read_bytes() == issued["key.csv"]
+
+
+@pytest.mark.slow
+def test_two_configs_write_two_trees_and_switching_back_re_runs_nothing(tmp_path, workflow):
+    before = states(workflow / "results/small")
+    other = tmp_path / "other.yaml"  # another run: another eval split, as make real's 150 cases
+    other.write_text("run: other\nsplit:\n  eval_size: {regimen: 30, modality: 30, icd10: 0.1}\n")
+    out = snakemake(workflow, "--configfile", "tests/config/small.yaml", str(other), targets=["pairs"])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert len(pd.read_parquet(workflow / "results/other/pairs/regimen/eval.parquet")) == 30
+    assert states(workflow / "results/small") == before  # nothing of the first run touched
+    assert planned_jobs(workflow) == []  # and switching back plans nothing
+
+
+@pytest.mark.slow
 def test_no_raw_patient_id_or_diagnosis_text_in_results_or_logs(workflow):
-    raw = pd.read_csv(workflow / "results/synthetic/diagnoses.csv", dtype=str)
+    raw = pd.read_csv(workflow / "results/small/synthetic/diagnoses.csv", dtype=str)
     ids = set(raw["patient_id"])
     written = [p for p in (workflow / "results").rglob("*") if p.is_file() and "synthetic" not in p.parts]
     for path in written:
         text = (pd.read_parquet(path).to_csv() if path.suffix == ".parquet"
                 else path.read_bytes().decode("utf-8", "replace"))
         assert not {i for i in re.findall(r"AZ\d{7}", text) if i in ids}, path
-    logs = "".join(p.read_text() for p in (workflow / "results/logs").rglob("*.log"))
+    logs = "".join(p.read_text() for p in (workflow / "results/small/logs").rglob("*.log"))
     assert not any(t[:40] in logs for t in raw["diagnosis_details"])
     # the data-quality report names cases by pseudonym and flags, never by their text
-    report = (workflow / "results/data/consistency.csv").read_text()
-    assert "side_mismatch" in (workflow / "results/data/consistency_summary.csv").read_text()
+    report = (workflow / "results/small/data/consistency.csv").read_text()
+    assert "side_mismatch" in (workflow / "results/small/data/consistency_summary.csv").read_text()
     assert not any(t[:40] in report for t in raw["diagnosis_details"])
     assert re.search(r"coding noise injected .*: wrong_side \d+, unspecified_side \d+",
-                     (workflow / "results/logs/synthetic_cohort.log").read_text())
+                     (workflow / "results/small/logs/synthetic_cohort.log").read_text())
 
 
 @pytest.mark.slow
@@ -235,7 +267,7 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     assert planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(tweak)) == sorted(
         [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("grading_sheets", "")])
     # an edited modality override re-runs the modality task only
-    train = pd.read_parquet(workflow / "results/pairs/modality/train.parquet")
+    train = pd.read_parquet(workflow / "results/small/pairs/modality/train.parquet")
     case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
     (workflow / "config/annotations/modality_overrides.csv").write_text(f"case_id,modality\n{case},proton\n")
     modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [("score", "modality")] * 4 + [
@@ -244,31 +276,31 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
                                              ("split_pairs", "modality"), *modality_jobs,
                                              ("evaluation_tables", ""), ("evaluation_figures", ""),
                                              ("grading_sheets", "")])
-    before = digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet")))
+    before = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["pairs"])
     assert out.returncode == 0, out.stderr[-3000:]
-    after = digest(sorted((workflow / "results").glob("[dp]a*/**/*.parquet")))
+    after = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     changed = {p for p in before if before[p] != after[p]}  # a forced re-run leaves every other file's bytes
-    assert changed == {str(workflow / "results/data/modality_labels.parquet"),
-                       str(workflow / "results/pairs/modality/train.parquet")}  # the overridden case's answer
+    assert changed == {str(workflow / "results/small/data/modality_labels.parquet"),
+                       str(workflow / "results/small/pairs/modality/train.parquet")}  # the overridden case's answer
 
 
 @pytest.mark.slow
 def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, workflow):
     bad = tmp_path / "plans.csv"
-    plans = pd.read_csv(workflow / "results/synthetic/plans.csv", dtype=str, keep_default_na=False)
+    plans = pd.read_csv(workflow / "results/small/synthetic/plans.csv", dtype=str, keep_default_na=False)
     plans.loc[4, "n_fractions"] = "thirty"
     plans.to_csv(bad, index=False)
-    shutil.rmtree(workflow / "results/data")
-    raw = f"raw={{'diagnoses': 'results/synthetic/diagnoses.csv', 'plans': '{bad}'}}"
+    shutil.rmtree(workflow / "results/small/data")
+    raw = f"raw={{'diagnoses': 'results/small/synthetic/diagnoses.csv', 'plans': '{bad}'}}"
     out = snakemake(workflow, "--config", raw, "--until", "curate")  # not the synthetic default: no demo key
     assert out.returncode != 0 and "Traceback" not in out.stderr + out.stdout
     assert "error: no pseudonymisation key for these exports" in out.stderr
     out = snakemake(workflow, "--config", raw, "--until", "curate", env={"RADONC_PSEUDONYM_KEY": "s" * 32})
     assert out.returncode != 0 and "Traceback" not in out.stderr + out.stdout
     assert f"error: {bad}: column 'n_fractions' is not a number at line 6" in out.stderr
-    assert not (workflow / "results/data/cases.parquet").exists()
-    log = (workflow / "results/logs/curate.log").read_text()
+    assert not (workflow / "results/small/data/cases.parquet").exists()
+    log = (workflow / "results/small/logs/curate.log").read_text()
     assert log.rstrip().splitlines()[-1].endswith(f"{bad}: column 'n_fractions' is not a number at line 6 "
                                                   "(1 row(s) in all)") and "thirty" not in log and "s" * 32 not in log
     assert snakemake(workflow, targets=["pairs"]).returncode == 0  # restores the data for the other tests
@@ -278,7 +310,7 @@ def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, wor
 def test_a_forgotten_key_stops_at_planning_and_changes_no_output(tmp_path, workflow):
     work = copy_workflow(tmp_path / "work")
     exports = tmp_path / "exports"  # a hospital's exports: not the synthetic default, so a key is required
-    shutil.copytree(workflow / "results/synthetic", exports)
+    shutil.copytree(workflow / "results/small/synthetic", exports)
     raw = f"raw={{'diagnoses': '{exports}/diagnoses.csv', 'plans': '{exports}/plans.csv'}}"
     key = {"RADONC_PSEUDONYM_KEY": "k" * 40}
     out = snakemake(work, "--config", raw, targets=["pairs"], env=key)
@@ -301,8 +333,8 @@ def test_a_forgotten_key_stops_at_planning_and_changes_no_output(tmp_path, workf
 @pytest.mark.slow
 def test_missing_export_and_invalid_config_fail_before_any_job(tmp_path, workflow):
     out = snakemake(workflow, "--dry-run", "--config",
-                    f"raw={{'diagnoses': '{tmp_path}/absent.csv', 'plans': 'results/synthetic/plans.csv'}}",
-                    "--forcerun", "curate")
+                    f"raw={{'diagnoses': '{tmp_path}/absent.csv', 'plans': 'results/small/synthetic/plans.csv'}}",
+                    "--forcerun", "curate", env={"RADONC_PSEUDONYM_KEY": "k" * 32})
     assert out.returncode != 0 and f"{tmp_path}/absent.csv" in out.stdout + out.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("split:\n  seed: 1\n  eval_size: -3\n")
