@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +15,17 @@ from radonc_llm.pairs import eval_pool, resolve_modality, split_pairs, task_tabl
 from radonc_llm.synthetic import write_cohort
 from radonc_llm.tables import DIAGNOSIS_COLUMNS, PLAN_COLUMNS, read_export
 from radonc_llm.tiny_models import build_tiny_base, train_tokenizer
+
+def pytest_configure(config):
+    """Snakemake imports its SLURM plugin at every start, and the plugin asks `scontrol show config`, which waits
+    10 s where SLURM's tools are installed but no controller runs (as after `make test-slurm`). The tests that
+    use no SLURM (all but `-m slurm`) give their Snakemake runs an scontrol that answers at once: none."""
+    if "not slurm" in (config.option.markexpr or "") and shutil.which("scontrol"):
+        folder = Path(tempfile.mkdtemp(prefix="radonc-no-slurm-"))
+        (folder / "scontrol").write_text("#!/bin/sh\nexit 1\n")
+        (folder / "scontrol").chmod(0o755)
+        os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ['PATH']}"
+
 
 KEY = b"test-key"
 PROSTATE = "Adenocarcinoma of the prostate, Gleason 3+4=7, PSA 6.8 ng/mL, cT2a N0 M0"
