@@ -227,18 +227,6 @@ def test_issued_grading_sheets_and_their_key_are_never_overwritten(tmp_path, wor
 
 
 @pytest.mark.slow
-def test_two_configs_write_two_trees_and_switching_back_re_runs_nothing(tmp_path, workflow):
-    before = states(workflow / "results/small")
-    other = tmp_path / "other.yaml"  # another run: another eval split, as make real's 150 cases
-    other.write_text("run: other\nsplit:\n  eval_size: {regimen: 30, modality: 30, icd10: 0.1}\n")
-    out = snakemake(workflow, "--configfile", "tests/config/small.yaml", str(other), targets=["pairs"])
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert len(pd.read_parquet(workflow / "results/other/pairs/regimen/eval.parquet")) == 30
-    assert states(workflow / "results/small") == before  # nothing of the first run touched
-    assert planned_jobs(workflow) == []  # and switching back plans nothing
-
-
-@pytest.mark.slow
 def test_no_raw_patient_id_or_diagnosis_text_in_results_or_logs(workflow):
     raw = pd.read_csv(workflow / "results/small/synthetic/diagnoses.csv", dtype=str)
     ids = set(raw["patient_id"])
@@ -307,27 +295,35 @@ def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, wor
 
 
 @pytest.mark.slow
-def test_a_forgotten_key_stops_at_planning_and_changes_no_output(tmp_path, workflow):
-    work = copy_workflow(tmp_path / "work")
-    exports = tmp_path / "exports"  # a hospital's exports: not the synthetic default, so a key is required
+def test_a_second_run_has_its_own_tree_and_a_forgotten_key_touches_nothing(tmp_path, workflow):
+    """A hospital's run beside the first (as make real beside the demo): its own results tree and split. In a new
+    shell without its key (or with a mistyped one) it stops at planning and changes no file; switching back to
+    the first run, and re-running the second with its key, plan nothing."""
+    first, first_plan = states(workflow / "results/small"), planned_jobs(workflow)  # [] unless an earlier test
+    exports = tmp_path / "exports"  # not the synthetic default, so a key is required
     shutil.copytree(workflow / "results/small/synthetic", exports)
-    raw = f"raw={{'diagnoses': '{exports}/diagnoses.csv', 'plans': '{exports}/plans.csv'}}"
+    hospital = tmp_path / "hospital.yaml"
+    hospital.write_text(f"run: hospital\nraw: {{diagnoses: {exports}/diagnoses.csv, plans: {exports}/plans.csv}}\n"
+                        "split:\n  eval_size: {regimen: 30, modality: 30, icd10: 0.1}\n")
+    configs = ("--configfile", "tests/config/small.yaml", str(hospital))
     key = {"RADONC_PSEUDONYM_KEY": "k" * 40}
-    out = snakemake(work, "--config", raw, targets=["pairs"], env=key)
+    out = snakemake(workflow, *configs, targets=["pairs"], env=key)
     assert out.returncode == 0, out.stderr[-3000:]
-    before = states(work / "results")
-    assert any(p.endswith("cases.parquet") for p in before) and any(p.endswith("eval.parquet") for p in before)
+    assert len(pd.read_parquet(workflow / "results/hospital/pairs/regimen/eval.parquet")) == 30
+    assert states(workflow / "results/small") == first  # nothing of the first run touched
+    before = states(workflow / "results")
     for env, what in (({}, "no pseudonymisation key"), ({"RADONC_PSEUDONYM_KEY": "short"},
                                                                      "the pseudonymisation key from the environment "
                                                                      "variable RADONC_PSEUDONYM_KEY has 5 characters")):
-        for args in ((), ("--dry-run",)):  # a new shell without the key, or with a mistyped one
-            out = snakemake(work, "--config", raw, *args, targets=["pairs"], env=env)
+        for args in ((), ("--dry-run",)):
+            out = snakemake(workflow, *configs, *args, targets=["pairs"], env=env)
             assert out.returncode == 1 and "Traceback" not in out.stderr and "k" * 40 not in out.stderr
             assert out.stderr.strip().splitlines()[-1].startswith(f"error: {what}"), out.stderr[-500:]
             assert "Building DAG" not in out.stderr + out.stdout  # stopped before Snakemake planned a job
-            assert states(work / "results") == before  # every output's bytes and mtime
-    out = snakemake(work, "--config", raw, "--dry-run", targets=["pairs"], env=key)
+            assert states(workflow / "results") == before  # every output's bytes and mtime
+    out = snakemake(workflow, *configs, "--dry-run", targets=["pairs"], env=key)
     assert out.returncode == 0 and "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
+    assert planned_jobs(workflow) == first_plan  # the first run, switched back to: nothing more to re-run
 
 
 @pytest.mark.slow
