@@ -51,6 +51,7 @@ def _decompress(path: Path, raw: bytes) -> tuple[bytes, str]:
     for magic, name in COMPRESSIONS.values():
         if not raw.startswith(magic):
             continue
+        members = []
         try:
             if name == "gzip":
                 return gzip.decompress(raw), fmt
@@ -58,15 +59,13 @@ def _decompress(path: Path, raw: bytes) -> tuple[bytes, str]:
                 return bz2.decompress(raw), fmt
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 members = [m for m in archive.namelist() if not m.endswith("/")]
-                if len(members) != 1:
-                    raise ExportError(f"{path}: a zip export must hold exactly one file, this one holds "
-                                      f"{len(members)}; point raw.* at the file itself")
-                return archive.read(members[0]), table_format(Path(members[0]))
+                if len(members) == 1:
+                    return archive.read(members[0]), table_format(Path(members[0]))
         except (OSError, EOFError, ValueError, zipfile.BadZipFile) as err:
-            if isinstance(err, ExportError):
-                raise
             raise ExportError(f"{path}: not a readable {name} file ({type(err).__name__}); "
                               "re-export or re-compress it") from None
+        raise ExportError(f"{path}: a zip export must hold exactly one file, this one holds {len(members)}; "
+                          "point raw.* at the file itself")
     return raw, fmt
 
 
