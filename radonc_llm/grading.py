@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UserError
+from .tables import csv_bytes
 
 SHEET_COLUMNS = ["row_id", "diagnosis", "physician_regimen", "generated_regimen", "grade", "comment"]
 KEY_COLUMNS = ["row_id", "case_id", "model", "variant", "temperature"]
@@ -46,7 +47,7 @@ def differs_from_issued(tables: dict[str, pd.DataFrame], issued: str | Path) -> 
     if not (issued / "key.csv").is_file():
         return []
     return [name for name, table in tables.items()
-            if not (issued / name).is_file() or (issued / name).read_bytes() != table.to_csv(index=False).encode()]
+            if not (issued / name).is_file() or (issued / name).read_bytes() != csv_bytes(table)]
 
 
 def read_graded(path, blank: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Loading base models from local directories only: offline, safetensors, no remote code."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -31,7 +32,6 @@ def check_model_dir(path: str | Path) -> Path:
     if not weights:
         missing.append("*.safetensors weights (pickled .bin weights are not loaded)")
     elif index.is_file():
-        import json
         shards = set(json.loads(index.read_text())["weight_map"].values())
         missing += sorted(s for s in shards if not (path / s).is_file())
     if missing:
@@ -44,7 +44,6 @@ def weights_bytes(path: str | Path) -> int:
     path = Path(path)
     index = path / "model.safetensors.index.json"
     if index.is_file():
-        import json
         total = json.loads(index.read_text()).get("metadata", {}).get("total_size")
         if total:
             return int(total)
@@ -55,7 +54,6 @@ def host_memory_mb(path: str | Path, loads_fp32: bool, processes: int = 1) -> in
     """Host memory (MB) a job needs to load the model in `path`: its weights at the dtype they are loaded in,
     once per process (each process reads the whole base before it moves to its GPU), plus a fifth and 2 GB
     for the framework, the batch and the tokenizer. An estimate for planning, not a measurement."""
-    import json
     stored = json.loads((Path(path) / "config.json").read_text())
     stored_bytes = 4 if (stored.get("dtype") or stored.get("torch_dtype")) == "float32" else 2
     loaded = weights_bytes(path) * (4 / stored_bytes if loads_fp32 else 2 / stored_bytes)

@@ -248,8 +248,13 @@ def _atomic(path: str | Path, write) -> None:
         raise
 
 
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """The bytes write_csv writes for `table`."""
+    return table.to_csv(index=False).encode()
+
+
 def write_csv(table: pd.DataFrame, path: str | Path) -> None:
-    _atomic(path, lambda tmp: table.to_csv(tmp, index=False))
+    _atomic(path, lambda tmp: Path(tmp).write_bytes(csv_bytes(table)))
 
 
 def write_parquet(table: pd.DataFrame, path: str | Path) -> None:
