@@ -18,6 +18,13 @@ include: "rules/pairs.smk"
 include: "rules/models.smk"
 include: "rules/finetune.smk"
 include: "rules/predict.smk"
+
+
+if config["prompting"]["variants"]:
+
+    include: "rules/prompting.smk"
+
+
 include: "rules/evaluate.smk"
 include: "rules/grading.smk"
 

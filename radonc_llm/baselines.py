@@ -34,12 +34,18 @@ def tfidf_logreg(train: pd.DataFrame, evaluation: pd.DataFrame) -> list[str]:
     return list(model.predict(evaluation["diagnosis"]))
 
 
-def nearest_neighbour(train: pd.DataFrame, evaluation: pd.DataFrame) -> list[str]:
+def most_similar(train: pd.DataFrame, evaluation: pd.DataFrame, k: int) -> np.ndarray:
+    """Row numbers in `train` of the k diagnoses most similar to each eval diagnosis (TF-IDF of word
+    1-2-grams fitted on train, cosine), most similar first; on a tie the earlier training row first."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import linear_kernel
     vectors = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(train["diagnosis"])
     similarity = linear_kernel(vectors.transform(evaluation["diagnosis"]), vectors.transform(train["diagnosis"]))
-    return list(train["answer"].to_numpy()[np.argmax(similarity, axis=1)])
+    return np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+
+
+def nearest_neighbour(train: pd.DataFrame, evaluation: pd.DataFrame) -> list[str]:
+    return list(train["answer"].to_numpy()[most_similar(train, evaluation, 1)[:, 0]])
 
 
 PREDICT = {"majority": majority, "tfidf-logreg": tfidf_logreg, "nearest-neighbour": nearest_neighbour}

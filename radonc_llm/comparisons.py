@@ -14,6 +14,7 @@ import pandas as pd
 from .metrics import HEADLINE_NAME
 
 TASK_ORDER = ["regimen", "modality", "icd10"]
+VARIANT_ORDER = ["vanilla", "fewshot", "retrieved", "finetuned"]  # zero-shot, the prompting variants, fine-tuned
 TASK_NAMES = {"regimen": "Treatment regimen", "modality": "Treatment modality", "icd10": "ICD-10 code"}
 
 
@@ -84,4 +85,31 @@ def best_temperatures(summary: pd.DataFrame, choice) -> pd.DataFrame:
     else:
         ordered = summary.sort_values(["headline", "temperature"], ascending=[False, True])
         picked = ordered.groupby(["model", "variant", "task"], sort=False).head(1)
-    return picked.sort_values(["model", "variant", "task"]).reset_index(drop=True)
+    order = {v: i for i, v in enumerate(VARIANT_ORDER)}
+    return picked.sort_values(["model", "variant", "task"], key=lambda c: c.map(order) if c.name == "variant"
+                              else c).reset_index(drop=True)
+
+
+def ranking(summary: pd.DataFrame, baselines: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Per model and task, every variant (zero-shot, the prompting variants, fine-tuned) and the task's
+    classical baselines ranked by their highest headline over the temperature scan, with the temperature
+    it was reached at, its 95 % bootstrap CI and the median over the scan (a baseline has one value)."""
+    rows = []
+    tasks = [t for t in TASK_ORDER if t in set(summary["task"])]
+    for model in models:
+        for task in tasks:
+            scan = summary[(summary["model"] == model) & (summary["task"] == task)]
+            ranked = []
+            for variant, runs in scan.groupby("variant", sort=False):
+                top = runs.sort_values(["headline", "temperature"], ascending=[False, True]).iloc[0]
+                ranked.append({"predictor": variant, "highest": top["headline"], "temperature": top["temperature"],
+                               "ci_low": top["ci_low"], "ci_high": top["ci_high"], "median": runs["headline"].median()})
+            for b in baselines[baselines["task"] == task].itertuples():
+                ranked.append({"predictor": f"{b.model} baseline", "highest": b.headline, "temperature": None,
+                               "ci_low": b.ci_low, "ci_high": b.ci_high, "median": b.headline})
+            ranked.sort(key=lambda r: -r["highest"])  # stable: a tie keeps the listed order, and shares its rank
+            rows += [{"model": model, "task": task, "metric": HEADLINE_NAME[task],
+                      "rank": 1 + sum(o["highest"] > r["highest"] for o in ranked), **r} for r in ranked]
+    table = pd.DataFrame(rows, columns=["model", "task", "metric", "rank", "predictor", "highest", "temperature",
+                                        "ci_low", "ci_high", "median"])
+    return table.round({c: 4 for c in ("highest", "ci_low", "ci_high", "median")})

@@ -14,7 +14,13 @@ import pandas as pd  # noqa: E402
 from .comparisons import TASK_NAMES, TASK_ORDER  # noqa: E402
 from .metrics import HEADLINE_NAME  # noqa: E402
 
-VARIANT_COLORS = {"vanilla": "#9e9e9e", "finetuned": "#1f77b4"}
+VARIANT_COLORS = {"vanilla": "#9e9e9e", "fewshot": "#ff7f0e", "retrieved": "#2ca02c", "finetuned": "#1f77b4"}
+VARIANT_NAMES = {"vanilla": "vanilla", "fewshot": "few-shot", "retrieved": "retrieved examples",
+                 "finetuned": "fine-tuned"}
+
+
+def variant_name(variant: str) -> str:
+    return VARIANT_NAMES.get(variant, variant)
 MODEL_STYLES = ["-", "--", ":", "-."]
 
 
@@ -42,7 +48,7 @@ def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> None:
             for v, variant in enumerate(("vanilla", "finetuned")):
                 x = m * 2.6 + v
                 ax.bar(x, r[f"{variant}_highest"], color=VARIANT_COLORS[variant], width=0.85,
-                       label=variant.replace("finetuned", "fine-tuned") + " (highest)" if m == 0 else None)
+                       label=variant_name(variant) + " (highest)" if m == 0 else None)
                 ax.hlines(r[f"{variant}_median"], x - 0.42, x + 0.42, color="black", lw=2,
                           label="median over temperatures" if m == 0 and v == 1 else None)
                 ax.text(x, r[f"{variant}_highest"] + 0.02, f"{r[f'{variant}_highest']:.2f}", ha="center", fontsize=9)
@@ -69,11 +75,11 @@ def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.Da
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.2), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for m, model in enumerate(models):
-            for variant in ("vanilla", "finetuned"):
+            for variant in [v for v in VARIANT_COLORS if v in set(summary["variant"])]:
                 r = summary[(summary["task"] == task) & (summary["model"] == model)
                             & (summary["variant"] == variant)].sort_values("temperature")
                 ax.plot(r["temperature"], r["headline"], MODEL_STYLES[m % len(MODEL_STYLES)], marker="o", ms=3,
-                        color=VARIANT_COLORS[variant], label=f"{model} {variant.replace('finetuned', 'fine-tuned')}")
+                        color=VARIANT_COLORS[variant], label=f"{model} {variant_name(variant)}")
                 ax.fill_between(r["temperature"], r["ci_low"], r["ci_high"], color=VARIANT_COLORS[variant],
                                 alpha=0.15, lw=0)
         for k, b in enumerate((baselines[baselines["task"] == task] if baselines is not None else []).itertuples()):
@@ -85,16 +91,20 @@ def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.Da
         ax.set_ylabel(HEADLINE_NAME[task])
         ax.set_ylim(0, 1)
         tidy(ax)
-    axes[0][-1].legend(fontsize=8, frameon=False, loc="best")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    columns = len(labels) // len(models)  # one row per model: the legend fills column by column
+    order = sorted(range(len(labels)), key=lambda i: (i % columns, i // columns))
+    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower center", ncols=columns,
+               fontsize=8, frameon=False)
     fig.suptitle("Temperature scan (bands: 95 % bootstrap CI over cases; grey: classical baselines)", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.045 * -(-len(labels) // columns) + 0.01, 1, 1))
     save(fig, png, pdf)
 
 
 def prf_bars(prf: pd.DataFrame, average: str, title: str, png: str, pdf: str) -> None:
     """Figure 5c/d: precision, recall and F1 (the `average` rows), one group per model and variant."""
     rows = prf[prf["label"] == average].reset_index(drop=True)
-    names = [f"{m}\n{v.replace('finetuned', 'fine-tuned')} (T {t:.1f})"
+    names = [f"{m}\n{variant_name(v)} (T {t:.1f})"
              for m, v, t in zip(rows["model"], rows["variant"], rows["temperature"])]
     fig, ax = plt.subplots(figsize=(max(6.0, 2.1 * len(rows)), 4.2))
     for k, (metric, color) in enumerate(zip(("precision", "recall", "f1"), ("#4c72b0", "#dd8452", "#55a868"))):
@@ -164,7 +174,7 @@ def proxy_grades(rows: pd.DataFrame, png: str, pdf: str) -> None:
             if w >= 0.06:
                 ax.text(x + w / 2, i, f"{w:.0%}", ha="center", va="center", fontsize=8)
         left += share
-    ax.set_yticks(rows.index, [f"{m} {v.replace('finetuned', 'fine-tuned')} (T {t:.1f})"
+    ax.set_yticks(rows.index, [f"{m} {variant_name(v)} (T {t:.1f})"
                                for m, v, t in zip(rows["model"], rows["variant"], rows["temperature"])])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -191,7 +201,7 @@ def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> None:
             for xi, c in zip(x, counts):
                 ax.text(xi, c, f"{c:.0f}", ha="center", va="bottom", fontsize=8)
         average = group[group["grader"] == "average"].iloc[0]
-        ax.set_title(f"{model} {variant.replace('finetuned', 'fine-tuned')}\nGrade 1: {average['grade_1_share']:.0%}, "
+        ax.set_title(f"{model} {variant_name(variant)}\nGrade 1: {average['grade_1_share']:.0%}, "
                      f"Grade 1+2: {average['grade_1_2_share']:.0%} (average of graders)", fontsize=10)
         ax.set_xticks(range(1, 6), ["1\nacceptable", "2\nminor", "3\nsignificant", "4\nmajor", "5\nnot\nacceptable"],
                       fontsize=8)

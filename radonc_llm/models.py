@@ -87,3 +87,10 @@ def load_model(path: str | Path, dtype=None, quantization_config=None, device_ma
     return AutoModelForCausalLM.from_pretrained(
         check_model_dir(path), local_files_only=True, trust_remote_code=False, use_safetensors=True,
         dtype=dtype, quantization_config=quantization_config, device_map=device_map)
+
+
+def context_length(path: str | Path) -> int:
+    """The longest sequence (prompt and answer) the base model in `path` takes."""
+    from transformers import AutoConfig
+    config = AutoConfig.from_pretrained(check_model_dir(path), local_files_only=True, trust_remote_code=False)
+    return config.get_text_config(decoder=True).max_position_embeddings

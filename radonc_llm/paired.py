@@ -72,32 +72,58 @@ def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dic
     return row | {"test": "McNemar exact"} | mcnemar_exact(joined["score_a"] == 1, joined["score_b"] == 1)
 
 
+PROMPTING = ("vanilla", "fewshot", "retrieved")  # the base model without fine-tuning, prompted three ways
+
+
+def best_prompting(shown: pd.DataFrame, model: str, task: str, variants) -> str:
+    """The prompting variant with the highest headline at its shown temperature (the first of `variants`
+    on a tie)."""
+    rows = shown[(shown["model"] == model) & (shown["task"] == task) & shown["variant"].isin(list(variants))]
+    order = {v: i for i, v in enumerate(variants)}
+    return rows.assign(order=rows["variant"].map(order)).sort_values(["headline", "order"],
+                                                                    ascending=[False, True])["variant"].iloc[0]
+
+
 def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict,
                  baselines: pd.DataFrame | None = None, load_baseline=None) -> pd.DataFrame:
     """Every paired comparison at the report temperature (`shown`: one row per model, variant and task,
-    as `comparisons.best_temperatures` picks them): fine-tuned vs vanilla per model, fine-tuned vs the
-    task's best baseline (highest headline in `baselines`, loaded by `load_baseline(name, task)`), and
-    each model against each other per variant. `load(model, variant, task, temperature)` gives the scored
-    cases. Holm's adjustment runs over the whole table (one family)."""
+    as `comparisons.best_temperatures` picks them): fine-tuned vs vanilla per model, fine-tuned vs the best
+    prompting variant (zero-shot, few-shot or retrieved examples; where the run has more than zero-shot),
+    fine-tuned vs the task's best baseline (highest headline in `baselines`, loaded by
+    `load_baseline(name, task)`), and each model against each other per variant. `load(model, variant, task,
+    temperature)` gives the scored cases. Holm's adjustment runs over the whole table (one family)."""
     from itertools import combinations
     at = {(r.model, r.variant, r.task): r.temperature for r in shown.itertuples()}
-    pairs = [("fine-tuned vs vanilla", (m, "finetuned"), (m, "vanilla")) for m in models]
-    pairs += [(f"model vs model ({variant})", (first, variant), (second, variant))
-              for variant in ("finetuned", "vanilla") for first, second in combinations(models, 2)]
     rows = []
+
+    def add(comparison, task, a, b, cases_a, cases_b):
+        rows.append({"comparison": comparison, "task": task, "a": a, "b": b,
+                     **compare(task, cases_a, cases_b, bootstrap)})
+
+    def label(model, variant, task):
+        return f"{model} {variant} (T={at[(model, variant, task)]:.1f})"
+
+    def models_compared(comparison, task, a, b):
+        """a, b: (model, variant) scored at their shown temperatures."""
+        add(comparison, task, label(*a, task), label(*b, task), load(*a, task, at[(*a, task)]),
+            load(*b, task, at[(*b, task)]))
+
     for task in [t for t in ("regimen", "modality", "icd10") if t in set(shown["task"])]:
-        for comparison, (model_a, variant_a), (model_b, variant_b) in pairs:
-            t_a, t_b = at[(model_a, variant_a, task)], at[(model_b, variant_b, task)]
-            result = compare(task, load(model_a, variant_a, task, t_a), load(model_b, variant_b, task, t_b), bootstrap)
-            rows.append({"comparison": comparison, "task": task, "a": f"{model_a} {variant_a} (T={t_a:.1f})",
-                         "b": f"{model_b} {variant_b} (T={t_b:.1f})", **result})
-            if baselines is not None and comparison == "fine-tuned vs vanilla":
+        for model in models:
+            models_compared("fine-tuned vs vanilla", task, (model, "finetuned"), (model, "vanilla"))
+            prompting = [v for v in PROMPTING if (model, v, task) in at]
+            if len(prompting) > 1:
+                best = best_prompting(shown, model, task, prompting)
+                models_compared("fine-tuned vs best prompting", task, (model, "finetuned"), (model, best))
+            if baselines is not None:
                 options = baselines[baselines["task"] == task].sort_values(["headline", "model"],
                                                                            ascending=[False, True])
                 best = options["model"].iloc[0]
-                result = compare(task, load(model_a, "finetuned", task, t_a), load_baseline(best, task), bootstrap)
-                rows.append({"comparison": "fine-tuned vs best baseline", "task": task,
-                             "a": f"{model_a} finetuned (T={t_a:.1f})", "b": f"{best} baseline", **result})
+                add("fine-tuned vs best baseline", task, label(model, "finetuned", task), f"{best} baseline",
+                    load(model, "finetuned", task, at[(model, "finetuned", task)]), load_baseline(best, task))
+        for variant in ("finetuned", "vanilla"):
+            for first, second in combinations(models, 2):
+                models_compared(f"model vs model ({variant})", task, (first, variant), (second, variant))
     columns = ["comparison", "task", "a", "b", "test", "n", "mean_a", "mean_b", "difference", "ci_low", "ci_high",
                "a_only", "b_only", "p_value", "p_holm"]
     table = pd.DataFrame(rows, columns=[c for c in columns if c != "p_holm"])

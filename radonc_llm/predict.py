@@ -234,54 +234,64 @@ def generate(model, tokenizer, prompts: list[str], *, temperatures: list[float],
     return results
 
 
-def predict_temperatures(model, tokenizer, task: str, pairs: pd.DataFrame, settings: dict, finetuned: bool,
-                         outputs: dict[float, str]) -> None:
-    """Write one parquet per temperature (`outputs` maps temperature -> path)."""
-    from tqdm import tqdm
+def max_new_tokens(settings: dict, task: str, one_line: bool) -> int:
+    """`one_line`: the model knows the answer's format (fine-tuned, or shown solved examples), so its
+    answer stops at the line's end within predict.max_new_tokens; a zero-shot answer is kept whole
+    (predict.vanilla_max_new_tokens)."""
+    return settings["max_new_tokens"][task] if one_line else settings["vanilla_max_new_tokens"][task]
 
+
+def write_predictions(task: str, pairs: pd.DataFrame, temperature: float, seed: int, texts: list[str],
+                      counts: list[int], path: str, examples: list[str] | None = None) -> None:
+    """One temperature's parquet (PREDICTION_COLUMNS, and `examples` for a prompting variant); its counts
+    go to the log."""
     from .tables import write_parquet
-    prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
-    stop_ids = stop_token_ids(tokenizer, stop_at_newline=finetuned)
-    max_new = settings["max_new_tokens"][task] if finetuned else settings["vanilla_max_new_tokens"][task]
-    parse = PARSERS[task]
+    table = pd.DataFrame({"case_id": pairs["case_id"].to_numpy(), "temperature": temperature, "generated": texts,
+                          "answer": [PARSERS[task](t) for t in texts], "n_tokens": counts, "seed": seed})
+    if examples is not None:
+        table["examples"] = examples
+    write_parquet(table, path)
+    unparsed = table["answer"] == UNPARSED
+    log.info("T=%.1f: %d generations, %d unparsed (%d of them refusals), %.1f tokens on average", temperature,
+             len(table), int(unparsed.sum()), int((unparsed & table["generated"].map(is_refusal)).sum()),
+             table["n_tokens"].mean())
+
+
+def predict_temperatures(model, tokenizer, task: str, pairs: pd.DataFrame, settings: dict, one_line: bool,
+                         outputs: dict[float, str], prompts: list[str] | None = None,
+                         examples: list[str] | None = None) -> None:
+    """Write one parquet per temperature (`outputs` maps temperature -> path); `one_line` as in
+    `max_new_tokens`. `prompts`: the rendered prompts (default: each pair's prompt alone); `examples`: the
+    case IDs each prompt showed."""
+    from tqdm import tqdm
+    if prompts is None:
+        prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
     temperatures = list(outputs)
     seeds = [temperature_seed(settings["seed"], t) for t in temperatures]
     with tqdm(total=len(prompts) * len(outputs), desc=f"{task} generations", unit="gen") as bar:
         results = generate(model, tokenizer, prompts, temperatures=temperatures, seeds=seeds, top_p=settings["top_p"],
-                           top_k=settings["top_k"], max_new_tokens=max_new, batch_size=settings["batch_size"],
-                           prefill_chunk=settings["prefill_chunk"], stop_ids=stop_ids, progress=bar)
+                           top_k=settings["top_k"], max_new_tokens=max_new_tokens(settings, task, one_line),
+                           batch_size=settings["batch_size"], prefill_chunk=settings["prefill_chunk"],
+                           stop_ids=stop_token_ids(tokenizer, stop_at_newline=one_line), progress=bar)
     for temperature, seed, (texts, counts) in zip(temperatures, seeds, results):
-        table = pd.DataFrame({"case_id": pairs["case_id"], "temperature": temperature, "generated": texts,
-                              "answer": [parse(t) for t in texts], "n_tokens": counts, "seed": seed})
-        write_parquet(table[list(PREDICTION_COLUMNS)], outputs[temperature])
-        log.info("T=%.1f: %d generations, %d unparsed (%d of them refusals), %.1f tokens on average", temperature,
-                 len(table), int((table["answer"] == UNPARSED).sum()),
-                 int(((table["answer"] == UNPARSED) & table["generated"].map(is_refusal)).sum()),
-                     table["n_tokens"].mean())
+        write_predictions(task, pairs, temperature, seed, texts, counts, outputs[temperature], examples)
 
 
-def predict_vllm(base_dir, adapter_dir, task, pairs, settings, finetuned, outputs, prompt_format) -> None:
-    """The optional vLLM backend for GPU nodes: the base loaded once, the adapter applied per request."""
+def predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, outputs, prompts,
+                 examples=None) -> None:
+    """The optional vLLM backend for GPU nodes: the base loaded once, the adapter applied per request;
+    `prompts` rendered as for `predict_temperatures`."""
     from vllm import LLM, SamplingParams  # imported only when selected
     from vllm.lora.request import LoRARequest
-
-    from .tables import write_parquet
-    tokenizer = models.load_tokenizer(base_dir, prompt_format)
-    prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
     dtype = {"bf16": "bfloat16", "fp32": "float32"}[models.resolve_precision(settings["precision"])]
     llm = LLM(model=str(base_dir), tokenizer=str(base_dir), enable_lora=adapter_dir is not None, dtype=dtype,
               max_lora_rank=settings.get("max_lora_rank", 64), seed=settings["seed"], trust_remote_code=False)
     lora = LoRARequest(f"{task}-adapter", 1, str(adapter_dir)) if adapter_dir is not None else None
-    max_new = settings["max_new_tokens"][task] if finetuned else settings["vanilla_max_new_tokens"][task]
-    parse = PARSERS[task]
     for temperature, path in outputs.items():
         seed = temperature_seed(settings["seed"], temperature)
         params = SamplingParams(temperature=temperature, top_p=settings["top_p"], top_k=settings["top_k"],
-                                max_tokens=max_new, seed=seed, stop=["\n"] if finetuned else None,
-                                skip_special_tokens=True)
+                                max_tokens=max_new_tokens(settings, task, one_line), seed=seed,
+                                stop=["\n"] if one_line else None, skip_special_tokens=True)
         results = llm.generate(prompts, params, lora_request=lora)
-        texts = [r.outputs[0].text for r in results]
-        table = pd.DataFrame({"case_id": pairs["case_id"], "temperature": temperature, "generated": texts,
-                              "answer": [parse(t) for t in texts],
-                              "n_tokens": [len(r.outputs[0].token_ids) for r in results], "seed": seed})
-        write_parquet(table[list(PREDICTION_COLUMNS)], path)
+        write_predictions(task, pairs, temperature, seed, [r.outputs[0].text for r in results],
+                          [len(r.outputs[0].token_ids) for r in results], path, examples)

@@ -3,15 +3,16 @@
 LLaMA-2 and Mistral format instructions differently. A tokenizer that ships a chat template
 uses its own (`prompt_format: tokenizer`); base checkpoints without one get the published
 format by name. Training (TRL renders the conversation) and prediction (`render_prompt`)
-both go through the tokenizer's chat template, so they cannot drift apart.
+both go through the tokenizer's chat template, so they cannot drift apart. The prompting variants
+show the vanilla model solved cases as earlier turns of the same conversation.
 """
 from __future__ import annotations
 
 CHAT_TEMPLATES = {
-    # Meta's LLaMA-2 chat format: <s>[INST] question [/INST] answer </s>
+    # Meta's LLaMA-2 chat format: <s>[INST] question [/INST] answer </s>, each turn opened by <s>
     "llama2": (
-        "{{ bos_token }}{% for message in messages %}"
-        "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'].strip() + ' [/INST]' }}"
+        "{% for message in messages %}"
+        "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + message['content'].strip() + ' [/INST]' }}"
         "{% elif message['role'] == 'assistant' %}{{ ' ' + message['content'].strip() + ' ' + eos_token }}"
         "{% endif %}{% endfor %}"
     ),
@@ -37,14 +38,18 @@ def use_prompt_format(tokenizer, prompt_format: str) -> None:
     tokenizer.chat_template = CHAT_TEMPLATES[prompt_format]
 
 
-def conversation(prompt: str, answer: str | None = None) -> dict:
-    """The conversational prompt/completion record TRL trains on."""
-    record = {"prompt": [{"role": "user", "content": prompt}]}
+def conversation(prompt: str, answer: str | None = None, examples=()) -> dict:
+    """The conversational prompt/completion record TRL trains on; `examples` (prompt, answer) pairs come
+    first, as earlier turns."""
+    turns = [[{"role": "user", "content": p}, {"role": "assistant", "content": a}] for p, a in examples]
+    record = {"prompt": [message for turn in turns for message in turn] + [{"role": "user", "content": prompt}]}
     if answer is not None:
         record["completion"] = [{"role": "assistant", "content": answer}]
     return record
 
 
-def render_prompt(tokenizer, prompt: str) -> str:
-    """The exact text a model is given at prediction time (what TRL used as the training prompt)."""
-    return tokenizer.apply_chat_template(conversation(prompt)["prompt"], tokenize=False, add_generation_prompt=True)
+def render_prompt(tokenizer, prompt: str, examples=()) -> str:
+    """The exact text a model is given at prediction time (what TRL used as the training prompt), after
+    the solved `examples` (prompt, answer) of a prompting variant."""
+    return tokenizer.apply_chat_template(conversation(prompt, examples=examples)["prompt"], tokenize=False,
+                                         add_generation_prompt=True)

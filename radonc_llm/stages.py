@@ -14,6 +14,7 @@ import pandas as pd
 from . import cohort, pairs
 from .curate import curate
 from .modality import LABELS
+from .prompting import render_prompt
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
 from .errors import UserError
@@ -46,7 +47,8 @@ def logged(smk):
 
 
 def input_for(files, *parts: str) -> str:
-    """The one input file whose path ends in the folders and name `parts` (e.g. model, variant, task, file)."""
+    """The one file of `files` (a rule's inputs or outputs) whose path ends in the folders and name `parts`
+    (e.g. model, variant, task, file)."""
     tail = "/" + "/".join(parts)
     found = [f for f in files if ("/" + f).endswith(tail)]
     if len(found) != 1:
@@ -176,31 +178,55 @@ def finetune(smk) -> None:
 
 
 def predict(smk) -> None:
+    """One model on one task's eval pairs: the fine-tuned adapter, the vanilla base zero-shot, or the
+    vanilla base shown solved training cases (the prompting variants; one job writes them all)."""
     import torch
 
-    from .models import resolve_precision
-    from .predict import load_for_prediction, predict_temperatures, predict_vllm
+    from .demonstrations import example_rows, prompts_with_examples
+    from .models import context_length, load_tokenizer, resolve_precision
+    from .predict import load_for_prediction, max_new_tokens, predict_temperatures, predict_vllm
     with logged(smk) as log:
-        finetuned = smk.wildcards.variant == "finetuned"
+        task, settings = smk.wildcards.task, smk.params.settings
+        # rule predict: its variant wildcard; rule predict_prompted: every prompting variant
+        variants = list(smk.params.variants) if hasattr(smk.params, "variants") else [smk.wildcards.variant]
+        finetuned = variants == ["finetuned"]
         adapter = smk.input.adapter if finetuned else None
-        pairs_ = pd.read_parquet(smk.input.pairs)
-        settings = smk.params.settings
-        outputs = dict(zip(settings["temperatures"], smk.output))
+        evaluation = pd.read_parquet(smk.input.pairs)
+        temperatures = settings["temperatures"]
+        outputs = {v: dict(zip(temperatures, smk.output[i * len(temperatures):(i + 1) * len(temperatures)]))
+                   for i, v in enumerate(variants)}
+        tokenizer = load_tokenizer(smk.params.base_dir, smk.params.prompt_format)
+        prompts, examples = {}, {}
+        for variant in variants:
+            if variant in ("finetuned", "vanilla"):
+                prompts[variant], examples[variant] = [render_prompt(tokenizer, p) for p in evaluation["prompt"]], None
+                continue
+            train = pd.read_parquet(smk.input.train)
+            shown = smk.params.prompting
+            rows = example_rows(variant, train, evaluation, shown["k"], shown["seed"])
+            room = context_length(smk.params.base_dir) - max_new_tokens(settings, task, one_line=True)
+            prompts[variant], kept, cut = prompts_with_examples(tokenizer, train, evaluation, rows, room)
+            examples[variant] = [",".join(train["case_id"].iloc[k]) for k in kept]
+            log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
+                     "model's %d tokens", variant, shown["k"], cut, len(evaluation), room)
+        one_line = {v: v != "vanilla" for v in variants}
         if settings["backend"] == "vllm":
-            predict_vllm(smk.params.base_dir, adapter, smk.wildcards.task, pairs_, settings, finetuned, outputs,
-                         smk.params.prompt_format)
+            for variant in variants:
+                predict_vllm(smk.params.base_dir, adapter, task, evaluation, settings, one_line[variant],
+                             outputs[variant], prompts[variant], examples[variant])
             return
         if not torch.cuda.is_available():
             torch.set_num_threads(smk.threads)
-        # bf16 also on CPU where asked: ~1.6x on SmolLM2-135M with AVX512-BF16, slower on CPUs without it
+        # bf16 also on CPU where asked: faster with AVX512-BF16 (README, "Speed" under Predictions), slower without
         dtype = torch.bfloat16 if resolve_precision(settings["precision"]) == "bf16" else torch.float32
         model, tokenizer = load_for_prediction(smk.params.base_dir, smk.params.prompt_format, adapter, dtype=dtype)
         if torch.cuda.is_available():
             model.to("cuda")
-        log.info("%s %s on %d %s eval pairs at %d temperatures, %s on %s", smk.wildcards.model,
-                 smk.wildcards.variant, len(pairs_), smk.wildcards.task, len(outputs),
-                 str(dtype).removeprefix("torch."), model.device)
-        predict_temperatures(model, tokenizer, smk.wildcards.task, pairs_, settings, finetuned, outputs)
+        for variant in variants:
+            log.info("%s %s on %d %s eval pairs at %d temperatures, %s on %s", smk.wildcards.model, variant,
+                     len(evaluation), task, len(temperatures), str(dtype).removeprefix("torch."), model.device)
+            predict_temperatures(model, tokenizer, task, evaluation, settings, one_line[variant], outputs[variant],
+                                 prompts[variant], examples[variant])
 
 
 def score(smk) -> None:
@@ -208,16 +234,19 @@ def score(smk) -> None:
     with logged(smk) as log:
         task = smk.wildcards.task
         pairs_ = pd.read_parquet(smk.input.pairs)
-        rows = []
-        for temperature, prediction, out in zip(smk.params.temperatures, smk.input.predictions, smk.output.cases):
-            cases = score_cases(task, pairs_, pd.read_parquet(prediction), smk.params.alpha_beta)
-            write_parquet(cases, out)
-            rows.append({"model": smk.wildcards.model, "variant": smk.wildcards.variant, "task": task,
-                         "temperature": temperature, **summarise(task, cases, smk.params.bootstrap)})
-            log.info("T=%.1f: headline %.3f (95%% CI %.3f-%.3f), %d cases, %d unparsed", temperature,
-                     rows[-1]["headline"], rows[-1]["ci_low"], rows[-1]["ci_high"], rows[-1]["n"],
-                     rows[-1]["unparsed"])
-        write_csv(pd.DataFrame(rows), smk.output.summary)
+        for variant, summary in zip(smk.params.variants, smk.output.summaries):
+            rows = []
+            for temperature in smk.params.temperatures:
+                name = f"T{temperature:.1f}.parquet"
+                prediction = pd.read_parquet(input_for(smk.input.predictions, variant, task, name))
+                cases = score_cases(task, pairs_, prediction, smk.params.alpha_beta)
+                write_parquet(cases, input_for(smk.output.cases, variant, task, name))
+                rows.append({"model": smk.wildcards.model, "variant": variant, "task": task,
+                             "temperature": temperature, **summarise(task, cases, smk.params.bootstrap)})
+                log.info("%s T=%.1f: headline %.3f (95%% CI %.3f-%.3f), %d cases, %d unparsed", variant, temperature,
+                         rows[-1]["headline"], rows[-1]["ci_low"], rows[-1]["ci_high"], rows[-1]["n"],
+                         rows[-1]["unparsed"])
+            write_csv(pd.DataFrame(rows), summary)
 
 
 def baselines(smk) -> None:
@@ -236,7 +265,7 @@ def baselines(smk) -> None:
 
 
 def evaluation_tables(smk) -> None:
-    from .comparisons import best_temperatures, model_vs_model, table1
+    from .comparisons import best_temperatures, model_vs_model, ranking, table1
     from .metrics import AVERAGE, averaged, per_class
     with logged(smk) as log:
         summary = pd.concat([pd.read_csv(p) for p in smk.input.summaries], ignore_index=True)
@@ -279,6 +308,7 @@ def evaluation_tables(smk) -> None:
             how="all"),
                   smk.output.baselines)
         baseline_files = set(smk.input.baseline_cases)
+        write_csv(ranking(summary, baseline_summary, models), smk.output.ranking)
 
         def load_baseline(name, task):
             return pd.read_parquet(input_for(baseline_files, "baselines", task, f"{name}.parquet"))
@@ -310,7 +340,7 @@ def evaluation_figures(smk) -> None:
         figures.prf_bars(pd.read_csv(smk.input.icd10_prf), "macro", "ICD-10 main category: macro P / R / F1",
                          out.icd10_png, out.icd10_pdf)
         confusion = pd.read_csv(smk.input.icd10_confusion)
-        panels = {f"{m} {v.replace('finetuned', 'fine-tuned')} (T {t:.1f})": g.loc[g.index.repeat(g["n"])]
+        panels = {f"{m} {figures.variant_name(v)} (T {t:.1f})": g.loc[g.index.repeat(g["n"])]
                   for (m, v, t), g in confusion.groupby(["model", "variant", "temperature"], sort=False)}
         figures.confusion_matrices(panels, out.confusion_png, out.confusion_pdf)
         figures.paired_differences(pd.read_csv(smk.input.paired_tests), out.paired_png, out.paired_pdf)

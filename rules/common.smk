@@ -177,7 +177,10 @@ def model_file(model, name):
     return f"{model_spec(model)['path']}/{name}"
 
 
-VARIANTS = ["vanilla", "finetuned"]
+PROMPTED = config["prompting"][
+    "variants"
+]  # the vanilla base shown solved training cases
+VARIANTS = ["vanilla", "finetuned"] + PROMPTED
 TEMPERATURES = [f"{t:.1f}" for t in config["predict"]["temperatures"]]
 
 
@@ -191,6 +194,15 @@ def predict_inputs(wildcards):
             f"finetune/{wildcards.model}/{wildcards.task}/adapter"
         )
     return inputs
+
+
+def prompted_inputs(wildcards):
+    """The prompting variants' job: the vanilla base, the eval pairs and the training pairs it shows."""
+    return {
+        "base": model_file(wildcards.model, "config.json"),
+        "pairs": run_path(f"pairs/{wildcards.task}/eval.parquet"),
+        "train": run_path(f"pairs/{wildcards.task}/train.parquet"),
+    }
 
 
 def predict_resource(name):

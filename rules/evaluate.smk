@@ -1,30 +1,35 @@
 # Metrics per prediction file, then the paper's tables (Table 1, supplementary) and figures.
+# One job per model and task scores every variant (the scoring's imports cost more than the scoring).
 rule score:
     input:
         pairs=run_path("pairs/{task}/eval.parquet"),
         predictions=expand(
             run_path(
-                "predictions/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet"
+                "predictions/{{model}}/{variant}/{{task}}/T{temperature}.parquet"
             ),
+            variant=VARIANTS,
             temperature=TEMPERATURES,
         ),
     output:
         cases=expand(
-            run_path("metrics/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet"),
+            run_path("metrics/{{model}}/{variant}/{{task}}/T{temperature}.parquet"),
+            variant=VARIANTS,
             temperature=TEMPERATURES,
         ),
-        summary=run_path("metrics/{model}/{variant}/{task}/summary.csv"),
+        summaries=expand(
+            run_path("metrics/{{model}}/{variant}/{{task}}/summary.csv"),
+            variant=VARIANTS,
+        ),
     log:
-        run_path("logs/score/{model}/{variant}/{task}.log"),
+        run_path("logs/score/{model}/{task}.log"),
     benchmark:
-        run_path("benchmarks/score/{model}/{variant}/{task}.tsv")
-    wildcard_constraints:
-        variant="|".join(VARIANTS),
+        run_path("benchmarks/score/{model}/{task}.tsv")
     conda:
         "../envs/evaluate.yaml"
     resources:
         **slurm_placement(0),
     params:
+        variants=VARIANTS,
         temperatures=config["predict"]["temperatures"],
         bootstrap=config["metrics"]["bootstrap"],
         alpha_beta=config["metrics"]["alpha_beta"],
@@ -87,6 +92,11 @@ rule evaluation_tables:
         table1=report(
             run_path("tables/table1.csv"),
             caption="../report/table1.rst",
+            category="Tables",
+        ),
+        ranking=report(
+            run_path("tables/ranking.csv"),
+            caption="../report/ranking.rst",
             category="Tables",
         ),
         by_temperature=report(

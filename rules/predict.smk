@@ -1,5 +1,6 @@
 # Per-temperature predictions: one job per model, variant and task loads its model once and writes
 # every temperature's file (one GPU job each on a cluster; the temperatures share the loaded model).
+# The prompting variants: rules/prompting.smk.
 rule predict:
     input:
         unpack(predict_inputs),
@@ -15,7 +16,7 @@ rule predict:
     benchmark:
         run_path("benchmarks/predict/{model}/{variant}/{task}.tsv")
     wildcard_constraints:
-        variant="|".join(VARIANTS),
+        variant="vanilla|finetuned",
     conda:
         "../envs/train.yaml"
     threads: config["predict"]["threads"]

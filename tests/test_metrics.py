@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
 
-from radonc_llm.comparisons import best_temperatures, model_vs_model, table1, wilcoxon_greater
+from radonc_llm.comparisons import best_temperatures, model_vs_model, ranking, table1, wilcoxon_greater
 from radonc_llm.icd10 import icd10_category
 from radonc_llm.metrics import averaged, bootstrap_ci, per_class, rouge1, score_cases, summarise
 
@@ -148,3 +148,22 @@ def test_best_temperature_takes_the_highest_headline_and_the_lowest_temperature_
     assert best_temperatures(summary, 0.4)["headline"].tolist() == [0.6]
     with pytest.raises(ValueError, match="report_temperature"):
         best_temperatures(summary, 0.35)
+
+
+def test_ranking_puts_every_variant_and_baseline_in_order_with_the_temperature_of_its_highest():
+    summary = summary_of({("m", "vanilla", "modality"): [0.1] * 10,
+                          ("m", "fewshot", "modality"): [0.3, 0.5] + [0.2] * 8,
+                          ("m", "retrieved", "modality"): [0.6] * 10,
+                          ("m", "finetuned", "modality"): [0.7, 0.8, 0.8] + [0.6] * 7})
+    summary = summary.assign(ci_low=summary["headline"] - 0.05, ci_high=summary["headline"] + 0.05)
+    baselines = pd.DataFrame({"model": ["majority", "tfidf-logreg", "nearest-neighbour"],
+                              "task": ["modality", "modality", "regimen"], "headline": [0.5, 0.6, 0.9],
+                              "ci_low": [0.4, 0.5, 0.8], "ci_high": [0.6, 0.7, 1.0]})
+    table = ranking(summary, baselines, ["m"])
+    assert table["predictor"].tolist() == ["finetuned", "retrieved", "tfidf-logreg baseline", "fewshot",
+                                           "majority baseline", "vanilla"]
+    assert table["rank"].tolist() == [1, 2, 2, 4, 4, 6]  # ties share their rank
+    top = table.iloc[0]
+    assert (top["highest"], top["temperature"], top["ci_low"], top["median"]) == (0.8, 0.2, 0.75, 0.6)
+    assert table.loc[table["predictor"] == "fewshot", "temperature"].item() == 0.2
+    assert table["temperature"].isna().tolist() == [False, False, True, False, True, False]

@@ -20,7 +20,7 @@ LLAMA2_7B = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidd
              "num_key_value_heads": 32, "vocab_size": 32000, "max_position_embeddings": 4096,
              "torch_dtype": "float16"}
 WEIGHTS_BYTES = 13_476_839_424  # LLaMA-2-7B's safetensors, as its shard index gives them
-GPU_RULES = {"finetune", "predict"}
+GPU_RULES = {"finetune", "predict", "predict_prompted"}
 ENV = {"RADONC_SLURM_GPU_PARTITION": "gpu-a100", "RADONC_SLURM_CPU_PARTITION": "cpu", "RADONC_SLURM_ACCOUNT": "onc"}
 
 
@@ -66,8 +66,10 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models):
     counts = {}
     for rule, _ in jobs:
         counts[rule] = counts.get(rule, 0) + 1
-    # 2 models x 3 tasks adapters; x 2 variants predictions (every temperature in one job) and scores
-    assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["score"] == 12
+    # 2 models x 3 tasks: adapters; x 2 variants predictions (every temperature in one job); one job for the
+    # prompting variants; one scoring job for every variant
+    assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["predict_prompted"] == 6
+    assert counts["score"] == 6
     assert sum(counts.values()) == 47
     need_one = host_memory_mb(root / "llama", loads_fp32=False)
     assert need_one > WEIGHTS_BYTES / 1e6  # the weights themselves, at least
@@ -88,7 +90,7 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models):
 def test_the_real_models_gpu_config_asks_for_a_gpu_per_model_job():
     jobs = plan("config/smollm2.yaml", "config/smollm2-gpu.yaml")
     gpu_jobs = [(rule, res) for rule, res in jobs if rule in GPU_RULES]
-    assert len(gpu_jobs) == 3 + 6
+    assert len(gpu_jobs) == 3 + 6 + 3  # adapters, vanilla and fine-tuned predictions, prompting variants
     for rule, res in gpu_jobs:
         assert int(res["gpu"]) == 1 and res["slurm_partition"] == "gpu-a100", (rule, res)
     assert all(int(res.get("gpu", 0)) == 0 for rule, res in jobs if rule not in GPU_RULES)

@@ -100,13 +100,20 @@ def test_every_adapter_beats_its_vanilla_base_on_the_validation_slice(workflow):
 @pytest.mark.slow
 def test_prediction_files_for_every_model_variant_task_and_temperature(workflow):
     for model in ("tiny-llama", "tiny-mistral"):
-        for variant in ("vanilla", "finetuned"):
+        for variant in ("vanilla", "fewshot", "retrieved", "finetuned"):
             for task in ("regimen", "modality", "icd10"):
                 pairs = pd.read_parquet(workflow / f"results/small/pairs/{task}/eval.parquet")
+                train = set(pd.read_parquet(workflow / f"results/small/pairs/{task}/train.parquet")["case_id"])
                 for t in ("0.2", "0.7"):
                     table = pd.read_parquet(workflow / "results/small/predictions" / model / variant / task /
                                             f"T{t}.parquet")
                     assert list(table["case_id"]) == list(pairs["case_id"])
+                    if variant in ("fewshot", "retrieved"):  # the solved cases each prompt showed: training only
+                        shown = table["examples"].str.split(",")
+                        assert all(set(s) <= train and case not in s for s, case in zip(shown, table["case_id"]))
+                        assert shown.map(len).max() == 4 and shown.map(len).mean() > 3.5
+                        drawn = max(shown, key=len)  # fewshot: one draw for all, less its first where a prompt is long
+                        assert all(s == drawn[len(drawn) - len(s):] for s in shown) == (variant == "fewshot")
     modality = pd.read_parquet(workflow / "results/small/predictions/tiny-llama/finetuned/modality/T0.2.parquet")
     assert (modality["answer"] != "unparsed").mean() > 0.9
     # a re-run of a prediction job writes the same bytes (fine-tuned ones: tests/test_predict.py)
@@ -128,7 +135,7 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert (tasks["finetuned_highest"] > tasks["vanilla_highest"]).all()
     assert (tasks["finetuned_highest"] >= tasks["finetuned_median"]).all()
     by_t = pd.read_csv(workflow / "results/small/tables/metrics_by_temperature.csv")
-    assert len(by_t) == 2 * 2 * 3 * 2 and (by_t["ci_low"] <= by_t["headline"]).all()
+    assert len(by_t) == 2 * 4 * 3 * 2 and (by_t["ci_low"] <= by_t["headline"]).all()  # models x variants x ...
     assert (by_t["headline"] <= by_t["ci_high"]).all()
     modality = pd.read_csv(workflow / "results/small/tables/modality_prf.csv")
     assert set(modality["label"]) == {"photon", "proton", "electron", "brachy", "weighted"}
@@ -137,15 +144,24 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     icd_eval = len(pd.read_parquet(workflow / "results/small/pairs/icd10/eval.parquet"))
     assert (confusion.groupby(["model", "variant"])["n"].sum() == icd_eval).all()
     proxy = pd.read_csv(workflow / "results/small/tables/regimen_proxy.csv")
-    assert len(proxy) == 2 * 2 * 2  # models x variants x temperatures
+    assert len(proxy) == 2 * 4 * 2  # models x variants x temperatures
     shares = proxy[[f"proxy_grade_{g}" for g in range(1, 6)]].sum(axis=1)
     assert ((shares - 1).abs() < 1e-9).all()
     # the small config's regimen adapters are weak (no dose recovered: grade 5), but they name the modality
     assert proxy[proxy["variant"] == "finetuned"]["modality_match"].mean() > 0.2
     assert proxy[proxy["variant"] == "vanilla"]["modality_match"].max() < 0.1
     paired = pd.read_csv(workflow / "results/small/tables/paired_tests.csv")
-    # tasks x (fine-tuned vs vanilla and vs the best baseline per model, model vs model per variant)
-    assert len(paired) == 3 * (2 + 2 + 2)
+    # tasks x (fine-tuned vs vanilla, vs the best prompting variant and vs the best baseline per model, model vs
+    # model per variant)
+    assert len(paired) == 3 * (2 + 2 + 2 + 2)
+    prompting = paired[paired["comparison"] == "fine-tuned vs best prompting"]
+    assert prompting["b"].str.contains(" (?:vanilla|fewshot|retrieved) ").all() and len(prompting) == 6
+    ranked = pd.read_csv(workflow / "results/small/tables/ranking.csv")
+    assert len(ranked) == 2 * (4 * 3 + 1 + 2 + 2)  # models x (variants x tasks + the tasks' baselines)
+    for (model, task), part in ranked.groupby(["model", "task"]):
+        assert part["rank"].iloc[0] == 1 and part["highest"].is_monotonic_decreasing
+        assert part.set_index("predictor").loc["finetuned", "highest"] == table.set_index(["model", "task"]).loc[
+            (model, task), "finetuned_highest"]
     baselines = pd.read_csv(workflow / "results/small/tables/baselines.csv")
     assert sorted(zip(baselines["task"], baselines["baseline"])) == [
         ("icd10", "majority"), ("icd10", "tfidf-logreg"), ("modality", "majority"), ("modality", "tfidf-logreg"),
@@ -258,7 +274,8 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     train = pd.read_parquet(workflow / "results/small/pairs/modality/train.parquet")
     case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
     (workflow / "config/annotations/modality_overrides.csv").write_text(f"case_id,modality\n{case},proton\n")
-    modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [("score", "modality")] * 4 + [
+    modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [
+        ("predict_prompted", "modality")] * 2 + [("score", "modality")] * 2 + [
         ("baselines", "modality")] * 2  # majority and tfidf-logreg
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), *modality_jobs,

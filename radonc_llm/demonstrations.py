@@ -1,0 +1,51 @@
+"""The prompting variants: the vanilla model shown k solved training cases before the eval case.
+
+- fewshot: k training pairs drawn once (seeded), the same for every eval case;
+- retrieved: the k training pairs whose diagnosis is most similar to the case's (TF-IDF cosine, as the
+  nearest-neighbour baseline), the most similar last, next to the question.
+Examples are training pairs only, so no eval case, and never the case itself, is shown. A prompt that does
+not fit the model's context (less the answer's room) loses examples one at a time from the front (for
+`retrieved`: the least similar first).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .baselines import most_similar
+from .prompting import render_prompt
+
+VARIANTS = ("fewshot", "retrieved")
+
+
+def example_rows(variant: str, train: pd.DataFrame, evaluation: pd.DataFrame, k: int, seed: int) -> list[list[int]]:
+    """Per eval case, the row numbers in `train` of its examples, in prompt order."""
+    shared = set(train["case_id"]) & set(evaluation["case_id"])
+    if shared:
+        raise ValueError(f"{len(shared)} eval cases are also training pairs: examples must come from train only")
+    k = min(k, len(train))
+    if variant == "fewshot":
+        drawn = np.random.default_rng(seed).choice(len(train), size=k, replace=False)
+        return [[int(i) for i in drawn]] * len(evaluation)
+    if variant == "retrieved":
+        return [[int(i) for i in row[::-1]] for row in most_similar(train, evaluation, k)]
+    raise ValueError(f"unknown prompting variant {variant!r}: use {', '.join(VARIANTS)}")
+
+
+def prompts_with_examples(tokenizer, train: pd.DataFrame, evaluation: pd.DataFrame, rows: list[list[int]],
+                          max_tokens: int) -> tuple[list[str], list[list[int]], int]:
+    """The rendered prompts, the example rows each kept, and how many cases lost examples to fit
+    `max_tokens`."""
+    prompts, kept, cut = [], [], 0
+    for prompt, examples in zip(evaluation["prompt"], rows):
+        examples = list(examples)
+        while True:
+            text = render_prompt(tokenizer, prompt, [(train["prompt"].iat[i], train["answer"].iat[i])
+                                                     for i in examples])
+            if not examples or len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= max_tokens:
+                break
+            examples = examples[1:]
+        cut += len(examples) < len(rows[len(kept)])
+        prompts.append(text)
+        kept.append(examples)
+    return prompts, kept, cut

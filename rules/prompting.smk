@@ -1,0 +1,28 @@
+# The prompting variants: the vanilla base shown k solved training cases in its prompt (fewshot: the same
+# seeded draw for every case; retrieved: the cases most similar to this one). One job per model and task
+# writes every prompting variant at every temperature; included only when prompting.variants names some.
+use rule predict as predict_prompted with:
+    input:
+        unpack(prompted_inputs),
+    output:
+        expand(
+            run_path(
+                "predictions/{{model}}/{variant}/{{task}}/T{temperature}.parquet"
+            ),
+            variant=PROMPTED,
+            temperature=TEMPERATURES,
+        ),
+    log:
+        run_path("logs/predict/{model}/prompted/{task}.log"),
+    benchmark:
+        run_path("benchmarks/predict/{model}/prompted/{task}.tsv")
+    params:
+        base_dir=lambda wc: model_spec(wc.model)["path"],
+        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        variants=PROMPTED,
+        prompting=config["prompting"],
+        settings={
+            k: v
+            for k, v in config["predict"].items()
+            if k not in ("threads", "resources")
+        },
