@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo real test test-slurm lint report benchmark rulegraph clean
+.PHONY: install demo real curve test test-slurm lint report benchmark rulegraph clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,9 @@ demo: install
 
 real: install  # the whole study on a real pretrained model, SmolLM2-135M-Instruct (README "A real model")
 	$(BIN)/snakemake --profile profiles/local --configfile config/smollm2.yaml
+
+curve: install  # the learning curve of the demo's run; of another run: add CONFIG=config/smollm2.yaml
+	$(BIN)/snakemake learning_curve --profile profiles/local $(if $(CONFIG),--configfile $(CONFIG))
 
 test: install
 	$(BIN)/python -m pytest

@@ -27,6 +27,7 @@ if config["prompting"]["variants"]:
 
 include: "rules/evaluate.smk"
 include: "rules/grading.smk"
+include: "rules/learning_curve.smk"
 
 
 localrules:

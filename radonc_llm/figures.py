@@ -277,3 +277,39 @@ def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> Non
     fig.suptitle(f"Per disease site (ICD-10 category; sites with at least {min_cases} eval cases)", fontsize=12)
     fig.tight_layout()
     save(fig, png, pdf)
+
+
+def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> None:
+    """One panel per model and task: the fine-tuned adapters' headline against their training pairs (log
+    axis) with 95 % CI bands; the same model prompted (zero-shot, few-shot, retrieved) and the best
+    baseline as horizontal lines, which need no fine-tuning."""
+    models = list(dict.fromkeys(table["model"]))
+    tasks = [t for t in TASK_ORDER if t in set(table["task"])]
+    fig, axes = plt.subplots(len(models), len(tasks), figsize=(max(7.0, 4.6 * len(tasks)), 3.6 * len(models) + 0.4),
+                             squeeze=False)
+    for row, model in enumerate(models):
+        for ax, task in zip(axes[row], tasks):
+            part = table[(table["model"] == model) & (table["task"] == task)]
+            curve = part[part["predictor"] == "finetuned"].sort_values("train_pairs")
+            x = curve["train_pairs"].astype(float)
+            ax.plot(x, curve["headline"], "-o", ms=4, color=VARIANT_COLORS["finetuned"], label="fine-tuned")
+            ax.fill_between(x, curve["ci_low"], curve["ci_high"], color=VARIANT_COLORS["finetuned"], alpha=0.15, lw=0)
+            for r in part[part["predictor"] != "finetuned"].itertuples():
+                color = VARIANT_COLORS.get(r.predictor, "grey")
+                name = variant_name(r.predictor) if r.predictor in VARIANT_COLORS else r.predictor
+                ax.axhline(r.headline, color=color, lw=1.2, ls="--" if r.predictor in VARIANT_COLORS else ":",
+                           label=name)
+            ax.set_xscale("log")
+            ax.set_xticks(x, [f"{v:.0f}" for v in x])  # the points' own sizes, not powers of ten
+            ax.minorticks_off()
+            ax.set_title(f"{model}: {TASK_NAMES[task]}", fontsize=10)
+            ax.set_xlabel("training pairs")
+            ax.set_ylabel(HEADLINE_NAME[task])
+            ax.set_ylim(0, 1)
+            ax.legend(fontsize=7, frameon=False, loc="best")
+            tidy(ax)
+    temperature = table.loc[table["predictor"] == "finetuned", "temperature"].iloc[0]
+    fig.suptitle(f"Learning curve at T = {temperature:.1f}\nbands: 95 % bootstrap CI; dashed: the base model "
+                 "prompted; dotted: the best baseline", fontsize=10)
+    fig.tight_layout()
+    save(fig, png, pdf)

@@ -352,6 +352,32 @@ def evaluation_figures(smk) -> None:
         log.info("figures written")
 
 
+def learning_curve(smk) -> None:
+    import json
+
+    from . import figures
+    from .learning_curve import curve_table
+    with logged(smk) as log:
+        def adapter_row(summary_file, card_file):
+            card = json.loads(Path(card_file).read_text())
+            return pd.read_csv(summary_file).assign(train_pairs=card["train_pairs"])
+        # the curve's adapters (inputs listed size by size, in the same order), then the run's own
+        adapters = [adapter_row(summary, card) for summary, card in zip(smk.input.curve, smk.input.curve_cards)]
+        summary = pd.concat([pd.read_csv(p) for p in smk.input.full], ignore_index=True)
+        adapters += [adapter_row(input_for(smk.input.full, model, "finetuned", task, "summary.csv"),
+                                 input_for(smk.input.full_cards, model, task, "model_card.json"))
+                     for model, task in summary[["model", "task"]].drop_duplicates().itertuples(index=False)]
+        adapters = pd.concat(adapters, ignore_index=True)
+        temperature = smk.params.temperature
+        adapters = adapters[(adapters["temperature"] - temperature).abs() < 1e-9]
+        baselines = pd.concat([pd.read_csv(p) for p in smk.input.baselines], ignore_index=True)
+        table = curve_table(adapters, summary, baselines, temperature)
+        write_csv(table, smk.output.table)
+        figures.learning_curve(table, smk.output.png, smk.output.pdf)
+        log.info("learning curve: %d adapters of %d models and tasks at T=%.1f", len(adapters),
+                 len(adapters[["model", "task"]].drop_duplicates()), temperature)
+
+
 def grading_sheets(smk) -> None:
     from .comparisons import best_temperatures
     from .grading import differs_from_issued, make_sheets

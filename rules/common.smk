@@ -209,6 +209,35 @@ def predict_resource(name):
     return config["predict"]["resources"][name]
 
 
+# The learning curve (rules/learning_curve.smk): its models, tasks and temperature, checked at planning.
+CURVE = config["learning_curve"]
+CURVE_MODELS = CURVE["models"] or MODELS
+CURVE_TASKS = CURVE["tasks"] or TASKS
+CURVE_TEMPERATURE = CURVE["temperature"] or min(config["predict"]["temperatures"])
+CURVE_T = f"{CURVE_TEMPERATURE:.1f}"
+if CURVE_T not in TEMPERATURES:
+    stop_at_planning(
+        f"learning_curve.temperature {CURVE_TEMPERATURE} is not one of predict.temperatures"
+    )
+for _model in CURVE_MODELS:
+    if _model not in MODELS:
+        stop_at_planning(
+            f"learning_curve.models names {_model!r}, which is not in active_models"
+        )
+for _task in CURVE_TASKS:
+    _full = finetune_settings(_task).get("max_train_pairs")
+    if _full and max(CURVE["sizes"], default=0) >= _full:
+        stop_at_planning(
+            f"learning_curve.sizes: {max(CURVE['sizes'])} is not below finetune.max_train_pairs ({_full}), "
+            "the full adapter's training pairs"
+        )
+
+
+def curve_path(path):
+    """`path` inside the curve's tree for one training size."""
+    return run_path(f"learning_curve/n{{size}}/{path}")
+
+
 def slurm_placement(gpus):
     """Partition and account of a job on SLURM: RADONC_SLURM_{CPU,GPU}_PARTITION / RADONC_SLURM_ACCOUNT
     from the environment, else `slurm:` in the config; empty means the cluster's default. Jobs that

@@ -22,9 +22,9 @@ def snakemake(workdir, *args, targets=(), env=None):
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env={**environment, **(env or {})})
 
 
-def planned_jobs(workdir, *args):
+def planned_jobs(workdir, *args, targets=()):
     """(rule, task wildcard) of every job a dry-run plans."""
-    out = snakemake(workdir, "--dry-run", *args)
+    out = snakemake(workdir, "--dry-run", *args, targets=targets)
     assert out.returncode == 0, out.stderr
     blocks = re.split(r"^(?:local)?rule (\w+):$", out.stdout, flags=re.M)[1:]
     jobs = []
@@ -193,6 +193,35 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert out.returncode == 0, out.stderr[-3000:]
     html = (workflow / "report.html").read_text(errors="replace")
     assert "table1.csv" in html and "figure6_icd10_confusion.png" in html
+
+
+@pytest.mark.slow
+def test_learning_curve_target_and_an_added_size_plans_only_its_own_jobs(tmp_path, workflow):
+    curve = tmp_path / "curve.yaml"
+    curve.write_text("learning_curve: {sizes: [60], models: [tiny-llama], tasks: [modality]}\n")
+    configs = ("--configfile", "tests/config/small.yaml", str(curve))
+    out = snakemake(workflow, *configs, targets=["learning_curve"])
+    assert out.returncode == 0, out.stderr[-3000:]
+    table = pd.read_csv(workflow / "results/small/tables/learning_curve.csv")
+    card = json.loads((workflow / "results/small/finetune/tiny-llama/modality/model_card.json").read_text())
+    points = table[table["predictor"] == "finetuned"]
+    assert points["train_pairs"].tolist() == [57, card["train_pairs"]]  # 60 less its validation slice; the run's
+    scan = pd.read_csv(workflow / "results/small/tables/metrics_by_temperature.csv").set_index(
+        ["model", "variant", "task", "temperature"])["headline"]
+    assert points["headline"].iloc[-1] == pytest.approx(scan["tiny-llama", "finetuned", "modality", 0.2])
+    assert (table["temperature"].dropna() == 0.2).all()  # the lowest of the small config's temperatures
+    assert set(table["predictor"]) == {"finetuned", "vanilla", "fewshot", "retrieved", "majority baseline"}
+    assert table.loc[table["predictor"] == "retrieved", "headline"].item() == pytest.approx(
+        scan["tiny-llama", "retrieved", "modality", 0.2])
+    assert (workflow / "results/small/figures/learning_curve.png").stat().st_size > 5000
+    subset = pd.read_parquet(workflow / "results/small/learning_curve/n60/predictions/tiny-llama/finetuned/modality/"
+                             "T0.2.parquet")
+    assert list(subset["case_id"]) == list(pd.read_parquet(workflow / "results/small/pairs/modality/eval.parquet")[
+        "case_id"])
+    curve.write_text("learning_curve: {sizes: [60, 120], models: [tiny-llama], tasks: [modality]}\n")
+    assert planned_jobs(workflow, *configs, targets=["learning_curve"]) == [
+        ("finetune_subset", "modality"), ("learning_curve", ""), ("predict_subset", "modality"),
+        ("score_subset", "modality")]  # the new size's adapter, prediction and score, and the curve itself
 
 
 @pytest.mark.slow

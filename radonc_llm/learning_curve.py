@@ -1,0 +1,45 @@
+"""How many labelled cases fine-tuning needs: the learning curve's table (drawn by `figures.learning_curve`).
+
+Each point is an adapter trained on a nested seeded subset of the train pairs (the run's own adapter is the
+last point), scored at one temperature; beside them, the same model prompted (zero-shot, few-shot, retrieved
+examples) at that temperature and the task's best classical baseline, which need no fine-tuning.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .comparisons import TASK_ORDER, VARIANT_ORDER
+from .metrics import HEADLINE_NAME
+
+COLUMNS = ["model", "task", "metric", "predictor", "train_pairs", "temperature", "headline", "ci_low", "ci_high"]
+
+
+def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.DataFrame,
+                temperature: float) -> pd.DataFrame:
+    """`adapters`: one summary row per curve adapter (model, task, temperature, headline, ci_low, ci_high) with
+    its `train_pairs`, the run's own adapters included; `summary`: the run's metrics by temperature (every
+    variant); `baselines`: the baselines' summaries. One row per point and reference line, per model and
+    task in the run's order."""
+    at_t = (summary["temperature"] - temperature).abs() < 1e-9
+    rows = []
+    for (model, task), points in adapters.groupby(["model", "task"], sort=False):
+        metric = HEADLINE_NAME[task]
+        for r in points.sort_values("train_pairs").itertuples():
+            rows.append({"model": model, "task": task, "metric": metric, "predictor": "finetuned",
+                         "train_pairs": r.train_pairs, "temperature": temperature, "headline": r.headline,
+                         "ci_low": r.ci_low, "ci_high": r.ci_high})
+        prompted = summary[at_t & (summary["model"] == model) & (summary["task"] == task)
+                           & (summary["variant"] != "finetuned")]
+        for r in prompted.sort_values("variant", key=lambda c: c.map(VARIANT_ORDER.index)).itertuples():
+            rows.append({"model": model, "task": task, "metric": metric, "predictor": r.variant, "train_pairs": None,
+                         "temperature": temperature, "headline": r.headline, "ci_low": r.ci_low,
+                         "ci_high": r.ci_high})
+        options = baselines[baselines["task"] == task].sort_values(["headline", "model"], ascending=[False, True])
+        if len(options):
+            best = options.iloc[0]
+            rows.append({"model": model, "task": task, "metric": metric, "predictor": f"{best['model']} baseline",
+                         "train_pairs": None, "temperature": None, "headline": best["headline"],
+                         "ci_low": best["ci_low"], "ci_high": best["ci_high"]})
+    table = pd.DataFrame(rows, columns=COLUMNS).astype({"train_pairs": "Int64"})
+    order = {t: i for i, t in enumerate(TASK_ORDER)}
+    return table.sort_values("task", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
