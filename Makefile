@@ -43,8 +43,8 @@ curve: install  # the learning curve of the demo's run; of another run: add CONF
 test: install
 	$(BIN)/python -m pytest
 
-test-slurm: install
-	$(BIN)/python -m pytest -m slurm tests/test_slurm.py
+test-slurm: install  # the live SLURM, and the two-process fine-tuning killed and resumed
+	$(BIN)/python -m pytest -m 'slurm or multiprocess' tests/test_slurm.py tests/test_finetune.py
 
 report: install
 	$(BIN)/snakemake --report report.html

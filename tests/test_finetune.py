@@ -188,7 +188,7 @@ def _start_two_processes(spec):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_two_processes_train_one_adapter_with_the_single_process_batch_and_resume_after_a_kill(tiny, tiny_adapter):
     _, single = tiny_adapter
     spec = spec_for(tiny, "two")
