@@ -37,9 +37,9 @@ def fake_7b(folder, total=WEIGHTS_BYTES):
     return folder
 
 
-def plan(*configs, env=None):
+def plan(*configs, env=None, targets=()):
     """Every job a dry run through profiles/slurm plans: [(rule, {resource: value})]."""
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--profile", "profiles/slurm",
+    out = subprocess.run([sys.executable, "-m", "snakemake", *targets, "--dry-run", "--profile", "profiles/slurm",
                           "--configfile", *configs], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, **ENV, **(env or {})})
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
@@ -96,6 +96,12 @@ def test_the_real_models_gpu_config_asks_for_a_gpu_per_model_job():
     assert all(int(res.get("gpu", 0)) == 0 for rule, res in jobs if rule not in GPU_RULES)
 
 
+def test_make_real_and_its_learning_curve_plan_within_its_400_training_pairs():
+    jobs = plan("config/smollm2.yaml", targets=("all", "learning_curve", "--forceall"))
+    subsets = [rule for rule, _ in jobs if rule == "finetune_subset"]
+    assert len(subsets) == 3 * 3  # sizes x tasks, each below finetune.max_train_pairs
+
+
 def test_a_job_too_small_for_its_model_is_refused_at_planning(paper_models, tmp_path):
     _, overlay = paper_models
     small = tmp_path / "small.yaml"
@@ -135,3 +141,13 @@ def test_a_wrong_model_directory_is_refused_at_planning_with_the_key_and_the_pat
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: models.llama2-7b.path: {folder}: "), last
     assert ("model directory not found" if layout == "absent" else "missing *.safetensors weights") in last
+
+
+def test_a_learning_curve_size_not_below_the_full_adapters_pairs_is_refused_at_planning(tmp_path):
+    overlay = tmp_path / "curve.yaml"
+    overlay.write_text("learning_curve: {sizes: [50, 400]}\n")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/smollm2.yaml",
+                          str(overlay)], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.strip().splitlines()[-1] == (
+        "error: learning_curve.sizes: 400 is not below finetune.max_train_pairs (400), the full adapter's training "
+        "pairs"), out.stderr[-1000:]
