@@ -49,3 +49,14 @@ def prompts_with_examples(tokenizer, train: pd.DataFrame, evaluation: pd.DataFra
         prompts.append(text)
         kept.append(examples)
     return prompts, kept, cut
+
+
+def variant_prompts(variant: str, tokenizer, evaluation: pd.DataFrame, train: pd.DataFrame | None = None,
+                    k: int = 0, seed: int = 0, max_tokens: int = 0) -> tuple[list[str], list[str] | None, int]:
+    """One variant's rendered prompts, the case IDs each showed (comma-joined; None for the zero-shot and
+    fine-tuned variants) and how many prompts lost examples to fit `max_tokens`."""
+    if variant in ("vanilla", "finetuned"):
+        return [render_prompt(tokenizer, p) for p in evaluation["prompt"]], None, 0
+    rows = example_rows(variant, train, evaluation, k, seed)
+    prompts, kept, cut = prompts_with_examples(tokenizer, train, evaluation, rows, max_tokens)
+    return prompts, [",".join(train["case_id"].iloc[i]) for i in kept], cut

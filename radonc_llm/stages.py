@@ -14,7 +14,6 @@ import pandas as pd
 from . import cohort, pairs
 from .curate import curate
 from .modality import LABELS
-from .prompting import render_prompt
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
 from .errors import UserError
@@ -182,51 +181,46 @@ def predict(smk) -> None:
     vanilla base shown solved training cases (the prompting variants; one job writes them all)."""
     import torch
 
-    from .demonstrations import example_rows, prompts_with_examples
+    from .demonstrations import variant_prompts
     from .models import context_length, load_tokenizer, resolve_precision
     from .predict import load_for_prediction, max_new_tokens, predict_temperatures, predict_vllm
     with logged(smk) as log:
-        task, settings = smk.wildcards.task, smk.params.settings
+        task, settings, base = smk.wildcards.task, smk.params.settings, smk.params.base_dir
         # rule predict: its variant wildcard; rule predict_prompted: every prompting variant
         variants = list(smk.params.variants) if hasattr(smk.params, "variants") else [smk.wildcards.variant]
-        finetuned = variants == ["finetuned"]
-        adapter = smk.input.adapter if finetuned else None
+        adapter = smk.input.adapter if variants == ["finetuned"] else None
         evaluation = pd.read_parquet(smk.input.pairs)
         temperatures = settings["temperatures"]
         outputs = {v: dict(zip(temperatures, smk.output[i * len(temperatures):(i + 1) * len(temperatures)]))
                    for i, v in enumerate(variants)}
-        tokenizer = load_tokenizer(smk.params.base_dir, smk.params.prompt_format)
-        prompts, examples = {}, {}
+        vllm = settings["backend"] == "vllm"
+        if vllm:
+            tokenizer = load_tokenizer(base, smk.params.prompt_format)
+        else:
+            if not torch.cuda.is_available():
+                torch.set_num_threads(smk.threads)
+            # bf16 also on CPU where asked: faster with AVX512-BF16 (README, "Speed" under Predictions)
+            dtype = torch.bfloat16 if resolve_precision(settings["precision"]) == "bf16" else torch.float32
+            model, tokenizer = load_for_prediction(base, smk.params.prompt_format, adapter, dtype=dtype)
+            if torch.cuda.is_available():
+                model.to("cuda")
+        shown = getattr(smk.params, "prompting", {"k": 0, "seed": 0})
+        train = pd.read_parquet(smk.input.train) if hasattr(smk.input, "train") else None
+        room = context_length(base) - max_new_tokens(settings, task, one_line=True)
         for variant in variants:
-            if variant in ("finetuned", "vanilla"):
-                prompts[variant], examples[variant] = [render_prompt(tokenizer, p) for p in evaluation["prompt"]], None
+            prompts, examples, cut = variant_prompts(variant, tokenizer, evaluation, train, shown["k"], shown["seed"],
+                                                     room)
+            if examples is not None:
+                log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
+                         "model's %d tokens", variant, shown["k"], cut, len(evaluation), room)
+            one_line = variant != "vanilla"  # fine-tuned, or shown solved examples: answers of one line
+            if vllm:
+                predict_vllm(base, adapter, task, evaluation, settings, one_line, outputs[variant], prompts, examples)
                 continue
-            train = pd.read_parquet(smk.input.train)
-            shown = smk.params.prompting
-            rows = example_rows(variant, train, evaluation, shown["k"], shown["seed"])
-            room = context_length(smk.params.base_dir) - max_new_tokens(settings, task, one_line=True)
-            prompts[variant], kept, cut = prompts_with_examples(tokenizer, train, evaluation, rows, room)
-            examples[variant] = [",".join(train["case_id"].iloc[k]) for k in kept]
-            log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
-                     "model's %d tokens", variant, shown["k"], cut, len(evaluation), room)
-        one_line = {v: v != "vanilla" for v in variants}
-        if settings["backend"] == "vllm":
-            for variant in variants:
-                predict_vllm(smk.params.base_dir, adapter, task, evaluation, settings, one_line[variant],
-                             outputs[variant], prompts[variant], examples[variant])
-            return
-        if not torch.cuda.is_available():
-            torch.set_num_threads(smk.threads)
-        # bf16 also on CPU where asked: faster with AVX512-BF16 (README, "Speed" under Predictions), slower without
-        dtype = torch.bfloat16 if resolve_precision(settings["precision"]) == "bf16" else torch.float32
-        model, tokenizer = load_for_prediction(smk.params.base_dir, smk.params.prompt_format, adapter, dtype=dtype)
-        if torch.cuda.is_available():
-            model.to("cuda")
-        for variant in variants:
             log.info("%s %s on %d %s eval pairs at %d temperatures, %s on %s", smk.wildcards.model, variant,
                      len(evaluation), task, len(temperatures), str(dtype).removeprefix("torch."), model.device)
-            predict_temperatures(model, tokenizer, task, evaluation, settings, one_line[variant], outputs[variant],
-                                 prompts[variant], examples[variant])
+            predict_temperatures(model, tokenizer, task, evaluation, settings, one_line, outputs[variant], prompts,
+                                 examples)
 
 
 def score(smk) -> None:
