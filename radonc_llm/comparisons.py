@@ -75,6 +75,12 @@ def model_vs_model(summary: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def best_baseline(baselines: pd.DataFrame, task: str):
+    """The task's baseline with the highest headline (the first by name on a tie), as a row; None if none."""
+    options = baselines[baselines["task"] == task].sort_values(["headline", "model"], ascending=[False, True])
+    return options.iloc[0] if len(options) else None
+
+
 def best_temperatures(summary: pd.DataFrame, choice) -> pd.DataFrame:
     """The temperature each model/variant/task is shown at in the P/R/F1 and confusion figures:
     the one with the highest headline ('best', the lowest temperature on a tie) or a fixed one."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .comparisons import TASK_ORDER, VARIANT_ORDER
+from .comparisons import TASK_ORDER, VARIANT_ORDER, best_baseline
 from .metrics import HEADLINE_NAME
 
 COLUMNS = ["model", "task", "metric", "predictor", "train_pairs", "temperature", "headline", "ci_low", "ci_high"]
@@ -34,9 +34,8 @@ def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.Dat
             rows.append({"model": model, "task": task, "metric": metric, "predictor": r.variant, "train_pairs": None,
                          "temperature": temperature, "headline": r.headline, "ci_low": r.ci_low,
                          "ci_high": r.ci_high})
-        options = baselines[baselines["task"] == task].sort_values(["headline", "model"], ascending=[False, True])
-        if len(options):
-            best = options.iloc[0]
+        best = best_baseline(baselines, task)
+        if best is not None:
             rows.append({"model": model, "task": task, "metric": metric, "predictor": f"{best['model']} baseline",
                          "train_pairs": None, "temperature": None, "headline": best["headline"],
                          "ci_low": best["ci_low"], "ci_high": best["ci_high"]})

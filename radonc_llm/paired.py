@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .comparisons import VARIANT_ORDER, best_baseline
+
 
 def mcnemar_exact(a_correct, b_correct) -> dict:
     """McNemar's exact test of two predictors right/wrong on the same cases.
@@ -72,7 +74,7 @@ def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dic
     return row | {"test": "McNemar exact"} | mcnemar_exact(joined["score_a"] == 1, joined["score_b"] == 1)
 
 
-PROMPTING = ("vanilla", "fewshot", "retrieved")  # the base model without fine-tuning, prompted three ways
+PROMPTING = tuple(v for v in VARIANT_ORDER if v != "finetuned")  # the base model without fine-tuning
 
 
 def best_prompting(shown: pd.DataFrame, model: str, task: str, variants) -> str:
@@ -116,9 +118,7 @@ def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict,
                 best = best_prompting(shown, model, task, prompting)
                 models_compared("fine-tuned vs best prompting", task, (model, "finetuned"), (model, best))
             if baselines is not None:
-                options = baselines[baselines["task"] == task].sort_values(["headline", "model"],
-                                                                           ascending=[False, True])
-                best = options["model"].iloc[0]
+                best = best_baseline(baselines, task)["model"]
                 add("fine-tuned vs best baseline", task, label(model, "finetuned", task), f"{best} baseline",
                     load(model, "finetuned", task, at[(model, "finetuned", task)]), load_baseline(best, task))
         for variant in ("finetuned", "vanilla"):

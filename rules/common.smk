@@ -205,6 +205,13 @@ def prompted_inputs(wildcards):
     }
 
 
+def predict_settings():
+    """What a prediction job reads of predict: (its threads and resources go to the scheduler)."""
+    return {
+        k: v for k, v in config["predict"].items() if k not in ("threads", "resources")
+    }
+
+
 def predict_resource(name):
     return config["predict"]["resources"][name]
 

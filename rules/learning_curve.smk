@@ -44,12 +44,7 @@ use rule predict as predict_subset with:
         base_dir=lambda wc: model_spec(wc.model)["path"],
         prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
         variants=["finetuned"],
-        settings={
-            k: v
-            for k, v in config["predict"].items()
-            if k not in ("threads", "resources")
-        }
-        | {"temperatures": [CURVE_TEMPERATURE]},
+        settings=predict_settings() | {"temperatures": [CURVE_TEMPERATURE]},
 
 
 use rule score as score_subset with:

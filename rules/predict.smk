@@ -29,11 +29,7 @@ rule predict:
     params:
         base_dir=lambda wc: model_spec(wc.model)["path"],
         prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
-        settings={
-            k: v
-            for k, v in config["predict"].items()
-            if k not in ("threads", "resources")
-        },
+        settings=predict_settings(),
     script:
         "../scripts/predict.py"
 

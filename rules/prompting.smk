@@ -21,8 +21,4 @@ use rule predict as predict_prompted with:
         prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
         variants=PROMPTED,
         prompting=config["prompting"],
-        settings={
-            k: v
-            for k, v in config["predict"].items()
-            if k not in ("threads", "resources")
-        },
+        settings=predict_settings(),
