@@ -34,7 +34,7 @@ endif
 demo: install
 	$(BIN)/snakemake --profile profiles/local
 
-real: install  # the whole study on a real pretrained model, SmolLM2-135M-Instruct (README "A real model")
+real: install  # the whole study on a real pretrained model, SmolLM2-135M-Instruct (docs/real-model.md)
 	$(BIN)/snakemake --profile profiles/local --configfile config/smollm2.yaml
 
 curve: install  # the learning curve of the demo's run; of another run: add CONFIG=config/smollm2.yaml
@@ -54,7 +54,7 @@ lint: install  # also part of make test (tests/test_style.py, tests/test_workflo
 	$(BIN)/ruff check .
 	$(BIN)/snakefmt --check Snakefile rules/
 
-rulegraph: install  # docs/rulegraph.svg, the README's picture; needs graphviz's dot (apt-get install graphviz)
+rulegraph: install  # docs/rulegraph.svg, the README's rule graph; needs graphviz's dot (apt-get install graphviz)
 	$(BIN)/snakemake --rulegraph 2>/dev/null | dot -Tsvg -o docs/rulegraph.svg
 
 benchmark: install

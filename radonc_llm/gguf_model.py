@@ -29,7 +29,7 @@ def installed_file(distribution: str, filename: str) -> Path:
     try:
         dist = metadata.distribution(distribution)
     except metadata.PackageNotFoundError:
-        raise GGUFError(f"package {distribution!r} is not installed (see the README: real model)") from None
+        raise GGUFError(f"package {distribution!r} is not installed (see docs/real-model.md)") from None
     hits = [f for f in dist.files or () if f.name == filename]
     if not hits:
         raise GGUFError(f"package {distribution!r} {dist.version} has no file {filename!r}")

@@ -199,7 +199,7 @@ def predict(smk) -> None:
         else:
             if not torch.cuda.is_available():
                 torch.set_num_threads(smk.threads)
-            # bf16 also on CPU where asked: faster with AVX512-BF16 (README, "Speed" under Predictions)
+            # bf16 also on CPU where asked: faster on CPUs with bf16 instructions (docs/benchmarks.md)
             dtype = torch.bfloat16 if resolve_precision(settings["precision"]) == "bf16" else torch.float32
             model, tokenizer = load_for_prediction(base, smk.params.prompt_format, adapter, dtype=dtype)
             if torch.cuda.is_available():
