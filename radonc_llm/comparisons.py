@@ -7,6 +7,7 @@ n = 10, the 0.001 of the paper's Table 1.
 """
 from __future__ import annotations
 
+import logging
 from itertools import combinations
 
 import pandas as pd
@@ -119,3 +120,37 @@ def ranking(summary: pd.DataFrame, baselines: pd.DataFrame, models: list[str]) -
     table = pd.DataFrame(rows, columns=["model", "task", "metric", "rank", "predictor", "highest", "temperature",
                                         "ci_low", "ci_high", "median"])
     return table.round({c: 4 for c in ("highest", "ci_low", "ci_high", "median")})
+
+
+PROXY_COLUMNS = ["model", "variant", "temperature", "proxy_graded", *[f"proxy_grade_{g}" for g in range(1, 6)],
+                 "proxy_grade_1_2", "dose_match", "fractions_match", "modality_match", "median_abs_delta_eqd2"]
+
+
+def evaluation_tables(summary: pd.DataFrame, models: list[str], report_temperature, load, baselines: pd.DataFrame,
+                      load_baseline, curated: pd.DataFrame, bootstrap: dict) -> dict[str, pd.DataFrame]:
+    """Every table of rule evaluation_tables, by its output name. `summary`: the metrics of every prediction
+    file; `load(model, variant, task, temperature)` and `load_baseline(name, task)` read per-case scores;
+    `baselines`: the baselines' summaries; `curated`: the curated cases (for the disease-site groups)."""
+    from .breakdown import by_group, case_groups, top_confusions
+    from .metrics import prf_and_confusion
+    from .paired import paired_table
+    shown = best_temperatures(summary, report_temperature)
+    prf, confusion = prf_and_confusion(shown, load)
+    listed = baselines.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"])
+    first = ["task", "baseline", "headline", "ci_low", "ci_high", "n", "unparsed"]
+    listed = listed[first + [c for c in listed.columns if c not in first]].dropna(axis=1, how="all")
+    paired = paired_table(shown, load, models, bootstrap, baselines, load_baseline)
+    scored = {(f"{r.model} {r.variant} (T={r.temperature:.1f})", r.task): load(r.model, r.variant, r.task,
+                                                                                r.temperature)
+              for r in shown.itertuples()}
+    scored |= {(f"{b.model} baseline", b.task): load_baseline(b.model, b.task)
+               for b in baselines.sort_values("headline", ascending=False).drop_duplicates("task").itertuples()}
+    groups = case_groups(curated)
+    logging.getLogger(__name__).info("tables from %d prediction files of %d models", len(summary), len(models))
+    return {"by_temperature": summary, "table1": table1(summary, models),
+            "model_vs_model": model_vs_model(summary, models),
+            "regimen_proxy": summary.loc[summary["task"] == "regimen", PROXY_COLUMNS],
+            "modality_prf": prf["modality"], "icd10_prf": prf["icd10"], "icd10_confusion": confusion,
+            "baselines": listed, "ranking": ranking(summary, baselines, models),
+            "paired_tests": paired.astype({"a_only": "Int64", "b_only": "Int64"}),
+            "by_group": by_group(scored, groups), "top_confusions": top_confusions(scored, groups)}

@@ -17,12 +17,16 @@ data-quality report; it never writes or logs the diagnosis text.
 """
 from __future__ import annotations
 
+import logging
+
 import functools
 import re
 
 import pandas as pd
 
 from .icd10 import _cm, main_category
+
+log = logging.getLogger(__name__)
 
 REASONS = {
     "side_mismatch": "the text names one side, the ICD-10 code the other",
@@ -281,4 +285,6 @@ def summarise(report: pd.DataFrame) -> pd.DataFrame:
                      int((~group["organ_matches_code"]).sum())))
     table = pd.DataFrame(rows, columns=["check", "meaning", "n_checked", "n_flagged"])
     table["percent"] = (100 * table["n_flagged"] / table["n_checked"].where(table["n_checked"] > 0)).round(2)
+    for row in table[~table["check"].str.startswith("organ: ")].itertuples():
+        log.info("%s: %d of %d flagged", row.check, row.n_flagged, row.n_checked)
     return table

@@ -221,4 +221,6 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
 
     cases = cases.sort_values("case_id").reset_index(drop=True)
     log.info("curated %d cases from %d patients", len(cases), len(patients))
+    for step, description, remaining, dropped, _ in steps:
+        log.info("step %s %s: %d remaining, %d dropped", step, description, remaining, dropped)
     return cases, pd.DataFrame(steps, columns=STEP_COLUMNS)

@@ -313,3 +313,24 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> None:
                  "prompted; dotted: the best baseline", fontsize=10)
     fig.tight_layout()
     save(fig, png, pdf)
+
+
+def evaluation_figures(tables: dict[str, pd.DataFrame], out: dict[str, str], report_temperature) -> None:
+    """Every figure of rule evaluation_figures from the tables of rule evaluation_tables (by their output
+    names), written to `out` (the rule's output names)."""
+    from .comparisons import best_temperatures
+    highest_and_median(tables["table1"], out["figure3_png"], out["figure3_pdf"])
+    temperature_scan(tables["by_temperature"], out["scan_png"], out["scan_pdf"], tables["baselines"])
+    prf_bars(tables["modality_prf"], "weighted", "Treatment modality: weighted P / R / F1", out["modality_png"],
+             out["modality_pdf"])
+    prf_bars(tables["icd10_prf"], "macro", "ICD-10 main category: macro P / R / F1", out["icd10_png"],
+             out["icd10_pdf"])
+    panels = {f"{m} {variant_name(v)} (T {t:.1f})": g.loc[g.index.repeat(g["n"])]
+              for (m, v, t), g in tables["icd10_confusion"].groupby(["model", "variant", "temperature"], sort=False)}
+    confusion_matrices(panels, out["confusion_png"], out["confusion_pdf"])
+    paired_differences(tables["paired_tests"], out["paired_png"], out["paired_pdf"])
+    by_site(tables["by_group"], out["by_site_png"], out["by_site_pdf"])
+    scan = tables["by_temperature"]
+    shown = best_temperatures(scan[scan["task"] == "regimen"], report_temperature)
+    proxy_grades(tables["regimen_proxy"].merge(shown[["model", "variant", "temperature"]]), out["proxy_png"],
+                 out["proxy_pdf"])

@@ -254,8 +254,16 @@ def plot_losses(history: pd.DataFrame, card: dict, path: str | Path) -> None:
 def run_finetune(spec: dict, processes: int = 1) -> dict:
     """Fine-tune in this process, or data-parallel in `processes` processes (one per GPU; on CPU, gloo) started
     by torchrun on this node; returns the model card, which the first process wrote."""
-    if processes <= 1:
-        return train_adapter(spec)
+    models.check_model_dir(spec["base_dir"])
+    card = train_adapter(spec) if processes <= 1 else launch_processes(spec, processes)
+    log.info("validation loss on answer tokens: vanilla %.3f, fine-tuned %.3f (%s pairs, %d process(es), "
+             "effective batch %d, %s s)", card["vanilla_validation_loss"], card["final_validation_loss"],
+             card["train_pairs"], card["processes"], card["effective_batch"], card["seconds"])
+    return card
+
+
+def launch_processes(spec: dict, processes: int) -> dict:
+    """`processes` training processes started by torchrun (python -m radonc_llm.finetune SPEC.json)."""
     import subprocess
     work_root = Path(spec["work_root"])
     work_root.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ sha256 is checked against the config, and transformers dequantises it (`gguf` pa
 """
 from __future__ import annotations
 
+import logging
+
 import hashlib
 import json
 import os
@@ -14,6 +16,8 @@ import shutil
 from pathlib import Path
 
 from .errors import UserError
+
+log = logging.getLogger(__name__)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -72,6 +76,7 @@ def build_from_gguf(gguf_file: str | Path, expected_sha256: str, out_dir: str | 
     provenance = {"source": source or str(gguf_file.name), "gguf_file": gguf_file.name, "sha256": actual,
                   "parameters": sum(p.numel() for p in plain.parameters()), "dtype": "float32"}
     (tmp / "provenance.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    log.info("built from %s (sha256 %s, %d parameters)", gguf_file.name, actual, provenance["parameters"])
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return provenance

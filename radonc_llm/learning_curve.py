@@ -6,6 +6,10 @@ examples) at that temperature and the task's best classical baseline, which need
 """
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+
 import pandas as pd
 
 from .comparisons import TASK_ORDER, VARIANT_ORDER, best_baseline
@@ -42,3 +46,13 @@ def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.Dat
     table = pd.DataFrame(rows, columns=COLUMNS).astype({"train_pairs": "Int64"})
     order = {t: i for i, t in enumerate(TASK_ORDER)}
     return table.sort_values("task", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
+
+
+def adapter_points(adapters: list[tuple[str, str]], temperature: float) -> pd.DataFrame:
+    """The `adapters` argument of curve_table: from each adapter's summary file (one row per temperature) and
+    model card, the row at `temperature` with the card's count of training pairs."""
+    points = pd.concat([pd.read_csv(summary).assign(train_pairs=json.loads(Path(card).read_text())["train_pairs"])
+                        for summary, card in adapters], ignore_index=True)
+    points = points[(points["temperature"] - temperature).abs() < 1e-9]
+    logging.getLogger(__name__).info("learning curve: %d adapters at T=%.1f", len(points), temperature)
+    return points

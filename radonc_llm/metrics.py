@@ -9,12 +9,16 @@ P/R/F1 over the main categories. `unparsed` answers always count as wrong.
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from .icd10 import main_category
 from .modality import LABELS
 from .parsing import UNPARSED
+
+log = logging.getLogger(__name__)
 
 HEADLINE = {"regimen": "rouge1_recall", "modality": "accuracy", "icd10": "accuracy"}
 HEADLINE_NAME = {"regimen": "ROUGE-1", "modality": "accuracy", "icd10": "accuracy (main category)"}
@@ -117,3 +121,42 @@ def summarise(task: str, cases: pd.DataFrame, bootstrap_settings: dict) -> dict:
     row["headline"] = row[HEADLINE[task]]
     row["ci_low"], row["ci_high"] = bootstrap_ci(cases["score"], **bootstrap_settings)
     return row
+
+
+def score_scan(model: str, task: str, pairs: pd.DataFrame, predictions: dict, alpha_beta: float,
+               bootstrap_settings: dict) -> tuple[dict, pd.DataFrame]:
+    """Score one model's prediction files on one task, keyed (variant, temperature): the per-case tables by
+    the same keys, and one summary row per file (model, variant, task, temperature, every metric)."""
+    cases, rows = {}, []
+    for (variant, temperature), prediction in predictions.items():
+        cases[variant, temperature] = score_cases(task, pairs, prediction, alpha_beta)
+        rows.append({"model": model, "variant": variant, "task": task, "temperature": temperature,
+                     **summarise(task, cases[variant, temperature], bootstrap_settings)})
+        log.info("%s T=%.1f: headline %.3f (95%% CI %.3f-%.3f), %d cases, %d unparsed", variant, temperature,
+                 rows[-1]["headline"], rows[-1]["ci_low"], rows[-1]["ci_high"], rows[-1]["n"], rows[-1]["unparsed"])
+    return cases, pd.DataFrame(rows)
+
+
+PRF_COLUMNS = ["model", "variant", "temperature", "label", "precision", "recall", "f1", "support"]
+CONFUSION_COLUMNS = ["model", "variant", "temperature", "truth_category", "predicted_category", "n"]
+
+
+def prf_and_confusion(shown: pd.DataFrame, load) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Supplementary Tables 3 and 4 (P/R/F1 per class and averaged) and the ICD-10 category confusion counts
+    behind Figure 6, for each model/variant at the temperature `shown` gives it; `load(model, variant, task,
+    temperature)` reads that file's per-case scores."""
+    prf, confusion = {"modality": [], "icd10": []}, []
+    for r in shown[shown["task"].isin(list(prf))].itertuples():
+        cases = load(r.model, r.variant, r.task, r.temperature)
+        key = {"model": r.model, "variant": r.variant, "temperature": r.temperature}
+        prf[r.task] += [per_class(r.task, cases).assign(**key),
+                        pd.DataFrame([{**key, "label": AVERAGE[r.task], **averaged(r.task, cases),
+                                       "support": len(cases)}])]
+        if r.task == "icd10":
+            confusion.append(cases.groupby(["truth_category", "predicted_category"]).size()
+                             .rename("n").reset_index().assign(**key))
+    tables = {task: pd.concat(parts, ignore_index=True)[PRF_COLUMNS] if parts else pd.DataFrame(columns=PRF_COLUMNS)
+              for task, parts in prf.items()}
+    confusion = (pd.concat(confusion, ignore_index=True)[CONFUSION_COLUMNS] if confusion
+                 else pd.DataFrame(columns=CONFUSION_COLUMNS))
+    return tables, confusion

@@ -82,6 +82,7 @@ def split_pairs(table: pd.DataFrame, pool: pd.Series, size: float, seed: int, in
     if in_eval.sum() < n_eval:
         log.warning("%d eval case(s) of the pool are not in this task (e.g. modality awaiting annotation)",
                     n_eval - int(in_eval.sum()))
+    log.info("%d train and %d eval pairs", int((~in_eval).sum()), int(in_eval.sum()))
     return pairs[~in_eval].reset_index(drop=True), pairs[in_eval].reset_index(drop=True)
 
 

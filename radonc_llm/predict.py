@@ -295,3 +295,40 @@ def predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, outputs
         results = llm.generate(prompts, params, lora_request=lora)
         write_predictions(task, pairs, temperature, seed, [r.outputs[0].text for r in results],
                           [len(r.outputs[0].token_ids) for r in results], path, examples)
+
+
+def predict_variants(model_name: str, base_dir, prompt_format: str, adapter_dir, task: str, pairs: pd.DataFrame,
+                     train: pd.DataFrame | None, settings: dict, prompting: dict | None,
+                     outputs: dict[tuple[str, float], str], threads: int) -> None:
+    """One prediction job: load the model once (base + adapter for `finetuned`; on the GPU where there is one,
+    in bf16 where `predict.precision` asks for it, on CPU too) and write every variant's temperature files
+    (`outputs`: (variant, temperature) -> path). Prompting variants show solved `train` pairs (`prompting`:
+    k and seed), cut to fit the model's context."""
+    import torch
+
+    from .demonstrations import variant_prompts
+    vllm = settings["backend"] == "vllm"
+    if vllm:
+        tokenizer = models.load_tokenizer(base_dir, prompt_format)
+    else:
+        if not torch.cuda.is_available():
+            torch.set_num_threads(threads)
+        dtype = torch.bfloat16 if models.resolve_precision(settings["precision"]) == "bf16" else torch.float32
+        model, tokenizer = load_for_prediction(base_dir, prompt_format, adapter_dir, dtype=dtype)
+        if torch.cuda.is_available():
+            model.to("cuda")
+    shown = prompting or {"k": 0, "seed": 0}
+    room = models.context_length(base_dir) - max_new_tokens(settings, task, one_line=True)
+    for variant in dict.fromkeys(v for v, _ in outputs):
+        files = {t: path for (v, t), path in outputs.items() if v == variant}
+        prompts, examples, cut = variant_prompts(variant, tokenizer, pairs, train, shown["k"], shown["seed"], room)
+        if examples is not None:
+            log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
+                     "model's %d tokens", variant, shown["k"], cut, len(pairs), room)
+        one_line = variant != "vanilla"  # fine-tuned, or shown solved examples: answers of one line
+        if vllm:
+            predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, files, prompts, examples)
+            continue
+        log.info("%s %s on %d %s eval pairs at %d temperatures, %s on %s", model_name, variant, len(pairs), task,
+                 len(files), str(dtype).removeprefix("torch."), model.device)
+        predict_temperatures(model, tokenizer, task, pairs, settings, one_line, files, prompts, examples)

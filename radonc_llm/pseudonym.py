@@ -13,9 +13,10 @@ from .errors import UserError
 
 
 MIN_KEY_LENGTH = 32
+REPOSITORY = Path(__file__).resolve().parents[1]  # the workflow's folder: no key file may lie inside
 
 
-def resolve_key(settings: dict, synthetic: bool = True, repository: str | Path | None = None) -> bytes:
+def resolve_key(settings: dict, synthetic: bool = True, repository: str | Path = REPOSITORY) -> bytes:
     """The key from the environment variable named in `pseudonym.key_env`, else from the file
     `pseudonym.key_file`, else `pseudonym.key`. The config's key is public (it is in the repository): only the
     synthetic default may use it. Real exports need a key of at least 32 characters from the environment or
@@ -27,7 +28,7 @@ def resolve_key(settings: dict, synthetic: bool = True, repository: str | Path |
     key, source = (os.environ.get(env_name, "") if env_name else ""), f"the environment variable {env_name}"
     if not key and settings.get("key_file"):
         path = Path(settings["key_file"]).expanduser().resolve()
-        if repository is not None and path.is_relative_to(Path(repository).resolve()):
+        if path.is_relative_to(Path(repository).resolve()):
             raise UserError(f"pseudonym.key_file {settings['key_file']} lies inside the repository, where it can be "
                             "committed or shared: move it outside")
         if not path.is_file():

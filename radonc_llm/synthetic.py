@@ -282,6 +282,7 @@ def write_cohort(n_patients: int, seed: int, diagnoses_path: str | Path, plans_p
                  coding_noise: dict | None = None) -> dict:
     """Write both exports; return the injected coding noise by kind, over the ICD-10 coded patients
     whose organ has a side (the noise rates' denominator)."""
+    log.info("writing a synthetic cohort of %d patients (seed %d, coding noise %s)", n_patients, seed, coding_noise)
     truth: list = []
     diagnoses, plans = generate_cohort(n_patients, seed, coding_noise, truth)
     write_csv(diagnoses, diagnoses_path)

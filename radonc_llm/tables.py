@@ -199,6 +199,20 @@ def read_export(path: str | Path, kind: str, column_map: dict | None = None, enc
     return table
 
 
+def read_exports(paths: dict, raw: dict) -> tuple[dict, dict, dict]:
+    """Both raw exports (`paths`: diagnoses, plans) read by the column contract and the config's `raw`
+    reading settings, identical rows collapsed, checked to share patients. By kind: the tables, the
+    collapsed duplicates, the blank rows skipped."""
+    tables, duplicates, blank = {}, {}, {}
+    for kind, path in paths.items():
+        table = read_export(path, kind, raw.get("columns", {}).get(kind), raw.get("encoding"), raw.get("delimiter"),
+                            raw.get("sheet"))
+        blank[kind] = table.attrs["blank_rows"]
+        tables[kind], duplicates[kind] = collapse_duplicates(table, kind, path)
+    check_shared_patients(tables["diagnoses"], tables["plans"], paths)
+    return tables, duplicates, blank
+
+
 def check_shared_patients(diagnoses: pd.DataFrame, plans: pd.DataFrame, paths: dict) -> None:
     """Two exports that share no patient at all were read with different IDs: say so, with a hint."""
     d_ids, p_ids = set(diagnoses["patient_id"]), set(plans["patient_id"])
@@ -257,8 +271,23 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
     _atomic(path, lambda tmp: Path(tmp).write_bytes(csv_bytes(table)))
 
 
+def write_tables(tables: dict[str, pd.DataFrame], output) -> None:
+    """Each table to the file of the same name in `output` (a rule's named outputs)."""
+    for name, table in tables.items():
+        write_csv(table, output[name])
+
+
+def concat_csv(files) -> pd.DataFrame:
+    """The CSV files one below the other."""
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+
+
 def write_parquet(table: pd.DataFrame, path: str | Path) -> None:
     _atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
+
+
+MODALITY_OVERRIDE_COLUMNS = ("case_id", "modality")
+TEXT_SEPARATION_COLUMNS = ("case_id", "diagnosis", "plan_summary")
 
 
 def read_annotation(path: str | Path, columns: tuple[str, ...], allowed: dict | None = None) -> pd.DataFrame:

@@ -17,6 +17,13 @@ log = logging.getLogger(__name__)
 SPECIAL_TOKENS = ("<pad>", "<unk>", "<s>", "</s>")
 
 
+def tokenizer_texts(regimen, icd10, labels, instructions) -> list[str]:
+    """What the tiny tokenizer learns from: the regimen task's prompts and answers, the ICD-10 codes, the
+    modality labels, the task instructions and the prompt formats' markers."""
+    return (list(regimen["prompt"]) + list(regimen["answer"]) + list(icd10["answer"]) + list(labels)
+            + list(instructions) + ["[INST] [/INST]"])
+
+
 def train_tokenizer(texts: list[str], vocab_size: int, out_dir: str | Path):
     """Train a byte-level BPE tokenizer on `texts` and save it as a transformers tokenizer."""
     from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers

@@ -1,4 +1,5 @@
 import hashlib
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -238,6 +239,17 @@ for _task in CURVE_TASKS:
             f"learning_curve.sizes: {max(CURVE['sizes'])} is not below finetune.max_train_pairs ({_full}), "
             "the full adapter's training pairs"
         )
+
+
+def keys_of(**wildcards):
+    """The wildcard values of each file that expand(pattern, **wildcards) lists, in its order (temperatures as
+    numbers): a rule passes them as a param so that the package knows which file is which without reading paths.
+    """
+    values = [
+        [float(v) for v in vs] if name == "temperature" else list(vs)
+        for name, vs in wildcards.items()
+    ]
+    return [list(key) for key in itertools.product(*values)]
 
 
 def curve_path(path):

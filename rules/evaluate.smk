@@ -159,6 +159,10 @@ rule evaluation_tables:
         models=MODELS,
         report_temperature=config["metrics"]["report_temperature"],
         bootstrap=config["metrics"]["bootstrap"],
+        case_keys=keys_of(
+            model=MODELS, variant=VARIANTS, task=TASKS, temperature=TEMPERATURES
+        ),
+        baseline_keys=[[n, t] for t in TASKS for n in BASELINES[t]],
     script:
         "../scripts/evaluation_tables.py"
 

@@ -32,6 +32,10 @@ rule grading_sheets:
         variants=GRADING_VARIANTS,
         seed=config["grading"]["seed"],
         temperature=config["grading"]["temperature"],
+        prediction_keys=keys_of(
+            model=MODELS, variant=GRADING_VARIANTS, temperature=TEMPERATURES
+        ),
+        issued=run_path("grading/issued"),
     script:
         "../scripts/grading_sheets.py"
 
@@ -88,6 +92,9 @@ rule grading_results:
         **slurm_placement(0),
     params:
         graders=GRADERS,
+        proxy_keys=keys_of(
+            model=MODELS, variant=GRADING_VARIANTS, temperature=TEMPERATURES
+        ),
         adjudication=lambda wildcards, input: (
             input.adjudication if input.adjudication else ""
         ),

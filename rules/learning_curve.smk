@@ -119,5 +119,7 @@ rule learning_curve:
         **slurm_placement(0),
     params:
         temperature=CURVE_TEMPERATURE,
+        full_keys=keys_of(model=CURVE_MODELS, variant=VARIANTS, task=CURVE_TASKS),
+        card_keys=keys_of(model=CURVE_MODELS, task=CURVE_TASKS),
     script:
         "../scripts/learning_curve.py"

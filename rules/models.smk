@@ -42,6 +42,7 @@ rule tiny_base:
         architecture=lambda wc: model_spec(wc.model)["tiny"],
         prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
         settings={k: v for k, v in config["tiny"].items() if k != "threads"},
+        model_dir=run_path("models/base/{model}"),
     script:
         "../scripts/tiny_base.py"
 
@@ -66,5 +67,6 @@ rule gguf_base:
         **slurm_placement(0),
     params:
         gguf=lambda wc: model_spec(wc.model)["gguf"],
+        model_dir=run_path("models/base/{model}"),
     script:
         "../scripts/gguf_base.py"

@@ -71,7 +71,7 @@ def test_site_column_names_are_mapped_and_extra_columns_dropped(tmp_path):
 
 
 def test_annotation_tables_are_checked(tmp_path):
-    from radonc_llm.stages import MODALITY_OVERRIDE_COLUMNS
+    from radonc_llm.tables import MODALITY_OVERRIDE_COLUMNS
     from radonc_llm.tables import read_annotation
     allowed = {"modality": ("photon", "proton", "electron", "brachy")}
     assert read_annotation(tmp_path / "absent.csv", MODALITY_OVERRIDE_COLUMNS, allowed).empty

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from radonc_llm.grading import (SHEET_COLUMNS, GradingError, agreement, distribution, make_sheets, read_adjudication,
-                                read_graded, unblind)
+                                read_graded, read_graded_sheets, result_tables, unblind)
 
 
 def items(n=6):
@@ -65,6 +65,31 @@ def test_round_trip_flags_adjudication_distribution_and_kappa(exported, tmp_path
     # raw agreement, by hand: 9 of 12 equal; 10 of 12 within one point
     result = agreement(table["ann"], table["bob"])
     assert (result["exact"], result["within_one"]) == (pytest.approx(9 / 12), pytest.approx(10 / 12))
+
+
+def test_result_tables_join_the_proxy_grade_and_list_the_rows_to_adjudicate_with_their_text(exported, tmp_path):
+    sheets, key = exported
+    fill(sheets["ann"], key, {"llama": [1, 1, 2, 3, 1, 5], "mistral": [1, 2, 2, 2, 1, 1]}, tmp_path / "ann.csv")
+    fill(sheets["bob"], key, {"llama": [1, 2, 2, 1, 1, 5], "mistral": [1, 2, 4, 2, 1, 1]}, tmp_path / "bob.csv")
+    blank, grades = read_graded_sheets(["ann", "bob"], [tmp_path / "blank_ann.csv", tmp_path / "blank_bob.csv"],
+                                       [tmp_path / "ann.csv", tmp_path / "bob.csv"])
+    proxy = {}
+    for model, grades_ in (("llama", [1, 2, 2, 3, 1, 5]), ("mistral", [1, 2, 2, 2, 1, None])):
+        path = tmp_path / f"{model}.parquet"
+        pd.DataFrame({"case_id": [f"P{i:03d}" for i in range(6)], "proxy_grade": grades_}).to_parquet(path)
+        proxy[model, "finetuned", 0.3] = path
+    tables = result_tables(key, grades, "", proxy, blank, ["ann", "bob"])
+    table = tables["grades"].set_index(["model", "case_id"])
+    assert table.loc[("llama", "P003"), "proxy_grade"] == 3 and pd.isna(table.loc[("mistral", "P005"), "proxy_grade"])
+    adjudicate = tables["adjudication"].merge(key, on="row_id").sort_values("model")
+    assert list(adjudicate["diagnosis"]) == ["diagnosis 3", "diagnosis 2"]  # the sheet's text, not the key's
+    assert list(adjudicate["grade_ann"]) == [3, 2] and list(adjudicate["grade_bob"]) == [1, 4]
+    agreement_ = tables["agreement"].set_index(["model", "compared"])
+    # proxy vs ann, all models: the proxy is known for 11 rows and differs from ann's grade only for llama P001 (2 vs 1)
+    assert agreement_.loc[("all", "proxy vs ann (final)"), "n"] == 11
+    assert agreement_.loc[("all", "proxy vs ann (final)"), "exact"] == pytest.approx(10 / 11)
+    confusion = tables["proxy_confusion"]
+    assert confusion["n"].sum() == 22 and set(confusion["grader"]) == {"ann", "bob"}
 
 
 def test_weighted_kappa_by_hand():

@@ -6,7 +6,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from radonc_llm.comparisons import best_temperatures, model_vs_model, ranking, table1, wilcoxon_greater
 from radonc_llm.icd10 import icd10_category
-from radonc_llm.metrics import averaged, bootstrap_ci, per_class, rouge1, score_cases, summarise
+from radonc_llm.metrics import averaged, bootstrap_ci, per_class, prf_and_confusion, rouge1, score_cases, summarise
 
 BOOT = {"resamples": 1000, "seed": 1, "confidence": 0.95}
 
@@ -167,3 +167,24 @@ def test_ranking_puts_every_variant_and_baseline_in_order_with_the_temperature_o
     assert (top["highest"], top["temperature"], top["ci_low"], top["median"]) == (0.8, 0.2, 0.75, 0.6)
     assert table.loc[table["predictor"] == "fewshot", "temperature"].item() == 0.2
     assert table["temperature"].isna().tolist() == [False, False, True, False, True, False]
+
+
+def test_prf_tables_and_confusion_counts_at_each_predictor_shown_temperature():
+    modality = pd.DataFrame({"truth": ["photon", "photon", "proton", "electron"],
+                             "predicted": ["photon", "proton", "proton", "unparsed"]})
+    cases = {("m", "finetuned", "modality", 0.5): modality,
+             ("m", "finetuned", "icd10", 0.2): pd.DataFrame({"truth": ["C50", "C50", "C61"],
+                                                             "predicted": ["C50", "C61", "C61"],
+                                                             "truth_category": ["Malignant: breast"] * 2 + ["M"],
+                                                             "predicted_category": ["Malignant: breast", "M", "M"]})}
+    shown = pd.DataFrame({"model": ["m", "m", "m"], "variant": ["finetuned"] * 3,
+                          "task": ["regimen", "modality", "icd10"], "temperature": [0.1, 0.5, 0.2]})
+    prf, confusion = prf_and_confusion(shown, lambda *key: cases[key])
+    modality = prf["modality"].set_index("label")
+    assert list(modality.index) == ["photon", "proton", "electron", "brachy", "weighted"]  # four classes, then average
+    assert modality.loc["photon", "recall"] == 0.5 and modality.loc["proton", "precision"] == 0.5
+    assert modality.loc["weighted", "support"] == 4 and (modality["temperature"] == 0.5).all()
+    icd10 = prf["icd10"].set_index("label")
+    assert icd10.loc["macro", "f1"] == pytest.approx(2 / 3)  # C50: P 1, R 1/2, F1 2/3; C61: P 1/2, R 1, F1 2/3
+    assert confusion.set_index(["truth_category", "predicted_category"])["n"].to_dict() == {
+        ("M", "M"): 1, ("Malignant: breast", "M"): 1, ("Malignant: breast", "Malignant: breast"): 1}
