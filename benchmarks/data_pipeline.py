@@ -11,7 +11,8 @@ import pandas as pd
 import yaml
 
 from radonc_llm.curate import curate
-from radonc_llm.pairs import TASKS, eval_pool, resolve_modality, split_pairs, task_table
+from radonc_llm.pairs import eval_pool, resolve_modality, split_pairs, task_table
+from radonc_llm.tasks import ORDER as TASKS
 from radonc_llm.synthetic import write_cohort
 from radonc_llm.tables import read_export
 

@@ -12,11 +12,10 @@ from itertools import combinations
 
 import pandas as pd
 
-from .metrics import HEADLINE_NAME
+from .tasks import ORDER as TASK_ORDER
+from .tasks import TASKS
 
-TASK_ORDER = ["regimen", "modality", "icd10"]
 VARIANT_ORDER = ["vanilla", "fewshot", "retrieved", "finetuned"]  # zero-shot, the prompting variants, fine-tuned
-TASK_NAMES = {"regimen": "Treatment regimen", "modality": "Treatment modality", "icd10": "ICD-10 code"}
 
 
 def wilcoxon_greater(x, y) -> float:
@@ -49,7 +48,7 @@ def table1(summary: pd.DataFrame, models: list[str]) -> pd.DataFrame:
             scope = tasks if task == "overall" else [task]
             ft, van = paired(summary, {"model": model, "variant": "finetuned"},
                              {"model": model, "variant": "vanilla"}, scope)
-            row = {"model": model, "task": task, "metric": "" if task == "overall" else HEADLINE_NAME[task]}
+            row = {"model": model, "task": task, "metric": "" if task == "overall" else TASKS[task].metric}
             if task != "overall":
                 row |= {"finetuned_highest": max(ft), "finetuned_median": pd.Series(ft).median(),
                         "vanilla_highest": max(van), "vanilla_median": pd.Series(van).median()}
@@ -115,7 +114,7 @@ def ranking(summary: pd.DataFrame, baselines: pd.DataFrame, models: list[str]) -
                 ranked.append({"predictor": f"{b.model} baseline", "highest": b.headline, "temperature": None,
                                "ci_low": b.ci_low, "ci_high": b.ci_high, "median": b.headline})
             ranked.sort(key=lambda r: -r["highest"])  # stable: a tie keeps the listed order, and shares its rank
-            rows += [{"model": model, "task": task, "metric": HEADLINE_NAME[task],
+            rows += [{"model": model, "task": task, "metric": TASKS[task].metric,
                       "rank": 1 + sum(o["highest"] > r["highest"] for o in ranked), **r} for r in ranked]
     table = pd.DataFrame(rows, columns=["model", "task", "metric", "rank", "predictor", "highest", "temperature",
                                         "ci_low", "ci_high", "median"])

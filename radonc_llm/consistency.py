@@ -17,13 +17,15 @@ data-quality report; it never writes or logs the diagnosis text.
 """
 from __future__ import annotations
 
-import logging
-
 import functools
+import logging
 import re
+from pathlib import Path
 
 import pandas as pd
+import yaml
 
+from .errors import UserError
 from .icd10 import _cm, main_category
 
 log = logging.getLogger(__name__)
@@ -129,34 +131,29 @@ N_CATEGORY = re.compile(r"(?<![A-Za-z0-9])(?:y|r)?[cp]?N(X|0|[1-3](?:mi|[a-c])?)
 M_CATEGORY = re.compile(r"(?<![A-Za-z0-9])[cp]?M(X|0|1[a-c]?)(?![A-Za-z0-9])")
 
 
-def _tnm(t: str, n: str, m: str = "0 1 X") -> dict:
-    return {"T": frozenset(t.split()), "N": frozenset(n.split()), "M": frozenset(m.split())}
+STAGING_FILE = Path(__file__).with_name("data") / "ajcc_staging.yaml"
+CATEGORY = re.compile(r"[A-Z]\d\d")
 
 
-# AJCC 8th edition T, N and M categories by the code's 3-character category.
-HN_TNM = _tnm("X 0 is 1 2 3 4 4a 4b", "X 0 1 2 2a 2b 2c 3 3a 3b")
-STAGING = {
-    **dict.fromkeys(("C50", "D05"), _tnm("X 0 is 1 1mi 1a 1b 1c 2 3 4 4a 4b 4c 4d",
-                                          "X 0 1 1mi 1a 1b 1c 2 2a 2b 3 3a 3b 3c")),
-    "C34": _tnm("X 0 is 1 1mi 1a 1b 1c 2 2a 2b 3 4", "X 0 1 2 3", "X 0 1 1a 1b 1c"),
-    "C61": _tnm("X 0 1 1a 1b 1c 2 2a 2b 2c 3 3a 3b 4", "X 0 1", "X 0 1 1a 1b 1c"),
-    **dict.fromkeys(("C00", "C01", "C02", "C03", "C04", "C05", "C06", "C07", "C08", "C09", "C10", "C12", "C13",
-                     "C32"), HN_TNM),
-    "C11": _tnm("X 0 is 1 2 3 4", "X 0 1 2 3"),
-    **dict.fromkeys(("C15", "C16"), _tnm("X 0 is 1 1a 1b 2 3 4 4a 4b", "X 0 1 2 3")),
-    **dict.fromkeys(("C18", "C19", "C20"), _tnm("X 0 is 1 2 3 4 4a 4b", "X 0 1 1a 1b 1c 2 2a 2b",
-                                                 "X 0 1 1a 1b 1c")),
-    "C21": _tnm("X 0 is 1 2 3 4", "X 0 1 1a 1b 1c"),
-    "C22": _tnm("X 0 1 1a 1b 2 3 4", "X 0 1"),
-    "C25": _tnm("X 0 is 1 1a 1b 1c 2 3 4", "X 0 1 2"),
-    "C51": _tnm("X 0 1 1a 1b 2 3", "X 0 1 1a 1b 2 2a 2b 2c 3"),
-    "C67": _tnm("X 0 a is 1 2 2a 2b 3 3a 3b 4 4a 4b", "X 0 1 2 3", "X 0 1 1a 1b"),
-    "C64": _tnm("X 0 1 1a 1b 2 2a 2b 3 3a 3b 3c 4", "X 0 1"),
-    "C43": _tnm("X 0 is 1 1a 1b 2 2a 2b 3 3a 3b 4 4a 4b", "X 0 1 1a 1b 1c 2 2a 2b 2c 3 3a 3b 3c",
-                "X 0 1 1a 1b 1c 1d"),
-    "C44": _tnm("X is 1 2 3 4 4a 4b", "X 0 1 2 2a 2b 2c 3 3a 3b"),
-    **dict.fromkeys(("C48", "C49"), _tnm("X 0 1 2 3 4", "X 0 1")),
-}
+@functools.cache
+def load_staging(path: str | Path = STAGING_FILE) -> tuple[dict, dict]:
+    """The AJCC 8th T, N and M categories by ICD-10-CM 3-character category, and those of an in-situ neoplasm,
+    from `path`; a malformed entry stops with one line naming the file and the entry."""
+    def axes(entry: dict, where: str) -> dict:
+        if not isinstance(entry, dict) or not {"T", "N"} <= set(entry) or set(entry) - {"categories", "T", "N", "M"}:
+            raise UserError(f"{path}: {where}: expected categories, T, N and optionally M, found {entry!r}"[:300])
+        return {axis: frozenset(str(entry.get(axis, "0 1 X")).split()) for axis in "TNM"}
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or set(data) != {"sites", "in_situ"} or not isinstance(data["sites"], list):
+        raise UserError(f"{path}: expected 'sites' (a list) and 'in_situ'")
+    staging = {}
+    for i, entry in enumerate(data["sites"]):
+        categories = entry.get("categories") if isinstance(entry, dict) else None
+        if not isinstance(categories, list) or not all(CATEGORY.fullmatch(str(c)) for c in categories):
+            raise UserError(f"{path}: sites[{i}].categories: expected a list of 3-character ICD-10-CM categories "
+                            f"(C50), found {categories!r}"[:300])
+        staging.update(dict.fromkeys(categories, axes(entry, f"sites[{i}]")))
+    return staging, axes(data["in_situ"], "in_situ")
 
 
 @functools.cache
@@ -211,13 +208,11 @@ def text_side(text: str) -> str:
     return sides.pop() if len(sides) == 1 and not BILATERAL.search(text) else ""
 
 
-IN_SITU_TNM = _tnm("is", "X 0", "X 0")
-
-
-def invalid_stage_categories(text: str, category: str, in_situ: bool = False) -> list[str]:
+def invalid_stage_categories(text: str, category: str, in_situ: bool = False, staging_file=STAGING_FILE) -> list[str]:
     """The T/N/M categories in the text that AJCC 8th does not define for the code's site, or that an
     in-situ neoplasm cannot have (anything but Tis N0 M0)."""
-    allowed = IN_SITU_TNM if in_situ else STAGING.get(category)
+    staging, in_situ_tnm = load_staging(staging_file)
+    allowed = in_situ_tnm if in_situ else staging.get(category)
     if allowed is None:
         return []
     bad = []
@@ -227,8 +222,8 @@ def invalid_stage_categories(text: str, category: str, in_situ: bool = False) ->
     return bad
 
 
-def check_case(text: str, code: str) -> dict:
-    """The checks on one case; `code` is a valid, dotted ICD-10-CM code."""
+def check_case(text: str, code: str, staging_file: str | Path = STAGING_FILE) -> dict:
+    """The checks on one case; `code` is a valid, dotted ICD-10-CM code; `staging_file`: the AJCC categories."""
     category = main_category(code)
     organ = text_organ(text)
     side_t, side_c = text_side(text), _code_side(code)
@@ -245,7 +240,7 @@ def check_case(text: str, code: str) -> dict:
         flags.append("subsite_mismatch")
     if in_situ_text != in_situ_code:
         flags.append("behaviour_mismatch")
-    bad_stage = invalid_stage_categories(text, category, in_situ_text and in_situ_code)
+    bad_stage = invalid_stage_categories(text, category, in_situ_text and in_situ_code, staging_file)
     if bad_stage:
         flags.append("stage_invalid")
     return {"icd10": code, "category": category, "organ": organ[0] if organ else "",
@@ -253,15 +248,15 @@ def check_case(text: str, code: str) -> dict:
             "side_in_text": side_t, "side_in_code": side_c,
             "side_checked": bool(side_t) and (bool(side_c) or _category_has_sides(code)),
             "in_situ_text": in_situ_text, "in_situ_code": in_situ_code,
-            "stage_checked": category in STAGING or (in_situ_text and in_situ_code),
+            "stage_checked": category in load_staging(staging_file)[0] or (in_situ_text and in_situ_code),
                 "invalid_stage_categories": " ".join(bad_stage),
             "flags": ";".join(flags), "consistent": not flags}
 
 
-def check_cases(cases: pd.DataFrame) -> pd.DataFrame:
+def check_cases(cases: pd.DataFrame, staging_file: str | Path = STAGING_FILE) -> pd.DataFrame:
     """One row per case with a valid ICD-10 code: what each check found (never the text)."""
     valid = cases[cases["icd10"].notna()]
-    rows = [{"case_id": cid, **check_case(text, code)}
+    rows = [{"case_id": cid, **check_case(text, code, staging_file)}
             for cid, text, code in zip(valid["case_id"], valid["diagnosis"], valid["icd10"])]
     columns = ["case_id", "icd10", "category", "organ", "organ_matches_code", "side_in_text", "side_in_code",
                "side_checked", "in_situ_text", "in_situ_code", "stage_checked", "invalid_stage_categories",

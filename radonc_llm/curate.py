@@ -13,7 +13,7 @@ import pandas as pd
 from .icd10 import is_icd10_scheme, normalise_icd10
 from .modality import standardise_modality
 from .pseudonym import pseudonymise
-from .regimen import IMPLANT_RANGE, MAX_SINGLE_FRACTION, MAX_TOTAL, plausible
+from .regimen import WINDOW, Window, plausible
 from .text import clean_text, separate_plan
 
 log = logging.getLogger(__name__)
@@ -63,22 +63,24 @@ SEX_CODES = {"m": "male", "male": "male", "f": "female", "female": "female", "u"
              "": "unknown", "o": "other", "other": "other", "x": "other"}
 
 
-def implausible_plan(total: float, fractions: float, per_fraction: float, modality: str | None) -> str | None:
-    """Why a plan's dose cannot be a real course (a DROP_REASONS key), or None. The window is the regimen
-    parser's (1-70 fractions, 0.5-25 Gy per fraction, 34 Gy single, <= 100 Gy); brachytherapy may give up
-    to 34 Gy per fraction, and an LDR implant recorded as one fraction 20-200 Gy."""
+def implausible_plan(total: float, fractions: float, per_fraction: float, modality: str | None,
+                     window: Window = WINDOW) -> str | None:
+    """Why a plan's dose cannot be a real course (a DROP_REASONS key), or None. The window (`curation.window`)
+    is by default the regimen parser's (1-70 fractions, 0.5-25 Gy per fraction, 34 Gy single, <= 100 Gy);
+    brachytherapy may give up to the single-fraction maximum per fraction, and an LDR implant recorded as one
+    fraction the implant range (20-200 Gy)."""
     if not total > 0 or not fractions > 0:
         return "dose_not_positive"
     if fractions != int(fractions):
         return "dose_outside_window"
     fractions = int(fractions)
-    brachy_ok = modality == "brachy" and (total / fractions <= MAX_SINGLE_FRACTION
-                                          or (fractions == 1 and IMPLANT_RANGE[0] <= total <= IMPLANT_RANGE[1]))
-    if total > MAX_TOTAL and not brachy_ok and plausible(total / 100, fractions):
+    brachy_ok = modality == "brachy" and (total / fractions <= window.max_single_fraction
+                                          or (fractions == 1 and window.implant_min <= total <= window.implant_max))
+    if total > window.max_total and not brachy_ok and plausible(total / 100, fractions, window):
         return "dose_in_cgy"
     if per_fraction == per_fraction and abs(per_fraction - total / fractions) > 0.02 * total / fractions + 0.01:
         return "dose_per_fraction_mismatch"
-    return None if plausible(total, fractions) or brachy_ok else "dose_outside_window"
+    return None if plausible(total, fractions, window) or brachy_ok else "dose_outside_window"
 
 
 def _why(counts: dict) -> str:
@@ -87,11 +89,13 @@ def _why(counts: dict) -> str:
 
 def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
            text_separations: pd.DataFrame | None = None, modality_synonyms: dict | None = None,
-           duplicates: dict | None = None, blank_rows: dict | None = None):
+           duplicates: dict | None = None, blank_rows: dict | None = None, window: dict | None = None):
     """Return (cases, steps): one row per curated case and the funnel rows of steps 0-4 and 6.
     `duplicates` counts the identical records collapsed on reading ({'diagnoses': n, 'plans': m}),
-    `blank_rows` the entirely blank rows skipped."""
+    `blank_rows` the entirely blank rows skipped; `window` the clinical window of a plausible course
+    (`curation.window`; default: the regimen parser's)."""
     synonyms = modality_synonyms or {}
+    window = Window(**window) if window else WINDOW
     steps = []
     patients = pd.Index(diagnoses["patient_id"].unique()).union(pd.Index(plans["patient_id"].unique()))
     notes = [f"identical duplicate {k} records collapsed: {v}" for k, v in (duplicates or {}).items() if v]
@@ -129,7 +133,7 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
     fate[no_dose] = "primary_without_dose"
     # a dose that cannot be real (<= 0, cGy in the Gy column, ...) in the primary or a boost: never trained on
     courses = plans[plans["kind"].isin(["primary", "boost"]) & plans["patient_id"].isin(fate.index[fate == "kept"])]
-    problems = pd.Series([implausible_plan(t, n, d, standardise_modality(m, synonyms)) for t, n, d, m in
+    problems = pd.Series([implausible_plan(t, n, d, standardise_modality(m, synonyms), window) for t, n, d, m in
                           zip(courses["total_dose_gy"], courses["n_fractions"], courses["dose_per_fraction_gy"],
                               courses["modality"])], index=courses["patient_id"], dtype=object).dropna()
     problems = problems[~problems.index.duplicated()]

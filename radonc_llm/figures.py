@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .comparisons import TASK_NAMES, TASK_ORDER  # noqa: E402
-from .metrics import HEADLINE_NAME  # noqa: E402
+from .tasks import ORDER as TASK_ORDER  # noqa: E402
+from .tasks import TASKS  # noqa: E402
 
 VARIANT_COLORS = {"vanilla": "#9e9e9e", "fewshot": "#ff7f0e", "retrieved": "#2ca02c", "finetuned": "#1f77b4"}
 VARIANT_NAMES = {"vanilla": "vanilla", "fewshot": "few-shot", "retrieved": "retrieved examples",
@@ -57,7 +57,7 @@ def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> None:
                     color="#b22222")
         ax.set_xticks([m * 2.6 + 0.5 for m in range(len(models))], models)
         ax.set_ylim(0, 1.18)
-        ax.set_title(f"{TASK_NAMES[task]}\n{HEADLINE_NAME[task]}", fontsize=11)
+        ax.set_title(f"{TASKS[task].title}\n{TASKS[task].metric}", fontsize=11)
         tidy(ax)
     axes[0][0].set_ylabel("score over the temperature scan")
     axes[0][-1].legend(loc="upper right", fontsize=8, frameon=False)
@@ -86,9 +86,9 @@ def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.Da
             ax.axhline(b.headline, color="grey", lw=1, ls=(0, (4, 2 + 2 * k)))
             ax.text(1.0, b.headline, f"{b.baseline} {b.headline:.2f}", transform=ax.get_yaxis_transform(),
                     ha="right", va="bottom", fontsize=7, color="#555555")
-        ax.set_title(TASK_NAMES[task], fontsize=11)
+        ax.set_title(TASKS[task].title, fontsize=11)
         ax.set_xlabel("temperature")
-        ax.set_ylabel(HEADLINE_NAME[task])
+        ax.set_ylabel(TASKS[task].metric)
         ax.set_ylim(0, 1)
         tidy(ax)
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -216,7 +216,7 @@ def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> None:
 def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> None:
     """Per-case paired comparisons: the mean difference a - b with its bootstrap CI, one row per
     comparison, one panel per task; the Holm-adjusted p beside each."""
-    tasks = [t for t in ("regimen", "modality", "icd10") if t in set(table["task"])]
+    tasks = [t for t in TASK_ORDER if t in set(table["task"])]
     height = max(len(table[table["task"] == t]) for t in tasks) if tasks else 1
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(5.4 * max(1, len(tasks)), 0.55 * height + 2.2),
                              squeeze=False, sharey=False)
@@ -270,8 +270,8 @@ def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> Non
         ax.set_yticks(range(len(shown)), [s.replace("Malignant: ", "") for s in shown], fontsize=7)
         ax.invert_yaxis() if ax is axes[0][0] else None
         ax.set_xlim(0, 1)
-        ax.set_xlabel(HEADLINE_NAME[task])
-        ax.set_title(TASK_NAMES[task], fontsize=10)
+        ax.set_xlabel(TASKS[task].metric)
+        ax.set_title(TASKS[task].title, fontsize=10)
         tidy(ax)
     axes[0][0].legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.04), ncols=3)
     fig.suptitle(f"Per disease site (ICD-10 category; sites with at least {min_cases} eval cases)", fontsize=12)
@@ -302,9 +302,9 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> None:
             ax.set_xscale("log")
             ax.set_xticks(x, [f"{v:.0f}" for v in x])  # the points' own sizes, not powers of ten
             ax.minorticks_off()
-            ax.set_title(f"{model}: {TASK_NAMES[task]}", fontsize=10)
+            ax.set_title(f"{model}: {TASKS[task].title}", fontsize=10)
             ax.set_xlabel("training pairs")
-            ax.set_ylabel(HEADLINE_NAME[task])
+            ax.set_ylabel(TASKS[task].metric)
             ax.set_ylim(0, 1)
             ax.legend(fontsize=7, frameon=False, loc="best")
             tidy(ax)

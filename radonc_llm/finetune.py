@@ -210,6 +210,11 @@ def _write_outputs(trainer, tokenizer, card: dict, work: Path, outputs: dict) ->
     final = work / "final-adapter"
     shutil.rmtree(final, ignore_errors=True)
     trainer.model.save_pretrained(final, safe_serialization=True)
+    config = json.loads((final / "adapter_config.json").read_text())  # peft keeps target_modules as a set:
+    for key in ("target_modules", "modules_to_save"):  # its order follows the process's hash seed
+        if isinstance(config.get(key), list):
+            config[key] = sorted(config[key])
+    (final / "adapter_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     tokenizer.save_pretrained(final)
     history = training_log(trainer.state.log_history)
     write_csv(history, outputs["log_csv"])

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .comparisons import TASK_ORDER, VARIANT_ORDER, best_baseline
-from .metrics import HEADLINE_NAME
+from .comparisons import VARIANT_ORDER, best_baseline
+from .tasks import ORDER as TASK_ORDER
+from .tasks import TASKS
 
 COLUMNS = ["model", "task", "metric", "predictor", "train_pairs", "temperature", "headline", "ci_low", "ci_high"]
 
@@ -27,7 +28,7 @@ def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.Dat
     at_t = (summary["temperature"] - temperature).abs() < 1e-9
     rows = []
     for (model, task), points in adapters.groupby(["model", "task"], sort=False):
-        metric = HEADLINE_NAME[task]
+        metric = TASKS[task].metric
         for r in points.sort_values("train_pairs").itertuples():
             rows.append({"model": model, "task": task, "metric": metric, "predictor": "finetuned",
                          "train_pairs": r.train_pairs, "temperature": temperature, "headline": r.headline,

@@ -15,14 +15,11 @@ import numpy as np
 import pandas as pd
 
 from .icd10 import main_category
-from .modality import LABELS
+from .tasks import TASKS
 from .parsing import UNPARSED
 
 log = logging.getLogger(__name__)
 
-HEADLINE = {"regimen": "rouge1_recall", "modality": "accuracy", "icd10": "accuracy"}
-HEADLINE_NAME = {"regimen": "ROUGE-1", "modality": "accuracy", "icd10": "accuracy (main category)"}
-AVERAGE = {"modality": "weighted", "icd10": "macro"}
 
 
 def rouge1(references, generated) -> pd.DataFrame:
@@ -47,7 +44,7 @@ def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame, alpha
         proxy = pd.DataFrame([compare(t, g, alpha_beta) for t, g in zip(table["truth"], table["predicted"])])
         table = pd.concat([table, rouge1(table["truth"], table["predicted"]), proxy], axis=1)
         table["proxy_grade"] = table["proxy_grade"].astype("Int64")
-        table["score"] = table[HEADLINE[task]]
+        table["score"] = table[TASKS[task].headline]
         return table
     if task == "icd10":
         from .icd10 import icd10_category
@@ -64,7 +61,7 @@ def class_labels(task: str, cases: pd.DataFrame) -> list[str]:
     """The classes P/R/F1 average over: the four modalities; for ICD-10 every main category seen in
     the truth or predicted (never one absent from both, never `unparsed`)."""
     if task == "modality":
-        return list(LABELS)
+        return list(TASKS[task].labels)
     return sorted((set(cases["truth"]) | set(cases["predicted"])) - {UNPARSED})
 
 
@@ -80,7 +77,7 @@ def per_class(task: str, cases: pd.DataFrame) -> pd.DataFrame:
 def averaged(task: str, cases: pd.DataFrame) -> dict:
     """Precision, recall and F1 averaged the paper's way: weighted for modality, macro for ICD-10."""
     from sklearn.metrics import precision_recall_fscore_support
-    p, r, f, _ = precision_recall_fscore_support(cases["truth"], cases["predicted"], average=AVERAGE[task],
+    p, r, f, _ = precision_recall_fscore_support(cases["truth"], cases["predicted"], average=TASKS[task].average,
                                                  labels=class_labels(task, cases), zero_division=0)
     return {"precision": float(p), "recall": float(r), "f1": float(f)}
 
@@ -117,8 +114,8 @@ def summarise(task: str, cases: pd.DataFrame, bootstrap_settings: dict) -> dict:
         row |= proxy_summary(cases)
     else:
         row["accuracy"] = cases["score"].mean()
-        row |= {f"{k}_{AVERAGE[task]}": v for k, v in averaged(task, cases).items()}
-    row["headline"] = row[HEADLINE[task]]
+        row |= {f"{k}_{TASKS[task].average}": v for k, v in averaged(task, cases).items()}
+    row["headline"] = row[TASKS[task].headline]
     row["ci_low"], row["ci_high"] = bootstrap_ci(cases["score"], **bootstrap_settings)
     return row
 
@@ -150,7 +147,7 @@ def prf_and_confusion(shown: pd.DataFrame, load) -> tuple[dict[str, pd.DataFrame
         cases = load(r.model, r.variant, r.task, r.temperature)
         key = {"model": r.model, "variant": r.variant, "temperature": r.temperature}
         prf[r.task] += [per_class(r.task, cases).assign(**key),
-                        pd.DataFrame([{**key, "label": AVERAGE[r.task], **averaged(r.task, cases),
+                        pd.DataFrame([{**key, "label": TASKS[r.task].average, **averaged(r.task, cases),
                                        "support": len(cases)}])]
         if r.task == "icd10":
             confusion.append(cases.groupby(["truth_category", "predicted_category"]).size()

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .comparisons import VARIANT_ORDER, best_baseline
+from .tasks import ORDER as TASK_ORDER
 
 
 def mcnemar_exact(a_correct, b_correct) -> dict:
@@ -110,7 +111,7 @@ def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict,
         add(comparison, task, label(*a, task), label(*b, task), load(*a, task, at[(*a, task)]),
             load(*b, task, at[(*b, task)]))
 
-    for task in [t for t in ("regimen", "modality", "icd10") if t in set(shown["task"])]:
+    for task in [t for t in TASK_ORDER if t in set(shown["task"])]:
         for model in models:
             models_compared("fine-tuned vs vanilla", task, (model, "finetuned"), (model, "vanilla"))
             prompting = [v for v in PROMPTING if (model, v, task) in at]

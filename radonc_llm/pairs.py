@@ -6,11 +6,10 @@ import logging
 
 import pandas as pd
 
-from .modality import LABELS
+from .tasks import TASKS
 
 log = logging.getLogger(__name__)
 
-TASKS = ("regimen", "modality", "icd10")
 PAIR_COLUMNS = ("case_id", "prompt", "answer", "diagnosis")
 
 
@@ -46,7 +45,7 @@ def task_table(task: str, cases: pd.DataFrame, labels: pd.DataFrame | None = Non
     elif task == "modality":
         lab = labels.set_index("case_id")["modality"]
         table = cases.assign(answer=cases["case_id"].map(lab))
-        table = table[table["answer"].isin(LABELS)]
+        table = table[table["answer"].isin(TASKS["modality"].labels)]
     elif task == "icd10":
         table = cases[cases["icd10_status"] == "valid"].assign(answer=lambda t: t["icd10"])
     else:

@@ -73,4 +73,3 @@ def parse_regimen(text: str) -> str:
     return (text or "").strip()
 
 
-PARSERS = {"regimen": parse_regimen, "modality": parse_modality, "icd10": parse_icd10}

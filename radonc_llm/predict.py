@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import models
-from .parsing import PARSERS, UNPARSED, is_refusal
+from .parsing import UNPARSED, is_refusal
+from .tasks import TASKS
 from .prompting import render_prompt
 
 log = logging.getLogger(__name__)
@@ -247,7 +248,7 @@ def write_predictions(task: str, pairs: pd.DataFrame, temperature: float, seed: 
     go to the log."""
     from .tables import write_parquet
     table = pd.DataFrame({"case_id": pairs["case_id"].to_numpy(), "temperature": temperature, "generated": texts,
-                          "answer": [PARSERS[task](t) for t in texts], "n_tokens": counts, "seed": seed})
+                          "answer": [TASKS[task].parse(t) for t in texts], "n_tokens": counts, "seed": seed})
     if examples is not None:
         table["examples"] = examples
     write_parquet(table, path)

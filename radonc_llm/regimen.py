@@ -32,8 +32,19 @@ CLASSES = ("single fraction", "SBRT/SRS", "hypofractionated", "conventional", "b
 # 20 Gy x 3 and 18 Gy x 3); at most 100 Gy for a fractionated course. LDR
 # implants (no fractions) 20-200 Gy (eye plaques 85 Gy, I-125 prostate 145-160 Gy). What lies outside
 # (5000 "Gy" that were cGy, 100 Gy per fraction) is refused.
-MAX_FRACTIONS, MIN_PER_FRACTION, MAX_SINGLE_FRACTION, MAX_PER_FRACTION, MAX_TOTAL = 70, 0.5, 34.0, 25.0, 100.0
-IMPLANT_RANGE = (20.0, 200.0)
+# Curation takes its window from the config (`curation.window`, these values by default).
+@dataclass(frozen=True)
+class Window:
+    max_fractions: int = 70
+    min_per_fraction: float = 0.5
+    max_single_fraction: float = 34.0
+    max_per_fraction: float = 25.0
+    max_total: float = 100.0
+    implant_min: float = 20.0
+    implant_max: float = 200.0
+
+
+WINDOW = Window()
 
 
 def gray(value: str, unit: str) -> float:
@@ -93,10 +104,11 @@ def fractionation_class(total: float | None, fractions: int | None) -> str | Non
     return "below conventional"
 
 
-def plausible(total: float, fractions: int) -> bool:
-    """Inside the clinical window above."""
-    ceiling = MAX_SINGLE_FRACTION if fractions == 1 else MAX_PER_FRACTION
-    return 1 <= fractions <= MAX_FRACTIONS and total <= MAX_TOTAL and MIN_PER_FRACTION <= total / fractions <= ceiling
+def plausible(total: float, fractions: int, window: Window = WINDOW) -> bool:
+    """Inside the clinical window (above)."""
+    ceiling = window.max_single_fraction if fractions == 1 else window.max_per_fraction
+    return (1 <= fractions <= window.max_fractions and total <= window.max_total
+            and window.min_per_fraction <= total / fractions <= ceiling)
 
 
 # --- normalisation: one spelling for units, numbers and fraction words ---------------------------------
@@ -286,7 +298,7 @@ def _implant_dose(s: str) -> float | None:
     doses = {gray(v, u) for v, u in re.findall(D, s)}
     if len(doses) == 1 and LDR_CUE.search(s):
         dose = doses.pop()
-        return dose if IMPLANT_RANGE[0] <= dose <= IMPLANT_RANGE[1] else None
+        return dose if WINDOW.implant_min <= dose <= WINDOW.implant_max else None
     return None
 
 

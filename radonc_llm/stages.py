@@ -28,7 +28,7 @@ def keyed(files, keys) -> dict:
 def synthetic_cohort(smk) -> None:
     with logged(smk):
         write_cohort(smk.params.n_patients, smk.params.seed, smk.output.diagnoses, smk.output.plans,
-                     dict(smk.params.coding_noise))
+                     dict(smk.params.coding_noise), smk.input.catalogue)
 
 
 def curate_cases(smk) -> None:
@@ -36,7 +36,8 @@ def curate_cases(smk) -> None:
         tables, duplicates, blank = read_exports({k: smk.input[k] for k in ("diagnoses", "plans")}, smk.params.raw)
         separations = read_annotation(smk.input.text_separations, TEXT_SEPARATION_COLUMNS)
         cases, steps = curate(tables["diagnoses"], tables["plans"], resolve_key(smk.config["pseudonym"],
-                              smk.params.synthetic), separations, smk.params.synonyms, duplicates, blank)
+                              smk.params.synthetic), separations, smk.params.synonyms, duplicates, blank,
+                              smk.params.window)
         write_parquet(cases, smk.output.cases)
         write_csv(steps, smk.output.steps)
 
@@ -61,7 +62,7 @@ def cohort_summary(smk) -> None:
 def consistency(smk) -> None:
     from .consistency import check_cases, summarise
     with logged(smk):
-        report = check_cases(pd.read_parquet(smk.input.cases))
+        report = check_cases(pd.read_parquet(smk.input.cases), smk.input.staging)
         write_csv(report, smk.output.cases)
         write_csv(summarise(report), smk.output.summary)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalogue import (FIELDS, INITIALS, MACHINE_LABELS, PLAN_WITH_KEYWORD, PLAN_WITHOUT_KEYWORD, SITES,
-                        UNMAPPABLE_LABELS, Organ, Regimen, Site, Stage, Subtype)
+from . import catalogue
+from .catalogue import Catalogue, Organ, Regimen, Site, Stage, Subtype
 from .tables import write_csv
 
 log = logging.getLogger(__name__)
@@ -46,18 +46,6 @@ P_INITIALS = 0.25
 P_UNMAPPABLE_MODALITY = 0.004
 P_REPLAN = 0.05
 
-INVALID_ICD10 = ("C61.9", "C5O.911", "C99.9", "Z51.0X", "C34.99")
-TECHNIQUE_WORDS = {
-    ("photon", "conventional"): ("IMRT", "VMAT", "3D"),
-    ("photon", "sbrt"): ("SBRT", "SABR"),
-    ("proton", "conventional"): ("IMPT", "PBS"),
-    ("electron", "conventional"): ("electrons", "en face electrons"),
-    ("brachy", "hdr"): ("HDR",),
-    ("brachy", "ldr"): ("LDR",),
-}
-MODALITY_WORDS = {"photon": ("photons", "photon"), "proton": ("protons", "proton"),
-                  "electron": ("electrons", "electron"), "brachy": ("brachytherapy", "HDR brachy")}
-
 
 def _fmt(x: float) -> str:
     return f"{round(x, 2):g}"
@@ -76,7 +64,6 @@ def _pick_weighted(rnd: random.Random, items, weights):
     return rnd.choices(items, weights=weights, k=1)[0]
 
 
-SEX_SPECIFIC_PRIMARY = {"prostate cancer": "male", "breast cancer": "female"}
 NOISE_KINDS = ("wrong_side", "unspecified_side")
 
 
@@ -117,12 +104,13 @@ def code_noise(rnd: random.Random, drawn: Drawn, rates: dict) -> tuple[str, str]
     return drawn.code, ""
 
 
-def render_text(template: str, rnd: random.Random, drawn: Drawn, sex: str) -> str:
+def render_text(template: str, rnd: random.Random, drawn: Drawn, sex: str, cat: Catalogue) -> str:
     """A diagnosis text of the drawn disease: organ, side, histology and stage words filled in."""
     side = drawn.side
-    values = {k: rnd.choice(v) for k, v in FIELDS.items() if "{" + k + "}" in template}
+    values = {k: rnd.choice(v) for k, v in cat.fields.items() if "{" + k + "}" in template}
     if "{primary}" in template:
-        values["primary"] = rnd.choice([p for p in FIELDS["primary"] if SEX_SPECIFIC_PRIMARY.get(p, sex) == sex])
+        values["primary"] = rnd.choice([p for p in cat.fields["primary"]
+                                        if cat.sex_specific_primary.get(p, sex) == sex])
     organ = drawn.organ.text.format(side=side)
     values.update(grade=str(rnd.randint(1, 3)), hist=rnd.choice(drawn.subtype.histology), side=side,
                   organ=organ, Organ=organ[0].upper() + organ[1:], ORGAN=organ.upper(),
@@ -131,20 +119,20 @@ def render_text(template: str, rnd: random.Random, drawn: Drawn, sex: str) -> st
     return text[0].upper() + text[1:]
 
 
-def _technique(reg: Regimen, modality: str) -> str:
-    return reg.technique if (modality, reg.technique) in MACHINE_LABELS else "conventional"
+def _technique(reg: Regimen, modality: str, cat: Catalogue) -> str:
+    return reg.technique if (modality, reg.technique) in cat.machine_labels else "conventional"
 
 
-def _plan_text(rnd: random.Random, reg: Regimen, keyword: bool, side: str) -> str:
+def _plan_text(rnd: random.Random, reg: Regimen, keyword: bool, side: str, cat: Catalogue) -> str:
     total, fx = reg.total_gy, reg.fractions
     if rnd.random() < P_PLAN_DIFFERS:  # the note says one thing, the delivered plan another
         fx = max(1, fx + rnd.choice((-5, -2, 2, 5)))
         total = round(total / reg.fractions * fx, 2)
-    tech_key = (reg.modality, _technique(reg, reg.modality))
-    tech = rnd.choice(TECHNIQUE_WORDS.get(tech_key) or TECHNIQUE_WORDS[(reg.modality, "conventional")])
-    template = rnd.choice(PLAN_WITH_KEYWORD if keyword else PLAN_WITHOUT_KEYWORD)
+    tech_key = (reg.modality, _technique(reg, reg.modality, cat))
+    tech = rnd.choice(cat.technique_words.get(tech_key) or cat.technique_words[(reg.modality, "conventional")])
+    template = rnd.choice(cat.plan_with_keyword if keyword else cat.plan_without_keyword)
     return template.format(dose=_fmt(total), fx=fx, dpf=_fmt(total / fx), cgy=int(round(total * 100)),
-                           word=rnd.choice(MODALITY_WORDS[reg.modality]), tech=tech, TECH=tech.upper(),
+                           word=rnd.choice(cat.modality_words[reg.modality]), tech=tech, TECH=tech.upper(),
                            target=reg.target.format(side=side))
 
 
@@ -169,28 +157,28 @@ def _mess(rnd: random.Random, text: str) -> str:
     return " ".join(words)
 
 
-def _machine_label(rnd: random.Random, modality: str, technique: str) -> str:
-    return rnd.choice(MACHINE_LABELS.get((modality, technique), MACHINE_LABELS[(modality, "conventional")]))
+def _machine_label(rnd: random.Random, modality: str, technique: str, cat: Catalogue) -> str:
+    return rnd.choice(cat.machine_labels.get((modality, technique), cat.machine_labels[(modality, "conventional")]))
 
 
-def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None,
-                    truth: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None, truth: list | None = None,
+                    catalogue_file: str | Path = catalogue.DEFAULT) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (diagnoses, plans) exports for `n_patients` patients, identical for identical arguments.
 
     `coding_noise` gives the rates of deliberate ICD-10 coding errors (see `code_noise`); when a list
     is passed as `truth`, one dict per patient (patient_id, fate, site, drawn code, exported code,
     noise kind) is appended to it, for the tests and the generator's log.
     """
-    rates = coding_noise or {}
+    rates, cat = coding_noise or {}, catalogue.load(catalogue_file)
     rnd = random.Random(seed)
     fates = _fates(n_patients, rnd)
     mrns = rnd.sample(range(1_000_000, 9_999_999), n_patients)
-    site_weights = [s.weight for s in SITES]
+    site_weights = [s.weight for s in cat.sites]
     dx_rows, plan_rows = [], []
     dx_counter = 0
     for pid_num, fate in zip(mrns, fates):
         pid = f"AZ{pid_num}"
-        site = _pick_weighted(rnd, SITES, site_weights)
+        site = _pick_weighted(rnd, cat.sites, site_weights)
         sex = "Male" if rnd.random() < site.p_male else "Female"
         mean, sd, lo, hi = site.age
         age = int(min(hi, max(lo, round(rnd.gauss(mean, sd)))))
@@ -206,7 +194,7 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
         if r < P_ICD9:
             scheme, code = "ICD-9-CM", rnd.choice(sub.icd9)
         elif r < P_ICD9 + P_INVALID_ICD10:
-            scheme, code = "ICD-10-CM", rnd.choice(INVALID_ICD10)
+            scheme, code = "ICD-10-CM", rnd.choice(cat.invalid_icd10)
         else:
             scheme = "ICD-10-CM"
             code, noise = code_noise(rnd, drawn, rates)
@@ -215,10 +203,10 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
         if truth is not None:
             truth.append({"patient_id": pid, "fate": fate, "site": site.name, "drawn_code": drawn.code,
                           "icd_code": code, "icd_scheme": scheme, "noise": noise})
-        text = render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower())
+        text = render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower(), cat)
         r = rnd.random()
         if r < P_PLAN_KEYWORD + P_PLAN_PATTERN:
-            plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD, side=drawn.side)
+            plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD, side=drawn.side, cat=cat)
             if rnd.random() < 0.1:
                 text = f"{plan}. {text}"
             else:
@@ -226,7 +214,7 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
         if rnd.random() < P_PUNCTUATION:
             text = _mess(rnd, text)
         if rnd.random() < P_INITIALS:
-            text += rnd.choice(INITIALS)
+            text += rnd.choice(cat.initials)
         n_dx = {"several_diagnoses": rnd.choice((2, 2, 3)), "no_diagnosis": 0}.get(fate, 1)
         for k in range(n_dx):
             dx_counter += 1
@@ -235,14 +223,14 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
                 "patient_id": pid, "diagnosis_id": f"DX{dx_counter:07d}",
                 "icd_code": code, "icd_scheme": scheme, "stage": stage,
                 "diagnosis_details": (text if k == 0
-                                      else render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower())),
+                                      else render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower(), cat)),
                 "age": age, "sex": sex, "diagnosis_date": f"20{rnd.randint(15, 23)}-{rnd.randint(1, 12):02d}-01",
             })
 
         # --- plan records
-        technique = _technique(reg, modality)
-        label = (rnd.choice(UNMAPPABLE_LABELS) if rnd.random() < P_UNMAPPABLE_MODALITY
-                 else _machine_label(rnd, modality, technique))
+        technique = _technique(reg, modality, cat)
+        label = (rnd.choice(cat.unmappable_labels) if rnd.random() < P_UNMAPPABLE_MODALITY
+                 else _machine_label(rnd, modality, technique, cat))
         intent = rnd.choice(("Curative", "Curative", "CURATIVE")) if reg.intent == "curative" else "Palliative"
 
         def plan(course, pid_suffix, ptype, mod_label, total, fx, blank=False):
@@ -264,14 +252,15 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
         if reg.boost:
             bmod, btotal, bfx = reg.boost
             plan(1, "BST", rnd.choice(("Boost", "BOOST", "boost")),
-                 _machine_label(rnd, bmod, "hdr" if bmod == "brachy" else "conventional"), btotal, bfx)
+                 _machine_label(rnd, bmod, "hdr" if bmod == "brachy" else "conventional", cat), btotal, bfx)
         if fate == "alternative_primary":
             alt = rnd.choice(drawn.regimens)
             plan(1, "ALT", rnd.choice(("Alternative Primary", "ALTERNATIVE PRIMARY", "alternative primary")),
-                 _machine_label(rnd, alt.modality, _technique(alt, alt.modality)), alt.total_gy, alt.fractions)
+                 _machine_label(rnd, alt.modality, _technique(alt, alt.modality, cat), cat), alt.total_gy,
+                 alt.fractions)
         elif fate == "several_primaries":
             again = rnd.choice(drawn.regimens)
-            plan(2, "2", "Primary", _machine_label(rnd, again.modality, _technique(again, again.modality)),
+            plan(2, "2", "Primary", _machine_label(rnd, again.modality, _technique(again, again.modality, cat), cat),
                  again.total_gy, again.fractions)
         if rnd.random() < P_REPLAN:
             plan(1, "RP", "Replan", label, reg.total_gy, reg.fractions)
@@ -279,12 +268,12 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
 
 
 def write_cohort(n_patients: int, seed: int, diagnoses_path: str | Path, plans_path: str | Path,
-                 coding_noise: dict | None = None) -> dict:
+                 coding_noise: dict | None = None, catalogue_file: str | Path = catalogue.DEFAULT) -> dict:
     """Write both exports; return the injected coding noise by kind, over the ICD-10 coded patients
     whose organ has a side (the noise rates' denominator)."""
     log.info("writing a synthetic cohort of %d patients (seed %d, coding noise %s)", n_patients, seed, coding_noise)
     truth: list = []
-    diagnoses, plans = generate_cohort(n_patients, seed, coding_noise, truth)
+    diagnoses, plans = generate_cohort(n_patients, seed, coding_noise, truth, catalogue_file)
     write_csv(diagnoses, diagnoses_path)
     write_csv(plans, plans_path)
     noise = pd.Series([t["noise"] for t in truth])

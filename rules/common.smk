@@ -10,6 +10,7 @@ from radonc_llm.errors import UserError
 from radonc_llm.finetune import per_process_batch
 from radonc_llm.models import check_model_dir, host_memory_mb, weights_bytes
 from radonc_llm.pseudonym import resolve_key
+from radonc_llm.tasks import ORDER as TASK_ORDER
 
 # Each configuration's run writes under its own root, so that two runs (the demo, make real, the paper's)
 # never re-plan or overwrite each other's outputs.
@@ -21,7 +22,7 @@ def run_path(path):
     return R + path
 
 
-TASKS = ["regimen", "modality", "icd10"]
+TASKS = TASK_ORDER  # radonc_llm/tasks.py: the registry of the tasks
 SPLITS = ["train", "eval"]
 
 
@@ -65,6 +66,11 @@ def key_fingerprint():
     digest = hashlib.sha256(b"radonc-llm key fingerprint:")
     digest.update(PSEUDONYM_KEY)
     return digest.hexdigest()[:12]
+
+
+def package_data(name):
+    """A data file of the package (radonc_llm/data/): an input of the rules that read it, so editing it reruns them."""
+    return str(Path(workflow.basedir, "radonc_llm", "data", name))
 
 
 def source_fingerprint(*modules):

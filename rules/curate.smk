@@ -19,6 +19,7 @@ rule curate:
         raw=config["raw"],
         synthetic=raw_is_synthetic(),
         synonyms=config["modality"].get("synonyms", {}),
+        window=config["curation"]["window"],
         key_fingerprint=key_fingerprint(),
     script:
         "../scripts/curate.py"
@@ -81,6 +82,7 @@ rule cohort_summary:
 rule consistency:
     input:
         cases=run_path("data/cases.parquet"),
+        staging=package_data("ajcc_staging.yaml"),
     output:
         cases=run_path("data/consistency.csv"),
         summary=report(

@@ -1,5 +1,7 @@
 # The embedded default: a seeded synthetic Aria-like cohort (no private data needed).
 rule synthetic_cohort:
+    input:
+        catalogue=package_data("catalogue.yaml"),
     output:
         diagnoses=SYNTHETIC_EXPORTS["diagnoses"],
         plans=SYNTHETIC_EXPORTS["plans"],
@@ -15,6 +17,6 @@ rule synthetic_cohort:
         n_patients=config["synthetic"]["n_patients"],
         seed=config["synthetic"]["seed"],
         coding_noise=config["synthetic"].get("coding_noise", {}),
-        generator=source_fingerprint("catalogue", "synthetic"),
+        generator=source_fingerprint("synthetic"),
     script:
         "../scripts/synthetic_cohort.py"

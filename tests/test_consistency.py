@@ -3,7 +3,8 @@ and clean cases."""
 import pandas as pd
 import pytest
 
-from radonc_llm.consistency import check_case, check_cases, summarise, text_organ
+from radonc_llm.consistency import STAGING_FILE, check_case, check_cases, load_staging, summarise, text_organ
+from radonc_llm.errors import UserError
 
 
 @pytest.mark.parametrize("text, code, flag", [
@@ -79,3 +80,20 @@ def test_report_counts_and_keeps_the_text_out():
     assert summary.loc["side_mismatch", ["n_checked", "n_flagged"]].tolist() == [2, 1]
     assert summary.loc["organ: breast", ["n_checked", "n_flagged", "percent"]].tolist() == [2, 0, 0.0]
     assert summary.loc["organ: esophagus", ["n_checked", "n_flagged", "percent"]].tolist() == [1, 1, 100.0]
+
+
+def test_the_ajcc_table_is_data_an_edit_changes_the_check_and_a_bad_entry_is_named(tmp_path):
+    text, code = "Adenocarcinoma of the prostate, cT2d N0 M0", "C61"  # AJCC 8th has no T2d for prostate
+    assert check_case(text, code)["flags"] == "stage_invalid"
+    edited = tmp_path / "staging.yaml"
+    edited.write_text(STAGING_FILE.read_text().replace("T: X 0 1 1a 1b 1c 2 2a 2b 2c 3 3a 3b 4\n",
+                                                       "T: X 0 1 1a 1b 1c 2 2a 2b 2c 2d 3 3a 3b 4\n"))
+    assert check_case(text, code, edited)["consistent"]
+    staging, in_situ = load_staging()
+    assert staging["C19"] is staging["C20"] and staging["C20"]["M"] == {"X", "0", "1", "1a", "1b", "1c"}
+    assert staging["C11"]["M"] == {"0", "1", "X"} and in_situ["T"] == {"is"}  # M omitted: 0 1 X
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(STAGING_FILE.read_text().replace("- categories: [C22]", "- categories: [liver]"))
+    with pytest.raises(UserError, match=r"bad.yaml: sites\[8\].categories: expected a list of 3-character") as err:
+        load_staging(bad)
+    assert "\n" not in str(err.value)

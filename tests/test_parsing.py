@@ -82,3 +82,19 @@ def test_parse_icd10_in_sentences(text, code):
 ])
 def test_refusals_are_recognised(text, refusal):
     assert is_refusal(text) is refusal
+
+
+def test_one_task_registry_that_the_config_schema_and_the_workflow_follow():
+    from pathlib import Path
+
+    import yaml
+
+    from radonc_llm.metrics import class_labels
+    from radonc_llm.tasks import ORDER, TASKS
+    repo = Path(__file__).parents[1]
+    schema = yaml.safe_load((repo / "config" / "schema.yaml").read_text())
+    assert list(schema["properties"]["tasks"]["properties"]) == ORDER == ["regimen", "modality", "icd10"]
+    assert list(yaml.safe_load((repo / "config" / "config.yaml").read_text())["tasks"]) == ORDER
+    assert [TASKS[t].parse("Photons, 50 Gy in 25 fractions; code C61") for t in ORDER] == [
+        "Photons, 50 Gy in 25 fractions; code C61", "photon", "C61"]
+    assert class_labels("modality", None) == ["photon", "proton", "electron", "brachy"]

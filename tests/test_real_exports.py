@@ -229,6 +229,19 @@ def test_implausible_doses_ages_and_sex_codes_never_reach_the_cases(exports):
                                    "fraction, fraction count or total outside the clinical window: 1")
 
 
+def test_the_clinical_window_is_the_configs(exports):
+    """A department with a 76-fraction hyperfractionated schedule and 220 Gy implants widens the window."""
+    d, p = exports([dx("A"), dx("B"), dx("C")],
+                   [plan("A", total=76, fx=76), plan("B", modality="I-125 seeds", total=220, fx=1), plan("C")])
+    ids = dict(zip("ABC", pseudonymise(pd.Series(list("ABC")), KEY)))
+    cases, steps = curate(d, p, KEY)
+    assert set(cases["case_id"]) == {ids["C"]} and steps.loc[2, "dropped"] == 2
+    wide = {"max_fractions": 80, "min_per_fraction": 0.5, "max_single_fraction": 34.0, "max_per_fraction": 25.0,
+            "max_total": 100.0, "implant_min": 20.0, "implant_max": 250.0}
+    cases, _ = curate(d, p, KEY, window=wide)
+    assert set(cases["case_id"]) == set(ids.values())
+
+
 # ---------------------------------------------------------------- the key
 SECRET = "k" * 40
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from radonc_llm.catalogue import SITES
+from radonc_llm import catalogue
 from radonc_llm.cohort import PAPER_COHORT, cohort_table, funnel
 from radonc_llm.consistency import check_case, check_cases, summarise
 from radonc_llm.curate import curate
@@ -15,6 +15,8 @@ from radonc_llm.pseudonym import pseudonymise
 from radonc_llm.synthetic import Drawn, generate_cohort, render_text, write_cohort
 from radonc_llm.tables import read_export, write_csv
 
+CATALOGUE = catalogue.load()
+SITES = CATALOGUE.sites
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
 NO_OVERRIDES = pd.DataFrame({"case_id": pd.Series(dtype=str), "modality": pd.Series(dtype=str)})
 
@@ -114,7 +116,7 @@ def _every_case():
                         regimens = stage.regimens or organ.regimens or sub.regimens
                         drawn = Drawn(site, sub, organ, side, stage, code, regimens)
                         for template in sub.templates:
-                            yield drawn, render_text(template, rnd, drawn, organ.sex or "female")
+                            yield drawn, render_text(template, rnd, drawn, organ.sex or "female", CATALOGUE)
 
 
 def test_every_catalogue_case_is_coherent():
@@ -148,3 +150,33 @@ def test_every_stage_offers_a_modality_of_its_subtype_and_regimens_belong_to_the
                 assert r.technique == "sbrt", (drawn.organ.text, r)
         if "in situ" in _ or "DCIS" in _:
             assert drawn.stage.group == "0" and "Tis" in drawn.stage.tnm
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["sites"][1]["subtypes"][0]["organs"].append({"txt": "prostate", "code": "C61"}),
+     "sites[1].subtypes[0].organs[1]: unknown field 'txt'"),
+    (lambda d: d["sites"][0]["subtypes"][0]["regimens"][0].update(fractions="fifteen"),
+     "sites[0].subtypes[0].regimens[0].fractions: expected int, found str 'fifteen'"),
+    (lambda d: d["sites"][0]["subtypes"][0]["regimens"][3].update(boost=["electron", 10, 5]),
+     "sites[0].subtypes[0].regimens[3].boost: expected a mapping of modality, total_gy, fractions"),
+    (lambda d: d["sites"][2].pop("age"), "sites[2]: Site without 'age'"),
+])
+def test_a_malformed_catalogue_entry_is_refused_in_one_line_naming_the_file_and_key(tmp_path, edit, message):
+    data = yaml.safe_load(catalogue.DEFAULT.read_text())
+    edit(data)
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(catalogue.CatalogueError) as err:
+        catalogue.load(path)
+    assert str(err.value).startswith(f"{path}: {message}"), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_an_edited_catalogue_changes_the_cohort_it_draws(tmp_path):
+    data = yaml.safe_load(catalogue.DEFAULT.read_text())
+    for site in data["sites"]:
+        site["weight"] = 1.0 if site["name"] == "prostate" else 0.0
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    diagnoses, _ = generate_cohort(60, 1, catalogue_file=path)
+    assert diagnoses["icd_code"].isin(["C61", "185"]).mean() > 0.9  # only prostate cases (ICD-10 or ICD-9 coded)
