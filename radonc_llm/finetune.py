@@ -58,6 +58,30 @@ def training_subset(pairs: pd.DataFrame, size: int | None, seed: int) -> pd.Data
     return pairs.iloc[sorted(order[:size])].reset_index(drop=True)
 
 
+def training_pairs(pairs: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, validation): the pairs an adapter fine-tuned with `settings` trains and validates on."""
+    subset = training_subset(pairs, settings.get("max_train_pairs"), settings["seed"])
+    return split_validation(subset, settings["val_fraction"], settings["seed"])
+
+
+def held_out(pairs: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """The train pairs that an adapter fine-tuned with `settings` never trains on: its validation slice and,
+    with `max_train_pairs`, every pair outside its subset."""
+    trained, _ = training_pairs(pairs, settings)
+    return pairs[~pairs["case_id"].isin(trained["case_id"])].reset_index(drop=True)
+
+
+def selection_pairs(pairs: pd.DataFrame, settings: dict, size: int | None, seed: int) -> pd.DataFrame:
+    """Where temperatures and the best competitor are chosen, so that the eval cases are used once: `size`
+    held-out train pairs in seeded order (default: 300 or 5 % of the train pairs, whichever is smaller)."""
+    pool = held_out(pairs, settings)
+    size = min(300, max(1, round(0.05 * len(pairs)))) if size is None else size
+    order = split_rank(pool["case_id"], seed).argsort(kind="stable").values
+    selection = pool.iloc[sorted(order[:size])].reset_index(drop=True)
+    log.info("%d selection pairs of %d held out from fine-tuning", len(selection), len(pool))
+    return selection
+
+
 def per_process_batch(batch_size: int, accumulation: int, processes: int) -> tuple[int, int]:
     """(per-process batch, accumulation steps) that keep the effective batch, batch_size x accumulation, the
     same on any number of processes, so that a run on 2 GPUs takes the same optimizer steps as on one."""
@@ -150,8 +174,8 @@ def train_adapter(spec: dict) -> dict:
     report_to = s.get("report_to", "none")
     if report_to == "tensorboard":  # event files next to the adapter, not in the work directory (removed at the end)
         os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(spec["outputs"]["card"]).parent / "tensorboard")
-    pairs = training_subset(pd.read_parquet(spec["train"]), s.get("max_train_pairs"), s["seed"])
-    train, val = split_validation(pairs, s["val_fraction"], s["seed"])
+    pairs = pd.read_parquet(spec["train"])
+    train, val = training_pairs(pairs, s)
     lora = s["lora"]
     args = SFTConfig(
         output_dir=str(work), num_train_epochs=s["epochs"], per_device_train_batch_size=batch_size,

@@ -1,9 +1,6 @@
-"""What each Snakemake rule runs: read its named inputs, call the package, write its outputs.
-
-Each function takes the `snakemake` object that a `script:` directive provides. A rule that lists many files
-of one kind gives their keys in a param (rules/common.smk `keys_of`), so no path is read for its parts here.
-Logs carry counts only: never a patient ID or diagnosis text.
-"""
+"""What each Snakemake rule runs (given the `snakemake` object of its `script:`): read its named inputs, call
+the package, write its outputs. A rule listing many files of one kind gives their keys in a param (rules/common.smk
+`keys_of`): no path is read for its parts. Logs carry counts only: never a patient ID or diagnosis text."""
 from __future__ import annotations
 
 from itertools import product
@@ -16,13 +13,8 @@ from .errors import logged
 from .modality import LABELS
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
-from .tables import (MODALITY_OVERRIDE_COLUMNS, TEXT_SEPARATION_COLUMNS, concat_csv, read_annotation, read_exports,
-                     write_csv, write_parquet, write_tables)
-
-
-def keyed(files, keys) -> dict:
-    """A rule's list of files by the keys its params give for them, in the same order."""
-    return {tuple(key): file for key, file in zip(keys, files, strict=True)}
+from .tables import (MODALITY_OVERRIDE_COLUMNS, TEXT_SEPARATION_COLUMNS, concat_csv, keyed, read_annotation,
+                     read_exports, write_csv, write_parquet, write_tables)
 
 
 def synthetic_cohort(smk) -> None:
@@ -77,6 +69,13 @@ def split_pairs(smk) -> None:
         write_parquet(evaluation, smk.output.eval)
 
 
+def selection_pairs(smk) -> None:
+    from .finetune import selection_pairs as select
+    with logged(smk):
+        p = smk.params
+        write_parquet(select(pd.read_parquet(smk.input.train), p.finetune, p.size, p.seed), smk.output.selection)
+
+
 def tiny_tokenizer(smk) -> None:
     from .tiny_models import tokenizer_texts, train_tokenizer
     with logged(smk):
@@ -115,7 +114,7 @@ def predict(smk) -> None:
     from .predict import predict_variants
     with logged(smk):
         variants = list(smk.params.variants) if hasattr(smk.params, "variants") else [smk.wildcards.variant]
-        train = pd.read_parquet(smk.input.train) if hasattr(smk.input, "train") else None
+        train = pd.read_parquet(smk.input.train) if hasattr(smk.input, "train") else None  # prompting: examples
         predict_variants(smk.wildcards.model, smk.params.base_dir, smk.params.prompt_format, smk.input.get("adapter"),
                          smk.wildcards.task, pd.read_parquet(smk.input.pairs), train, smk.params.settings,
                          getattr(smk.params, "prompting", None),

@@ -277,6 +277,11 @@ def write_tables(tables: dict[str, pd.DataFrame], output) -> None:
         write_csv(table, output[name])
 
 
+def keyed(files, keys) -> dict:
+    """A rule's list of files by the keys its params give for them in the same order (rules/common.smk keys_of)."""
+    return {tuple(key): file for key, file in zip(keys, files, strict=True)}
+
+
 def concat_csv(files) -> pd.DataFrame:
     """The CSV files one below the other."""
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)

@@ -157,6 +157,12 @@ def finetune_settings(task):
     return shared
 
 
+def held_out_settings(task):
+    """What decides which train pairs a task's adapters never train on (finetune.held_out)."""
+    settings = finetune_settings(task)
+    return {k: settings.get(k) for k in ("max_train_pairs", "val_fraction", "seed")}
+
+
 def finetune_resource(name):
     return config["finetune"]["resources"][name]
 

@@ -19,9 +19,31 @@ rule split_pairs:
         "../scripts/split_pairs.py"
 
 
+# The selection set of each task: train pairs no adapter trains on, where temperatures and the best
+# competitor are chosen (issue: the eval cases are used once, for the final comparison).
+rule selection_pairs:
+    input:
+        train=run_path("pairs/{task}/train.parquet"),
+    output:
+        selection=run_path("pairs/{task}/selection.parquet"),
+    log:
+        run_path("logs/selection_pairs/{task}.log"),
+    conda:
+        "../envs/data.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        finetune=lambda wc: held_out_settings(wc.task),
+        size=config["statistics"]["selection_size"],
+        seed=config["statistics"]["seed"],
+    script:
+        "../scripts/selection_pairs.py"
+
+
 rule pairs:
     input:
         expand(run_path("pairs/{task}/{split}.parquet"), task=TASKS, split=SPLITS),
+        expand(run_path("pairs/{task}/selection.parquet"), task=TASKS),
         run_path("data/cohort.csv"),
         run_path("data/curation_funnel.csv"),
         run_path("data/curation_funnel.png"),

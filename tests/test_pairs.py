@@ -67,3 +67,21 @@ def test_adding_cases_does_not_reshuffle_the_existing_eval_choice():
     _, ev_big = split_pairs(task_table("regimen", big), eval_pool("regimen", big), 0.2, 9, "Q:")
     # the seeded order is per case, so the larger cohort's eval set contains most of the smaller one's
     assert len(set(ev_small["case_id"]) & set(ev_big["case_id"])) >= 36
+
+
+def test_selection_pairs_are_train_pairs_no_adapter_trains_on():
+    from radonc_llm.finetune import held_out, selection_pairs, training_pairs
+    pairs = pd.DataFrame({"case_id": [f"P{i:03d}" for i in range(40)], "prompt": "q", "answer": "a", "diagnosis": "d"})
+    subset = {"max_train_pairs": 20, "val_fraction": 0.25, "seed": 3}
+    trained, validation = training_pairs(pairs, subset)
+    assert (len(trained), len(validation)) == (15, 5)
+    pool = held_out(pairs, subset)  # the 20 outside the subset and the 5 of its validation slice
+    assert len(pool) == 25 and not set(pool["case_id"]) & set(trained["case_id"])
+    assert set(validation["case_id"]) <= set(pool["case_id"])
+    selection = selection_pairs(pairs, subset, 10, seed=1)
+    assert len(selection) == 10 and set(selection["case_id"]) <= set(pool["case_id"])
+    assert selection.equals(selection_pairs(pairs, subset, 10, seed=1))  # seeded
+    assert not selection.equals(selection_pairs(pairs, subset, 10, seed=2))
+    every = {"max_train_pairs": None, "val_fraction": 0.25, "seed": 3}  # all pairs: only the validation slice
+    assert set(held_out(pairs, every)["case_id"]) == set(training_pairs(pairs, every)[1]["case_id"])
+    assert len(selection_pairs(pairs, every, None, seed=1)) == 2  # default: min(300, 5 % of 40)

@@ -70,7 +70,7 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models):
     # prompting variants; one scoring job for every variant
     assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["predict_prompted"] == 6
     assert counts["score"] == 6
-    assert sum(counts.values()) == 47
+    assert counts["selection_pairs"] == 3 and sum(counts.values()) == 50
     need_one = host_memory_mb(root / "llama", loads_fp32=False)
     assert need_one > WEIGHTS_BYTES / 1e6  # the weights themselves, at least
     for rule, res in jobs:

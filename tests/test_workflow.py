@@ -301,13 +301,16 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
         [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("grading_sheets", "")])
     # an edited modality override re-runs the modality task only
     train = pd.read_parquet(workflow / "results/small/pairs/modality/train.parquet")
-    case = train.loc[train["answer"] != "proton", "case_id"].iloc[0]
+    selection = pd.read_parquet(workflow / "results/small/pairs/modality/selection.parquet")
+    assert len(selection) == 23 and selection["case_id"].isin(train["case_id"]).all()  # 5 % of 460, held out
+    case = train.loc[(train["answer"] != "proton") & ~train["case_id"].isin(selection["case_id"]), "case_id"].iloc[0]
     (workflow / "config/annotations/modality_overrides.csv").write_text(f"case_id,modality\n{case},proton\n")
     modality_jobs = [("finetune", "modality")] * 2 + [("predict", "modality")] * 4 + [
         ("predict_prompted", "modality")] * 2 + [("score", "modality")] * 2 + [
         ("baselines", "modality")] * 2  # majority and tfidf-logreg
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
-                                             ("split_pairs", "modality"), *modality_jobs,
+                                             ("split_pairs", "modality"), ("selection_pairs", "modality"),
+                                             *modality_jobs,
                                              ("evaluation_tables", ""), ("evaluation_figures", ""),
                                              ("grading_sheets", "")])
     before = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
