@@ -1,5 +1,5 @@
 """Where the models fail: the headline metric per disease site, intent and fractionation class, and the
-most frequent confusions per site, for every predictor at its report temperature."""
+most frequent confusions per site, for every predictor at its chosen temperature (as the paired tests)."""
 from __future__ import annotations
 
 import pandas as pd

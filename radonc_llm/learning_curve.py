@@ -2,7 +2,8 @@
 
 Each point is an adapter trained on a nested seeded subset of the train pairs (the run's own adapter is the
 last point), scored at one temperature; beside them, the same model prompted (zero-shot, few-shot, retrieved
-examples) at that temperature and the task's best classical baseline, which need no fine-tuning.
+examples) at that temperature and the task's best classical baseline (the best on the selection pairs), which
+need no fine-tuning.
 """
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ COLUMNS = ["model", "task", "metric", "predictor", "train_pairs", "temperature",
 
 
 def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.DataFrame,
-                temperature: float) -> pd.DataFrame:
+                selection_baselines: pd.DataFrame, temperature: float) -> pd.DataFrame:
     """`adapters`: one summary row per curve adapter (model, task, temperature, headline, ci_low, ci_high) with
     its `train_pairs`, the run's own adapters included; `summary`: the run's metrics by temperature (every
-    variant); `baselines`: the baselines' summaries. One row per point and reference line, per model and
-    task in the run's order."""
+    variant); `baselines`: the baselines' summaries on the eval pairs; `selection_baselines`: on the selection
+    pairs, where the task's best is chosen. One row per point and reference line, per model and task in the
+    run's order."""
     at_t = (summary["temperature"] - temperature).abs() < 1e-9
     rows = []
     for (model, task), points in adapters.groupby(["model", "task"], sort=False):
@@ -39,9 +41,10 @@ def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.Dat
             rows.append({"model": model, "task": task, "metric": metric, "predictor": r.variant, "train_pairs": None,
                          "temperature": temperature, "headline": r.headline, "ci_low": r.ci_low,
                          "ci_high": r.ci_high})
-        best = best_baseline(baselines, task)
+        best = best_baseline(selection_baselines, task)
         if best is not None:
-            rows.append({"model": model, "task": task, "metric": metric, "predictor": f"{best['model']} baseline",
+            best = baselines.set_index(["model", "task"]).loc[(best["model"], task)]
+            rows.append({"model": model, "task": task, "metric": metric, "predictor": f"{best.name[0]} baseline",
                          "train_pairs": None, "temperature": None, "headline": best["headline"],
                          "ci_low": best["ci_low"], "ci_high": best["ci_high"]})
     table = pd.DataFrame(rows, columns=COLUMNS).astype({"train_pairs": "Int64"})

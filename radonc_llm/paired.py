@@ -3,14 +3,16 @@
 Two predictors scored on the same eval cases are compared case by case: McNemar's exact test for
 accuracy tasks (only the cases where exactly one of them is right carry information), the Wilcoxon
 signed-rank test over cases for ROUGE-1, and for both the mean per-case difference with a paired
-bootstrap CI (the effect size). p values of one table are adjusted together with Holm's method.
+bootstrap CI (the effect size). p values of one table are adjusted together with Holm's method. Each
+predictor's temperature and each "best" competitor are chosen on the selection pairs
+(`comparisons.chosen_settings`), so the eval cases are used once, for the test.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .comparisons import VARIANT_ORDER, best_baseline
+from .comparisons import VARIANT_ORDER
 from .tasks import ORDER as TASK_ORDER
 
 
@@ -78,55 +80,58 @@ def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dic
 PROMPTING = tuple(v for v in VARIANT_ORDER if v != "finetuned")  # the base model without fine-tuning
 
 
-def best_prompting(shown: pd.DataFrame, model: str, task: str, variants) -> str:
-    """The prompting variant with the highest headline at its shown temperature (the first of `variants`
-    on a tie)."""
-    rows = shown[(shown["model"] == model) & (shown["task"] == task) & shown["variant"].isin(list(variants))]
+def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants) -> str:
+    """The prompting variant with the highest headline in `chosen` (on the selection pairs, at its chosen
+    temperature; the first of `variants` on a tie)."""
+    rows = chosen[(chosen["model"] == model) & (chosen["task"] == task) & chosen["variant"].isin(list(variants))]
     order = {v: i for i, v in enumerate(variants)}
     return rows.assign(order=rows["variant"].map(order)).sort_values(["headline", "order"],
                                                                     ascending=[False, True])["variant"].iloc[0]
 
 
-def paired_table(shown: pd.DataFrame, load, models: list[str], bootstrap: dict,
-                 baselines: pd.DataFrame | None = None, load_baseline=None) -> pd.DataFrame:
-    """Every paired comparison at the report temperature (`shown`: one row per model, variant and task,
-    as `comparisons.best_temperatures` picks them): fine-tuned vs vanilla per model, fine-tuned vs the best
-    prompting variant (zero-shot, few-shot or retrieved examples; where the run has more than zero-shot),
-    fine-tuned vs the task's best baseline (highest headline in `baselines`, loaded by
-    `load_baseline(name, task)`), and each model against each other per variant. `load(model, variant, task,
-    temperature)` gives the scored cases. Holm's adjustment runs over the whole table (one family)."""
+def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
+                 best_baselines: dict | None = None, load_baseline=None) -> pd.DataFrame:
+    """Every paired comparison on the eval cases at the chosen settings (`chosen`: one row per model, variant and
+    task with its temperature, its headline where it was chosen and `chosen_on`, as `comparisons.chosen_settings`
+    gives them): fine-tuned vs vanilla per model, fine-tuned vs the best prompting variant (zero-shot, few-shot or
+    retrieved examples, the highest in `chosen`; where the run has more than zero-shot), fine-tuned vs the task's
+    best baseline (`best_baselines`: task -> name, loaded by `load_baseline(name, task)`), and each model against
+    each other per variant. `load(model, variant, task, temperature)` gives the scored eval cases. Holm's
+    adjustment runs over the whole table (one family)."""
     from itertools import combinations
-    at = {(r.model, r.variant, r.task): r.temperature for r in shown.itertuples()}
+    at = {(r.model, r.variant, r.task): r.temperature for r in chosen.itertuples()}
+    how = {(r.model, r.variant, r.task): r.chosen_on for r in chosen.itertuples()}
     rows = []
 
-    def add(comparison, task, a, b, cases_a, cases_b):
-        rows.append({"comparison": comparison, "task": task, "a": a, "b": b,
+    def add(comparison, task, a, b, cases_a, cases_b, chosen_on):
+        rows.append({"comparison": comparison, "task": task, "a": a, "b": b, "chosen_on": chosen_on,
                      **compare(task, cases_a, cases_b, bootstrap)})
 
     def label(model, variant, task):
         return f"{model} {variant} (T={at[(model, variant, task)]:.1f})"
 
     def models_compared(comparison, task, a, b):
-        """a, b: (model, variant) scored at their shown temperatures."""
+        """a, b: (model, variant) scored at their chosen temperatures."""
         add(comparison, task, label(*a, task), label(*b, task), load(*a, task, at[(*a, task)]),
-            load(*b, task, at[(*b, task)]))
+            load(*b, task, at[(*b, task)]), how[(*a, task)])
 
-    for task in [t for t in TASK_ORDER if t in set(shown["task"])]:
+    for task in [t for t in TASK_ORDER if t in set(chosen["task"])]:
         for model in models:
             models_compared("fine-tuned vs vanilla", task, (model, "finetuned"), (model, "vanilla"))
             prompting = [v for v in PROMPTING if (model, v, task) in at]
             if len(prompting) > 1:
-                best = best_prompting(shown, model, task, prompting)
+                best = best_prompting(chosen, model, task, prompting)
                 models_compared("fine-tuned vs best prompting", task, (model, "finetuned"), (model, best))
-            if baselines is not None:
-                best = best_baseline(baselines, task)["model"]
+            if best_baselines and task in best_baselines:
+                best = best_baselines[task]
                 add("fine-tuned vs best baseline", task, label(model, "finetuned", task), f"{best} baseline",
-                    load(model, "finetuned", task, at[(model, "finetuned", task)]), load_baseline(best, task))
+                    load(model, "finetuned", task, at[(model, "finetuned", task)]), load_baseline(best, task),
+                    how[(model, "finetuned", task)])
         for variant in ("finetuned", "vanilla"):
             for first, second in combinations(models, 2):
                 models_compared(f"model vs model ({variant})", task, (first, variant), (second, variant))
-    columns = ["comparison", "task", "a", "b", "test", "n", "mean_a", "mean_b", "difference", "ci_low", "ci_high",
-               "a_only", "b_only", "p_value", "p_holm"]
+    columns = ["comparison", "task", "a", "b", "chosen_on", "test", "n", "mean_a", "mean_b", "difference", "ci_low",
+               "ci_high", "a_only", "b_only", "p_value", "p_holm"]
     table = pd.DataFrame(rows, columns=[c for c in columns if c != "p_holm"])
     table["p_holm"] = holm(table["p_value"]) if len(table) else []
     return table[columns]

@@ -1,4 +1,4 @@
-"""Per-temperature predictions of a vanilla or fine-tuned model on one task's eval pairs.
+"""Per-temperature predictions of a vanilla or fine-tuned model on one task's eval and selection pairs.
 
 The model is loaded once per job and writes every temperature's file. Generation is batched:
 the opening all prompts share is computed once; the rest of each prompt, sorted by length, is
@@ -298,13 +298,15 @@ def predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, outputs
                           [len(r.outputs[0].token_ids) for r in results], path, examples)
 
 
-def predict_variants(model_name: str, base_dir, prompt_format: str, adapter_dir, task: str, pairs: pd.DataFrame,
-                     train: pd.DataFrame | None, settings: dict, prompting: dict | None,
-                     outputs: dict[tuple[str, float], str], threads: int) -> None:
+def predict_variants(model_name: str, base_dir, prompt_format: str, adapter_dir, task: str,
+                     pairs: dict[str, pd.DataFrame], train: pd.DataFrame | None, settings: dict, prompting: dict | None,
+                     outputs: dict[tuple[str, str, float], str], threads: int) -> None:
     """One prediction job: load the model once (base + adapter for `finetuned`; on the GPU where there is one,
-    in bf16 where `predict.precision` asks for it, on CPU too) and write every variant's temperature files
-    (`outputs`: (variant, temperature) -> path). Prompting variants show solved `train` pairs (`prompting`:
-    k and seed), cut to fit the model's context."""
+    in bf16 where `predict.precision` asks for it, on CPU too) and write every split's and variant's temperature
+    files (`pairs`: split -> its pairs, eval and selection; `outputs`: (split, variant, temperature) -> path).
+    Prompting variants show solved `train` pairs (`prompting`: k and seed), cut to fit the model's context, and
+    never a selection pair: the selection cases are train pairs, and a variant must be the same predictor on
+    both splits (the same few-shot draw, the same pool to retrieve from)."""
     import torch
 
     from .demonstrations import variant_prompts
@@ -319,17 +321,20 @@ def predict_variants(model_name: str, base_dir, prompt_format: str, adapter_dir,
         if torch.cuda.is_available():
             model.to("cuda")
     shown = prompting or {"k": 0, "seed": 0}
+    if train is not None and "selection" in pairs:
+        train = train[~train["case_id"].isin(pairs["selection"]["case_id"])].reset_index(drop=True)
     room = models.context_length(base_dir) - max_new_tokens(settings, task, one_line=True)
-    for variant in dict.fromkeys(v for v, _ in outputs):
-        files = {t: path for (v, t), path in outputs.items() if v == variant}
-        prompts, examples, cut = variant_prompts(variant, tokenizer, pairs, train, shown["k"], shown["seed"], room)
+    for split, variant in dict.fromkeys((s, v) for s, v, _ in outputs):
+        files = {t: path for (s, v, t), path in outputs.items() if (s, v) == (split, variant)}
+        cases = pairs[split]
+        prompts, examples, cut = variant_prompts(variant, tokenizer, cases, train, shown["k"], shown["seed"], room)
         if examples is not None:
             log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
-                     "model's %d tokens", variant, shown["k"], cut, len(pairs), room)
+                     "model's %d tokens", variant, shown["k"], cut, len(cases), room)
         one_line = variant != "vanilla"  # fine-tuned, or shown solved examples: answers of one line
         if vllm:
-            predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, files, prompts, examples)
+            predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, examples)
             continue
-        log.info("%s %s on %d %s eval pairs at %d temperatures, %s on %s", model_name, variant, len(pairs), task,
-                 len(files), str(dtype).removeprefix("torch."), model.device)
-        predict_temperatures(model, tokenizer, task, pairs, settings, one_line, files, prompts, examples)
+        log.info("%s %s on %d %s %s pairs at %d temperatures, %s on %s", model_name, variant, len(cases), task,
+                 split, len(files), str(dtype).removeprefix("torch."), model.device)
+        predict_temperatures(model, tokenizer, task, cases, settings, one_line, files, prompts, examples)

@@ -20,7 +20,7 @@ from .tables import (MODALITY_OVERRIDE_COLUMNS, TEXT_SEPARATION_COLUMNS, concat_
 def synthetic_cohort(smk) -> None:
     with logged(smk):
         write_cohort(smk.params.n_patients, smk.params.seed, smk.output.diagnoses, smk.output.plans,
-                     dict(smk.params.coding_noise), smk.input.catalogue)
+                     dict(smk.params.coding_noise), smk.input.catalogue, dict(smk.params.ambiguity))
 
 
 def curate_cases(smk) -> None:
@@ -115,44 +115,61 @@ def predict(smk) -> None:
     with logged(smk):
         variants = list(smk.params.variants) if hasattr(smk.params, "variants") else [smk.wildcards.variant]
         train = pd.read_parquet(smk.input.train) if hasattr(smk.input, "train") else None  # prompting: examples
+        splits = [s for s in ("eval", "selection") if s in smk.output.keys()]  # the curve's jobs: eval only
+        outputs = {(s, *k): f for s in splits
+                   for k, f in keyed(smk.output[s], product(variants, smk.params.settings["temperatures"])).items()}
         predict_variants(smk.wildcards.model, smk.params.base_dir, smk.params.prompt_format, smk.input.get("adapter"),
-                         smk.wildcards.task, pd.read_parquet(smk.input.pairs), train, smk.params.settings,
-                         getattr(smk.params, "prompting", None),
-                         keyed(smk.output, product(variants, smk.params.settings["temperatures"])), smk.threads)
+                         smk.wildcards.task, {s: pd.read_parquet(smk.input[s]) for s in splits}, train,
+                         smk.params.settings, getattr(smk.params, "prompting", None), outputs, smk.threads)
 
 
 def score(smk) -> None:
     from .metrics import score_scan
     with logged(smk):
         keys = list(product(smk.params.variants, smk.params.temperatures))
-        predictions = {k: pd.read_parquet(f) for k, f in keyed(smk.input.predictions, keys).items()}
-        cases, summary = score_scan(smk.wildcards.model, smk.wildcards.task, pd.read_parquet(smk.input.pairs),
-                                    predictions, smk.params.alpha_beta, smk.params.bootstrap)
+
+        def scan(pairs, files):
+            predictions = {k: pd.read_parquet(f) for k, f in keyed(files, keys).items()}
+            return score_scan(smk.wildcards.model, smk.wildcards.task, pd.read_parquet(pairs), predictions,
+                              smk.params.alpha_beta, smk.params.bootstrap)
+
+        def write_summaries(summary, paths):
+            for variant, path in zip(smk.params.variants, paths, strict=True):
+                write_csv(summary[summary["variant"] == variant], path)
+
+        cases, summary = scan(smk.input.pairs, smk.input.predictions)
         for key, path in keyed(smk.output.cases, keys).items():
             write_parquet(cases[key], path)
-        for variant, path in zip(smk.params.variants, smk.output.summaries, strict=True):
-            write_csv(summary[summary["variant"] == variant], path)
+        write_summaries(summary, smk.output.summaries)
+        if "selection" in smk.input.keys():  # the learning curve's jobs score eval pairs only
+            write_summaries(scan(smk.input.selection, smk.input.selection_predictions)[1],
+                            smk.output.selection_summaries)
 
 
 def baselines(smk) -> None:
     from .baselines import scored
     with logged(smk):
-        cases, summary = scored(smk.wildcards.baseline, smk.wildcards.task, pd.read_parquet(smk.input.train),
-                                pd.read_parquet(smk.input.eval), smk.params.alpha_beta, smk.params.bootstrap)
+        train, selection = pd.read_parquet(smk.input.train), pd.read_parquet(smk.input.selection)
+        cases, summary = scored(smk.wildcards.baseline, smk.wildcards.task, train, pd.read_parquet(smk.input.eval),
+                                smk.params.alpha_beta, smk.params.bootstrap)
         write_parquet(cases, smk.output.cases)
         write_csv(summary, smk.output.summary)
+        _, summary = scored(smk.wildcards.baseline, smk.wildcards.task,  # fitted without the selection pairs
+                            train[~train["case_id"].isin(selection["case_id"])], selection, smk.params.alpha_beta,
+                            smk.params.bootstrap)
+        write_csv(summary, smk.output.selection_summary)
 
 
 def evaluation_tables(smk) -> None:
     from .comparisons import evaluation_tables as tables
     with logged(smk):
-        summary = concat_csv(smk.input.summaries)
         cases = keyed(smk.input.cases, smk.params.case_keys)
         baseline_cases = keyed(smk.input.baseline_cases, smk.params.baseline_keys)
-        write_tables(tables(summary, smk.params.models, smk.params.report_temperature,
+        write_tables(tables(concat_csv(smk.input.summaries), smk.params.models, smk.params.report_temperature,
                             lambda *key: pd.read_parquet(cases[key]), concat_csv(smk.input.baselines),
                             lambda *key: pd.read_parquet(baseline_cases[key]), pd.read_parquet(smk.input.curated),
-                            smk.params.bootstrap), smk.output)
+                            smk.params.bootstrap, concat_csv(smk.input.selection_summaries),
+                            concat_csv(smk.input.selection_baselines), smk.params.statistics_temperature), smk.output)
 
 
 def evaluation_figures(smk) -> None:
@@ -171,7 +188,7 @@ def learning_curve(smk) -> None:
         points = adapter_points([*zip(smk.input.curve, smk.input.curve_cards, strict=True),
                                  *[(full[m, "finetuned", t], cards[m, t]) for m, t in cards]], smk.params.temperature)
         table = curve_table(points, concat_csv(smk.input.full), concat_csv(smk.input.baselines),
-                            smk.params.temperature)
+                            concat_csv(smk.input.selection_baselines), smk.params.temperature)
         write_csv(table, smk.output.table)
         figure(table, smk.output.png, smk.output.pdf)
 

@@ -200,7 +200,8 @@ TEMPERATURES = [f"{t:.1f}" for t in config["predict"]["temperatures"]]
 def predict_inputs(wildcards):
     inputs = {
         "base": model_file(wildcards.model, "config.json"),
-        "pairs": run_path(f"pairs/{wildcards.task}/eval.parquet"),
+        "eval": run_path(f"pairs/{wildcards.task}/eval.parquet"),
+        "selection": run_path(f"pairs/{wildcards.task}/selection.parquet"),
     }
     if wildcards.variant == "finetuned":
         inputs["adapter"] = run_path(
@@ -210,10 +211,11 @@ def predict_inputs(wildcards):
 
 
 def prompted_inputs(wildcards):
-    """The prompting variants' job: the vanilla base, the eval pairs and the training pairs it shows."""
+    """The prompting variants' job: the vanilla base, the eval and selection pairs and the training pairs it shows."""
     return {
         "base": model_file(wildcards.model, "config.json"),
-        "pairs": run_path(f"pairs/{wildcards.task}/eval.parquet"),
+        "eval": run_path(f"pairs/{wildcards.task}/eval.parquet"),
+        "selection": run_path(f"pairs/{wildcards.task}/selection.parquet"),
         "train": run_path(f"pairs/{wildcards.task}/train.parquet"),
     }
 
@@ -251,6 +253,13 @@ for _task in CURVE_TASKS:
             f"learning_curve.sizes: {max(CURVE['sizes'])} is not below finetune.max_train_pairs ({_full}), "
             "the full adapter's training pairs"
         )
+
+
+_fixed = config["statistics"]["temperature"]
+if _fixed != "validation" and f"{_fixed:.1f}" not in TEMPERATURES:
+    stop_at_planning(
+        f"statistics.temperature {_fixed} is not one of predict.temperatures"
+    )
 
 
 def keys_of(**wildcards):

@@ -1,11 +1,20 @@
 # Metrics per prediction file, then the paper's tables (Table 1, supplementary) and figures.
-# One job per model and task scores every variant (the scoring's imports cost more than the scoring).
+# One job per model and task scores every variant (the scoring's imports cost more than the scoring), on the
+# eval pairs and on the selection pairs (summaries only: where temperatures and competitors are chosen).
 rule score:
     input:
         pairs=run_path("pairs/{task}/eval.parquet"),
         predictions=expand(
             run_path(
                 "predictions/{{model}}/{variant}/{{task}}/T{temperature}.parquet"
+            ),
+            variant=VARIANTS,
+            temperature=TEMPERATURES,
+        ),
+        selection=run_path("pairs/{task}/selection.parquet"),
+        selection_predictions=expand(
+            run_path(
+                "predictions/{{model}}/{variant}/{{task}}/selection/T{temperature}.parquet"
             ),
             variant=VARIANTS,
             temperature=TEMPERATURES,
@@ -18,6 +27,10 @@ rule score:
         ),
         summaries=expand(
             run_path("metrics/{{model}}/{variant}/{{task}}/summary.csv"),
+            variant=VARIANTS,
+        ),
+        selection_summaries=expand(
+            run_path("metrics/{{model}}/{variant}/{{task}}/selection/summary.csv"),
             variant=VARIANTS,
         ),
     log:
@@ -37,14 +50,17 @@ rule score:
         "../scripts/score.py"
 
 
-# Classical baselines on the same split, scored like the models (deterministic: no temperature).
+# Classical baselines on the same split, scored like the models (deterministic: no temperature); on the
+# selection pairs fitted without them (they are train pairs), for choosing the task's best baseline there.
 rule baselines:
     input:
         train=run_path("pairs/{task}/train.parquet"),
         eval=run_path("pairs/{task}/eval.parquet"),
+        selection=run_path("pairs/{task}/selection.parquet"),
     output:
         cases=run_path("metrics/baselines/{task}/{baseline}.parquet"),
         summary=run_path("metrics/baselines/{task}/{baseline}.csv"),
+        selection_summary=run_path("metrics/baselines/{task}/selection/{baseline}.csv"),
     log:
         run_path("logs/baselines/{task}/{baseline}.log"),
     benchmark:
@@ -85,6 +101,17 @@ rule evaluation_tables:
         ],
         baseline_cases=[
             run_path(f"metrics/baselines/{t}/{n}.parquet")
+            for t in TASKS
+            for n in BASELINES[t]
+        ],
+        selection_summaries=expand(
+            run_path("metrics/{model}/{variant}/{task}/selection/summary.csv"),
+            model=MODELS,
+            variant=VARIANTS,
+            task=TASKS,
+        ),
+        selection_baselines=[
+            run_path(f"metrics/baselines/{t}/selection/{n}.csv")
             for t in TASKS
             for n in BASELINES[t]
         ],
@@ -163,6 +190,7 @@ rule evaluation_tables:
             model=MODELS, variant=VARIANTS, task=TASKS, temperature=TEMPERATURES
         ),
         baseline_keys=[[n, t] for t in TASKS for n in BASELINES[t]],
+        statistics_temperature=config["statistics"]["temperature"],
     script:
         "../scripts/evaluation_tables.py"
 

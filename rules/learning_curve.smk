@@ -30,10 +30,12 @@ use rule finetune as finetune_subset with:
 use rule predict as predict_subset with:
     input:
         base=lambda wc: model_file(wc.model, "config.json"),
-        pairs=run_path("pairs/{task}/eval.parquet"),
+        eval=run_path("pairs/{task}/eval.parquet"),
         adapter=curve_path("finetune/{model}/{task}/adapter"),
     output:
-        curve_path(f"predictions/{{model}}/finetuned/{{task}}/T{CURVE_T}.parquet"),
+        eval=[
+            curve_path(f"predictions/{{model}}/finetuned/{{task}}/T{CURVE_T}.parquet")
+        ],
     log:
         run_path("logs/learning_curve/n{size}/predict/{model}/{task}.log"),
     benchmark:
@@ -96,6 +98,11 @@ rule learning_curve:
         ),
         baselines=[
             run_path(f"metrics/baselines/{t}/{n}.csv")
+            for t in CURVE_TASKS
+            for n in BASELINES[t]
+        ],
+        selection_baselines=[
+            run_path(f"metrics/baselines/{t}/selection/{n}.csv")
             for t in CURVE_TASKS
             for n in BASELINES[t]
         ],

@@ -1,13 +1,19 @@
 # Per-temperature predictions: one job per model, variant and task loads its model once and writes
-# every temperature's file (one GPU job each on a cluster; the temperatures share the loaded model).
+# every temperature's file for the eval and the selection pairs (one GPU job each on a cluster; the temperatures share the loaded model).
 # The prompting variants: rules/prompting.smk.
 rule predict:
     input:
         unpack(predict_inputs),
     output:
-        expand(
+        eval=expand(
             run_path(
                 "predictions/{{model}}/{{variant}}/{{task}}/T{temperature}.parquet"
+            ),
+            temperature=TEMPERATURES,
+        ),
+        selection=expand(
+            run_path(
+                "predictions/{{model}}/{{variant}}/{{task}}/selection/T{temperature}.parquet"
             ),
             temperature=TEMPERATURES,
         ),

@@ -5,9 +5,16 @@ use rule predict as predict_prompted with:
     input:
         unpack(prompted_inputs),
     output:
-        expand(
+        eval=expand(
             run_path(
                 "predictions/{{model}}/{variant}/{{task}}/T{temperature}.parquet"
+            ),
+            variant=PROMPTED,
+            temperature=TEMPERATURES,
+        ),
+        selection=expand(
+            run_path(
+                "predictions/{{model}}/{variant}/{{task}}/selection/T{temperature}.parquet"
             ),
             variant=PROMPTED,
             temperature=TEMPERATURES,

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
 
-from radonc_llm.comparisons import best_temperatures, model_vs_model, ranking, table1, wilcoxon_greater
+from radonc_llm.comparisons import (best_temperatures, chosen_settings, model_vs_model, ranking, table1,
+                                    wilcoxon_greater)
 from radonc_llm.icd10 import icd10_category
 from radonc_llm.metrics import averaged, bootstrap_ci, per_class, prf_and_confusion, rouge1, score_cases, summarise
 
@@ -150,23 +151,39 @@ def test_best_temperature_takes_the_highest_headline_and_the_lowest_temperature_
         best_temperatures(summary, 0.35)
 
 
-def test_ranking_puts_every_variant_and_baseline_in_order_with_the_temperature_of_its_highest():
+def test_ranking_orders_every_variant_at_its_selection_chosen_temperature_and_keeps_the_scan_highest_apart():
     summary = summary_of({("m", "vanilla", "modality"): [0.1] * 10,
                           ("m", "fewshot", "modality"): [0.3, 0.5] + [0.2] * 8,
                           ("m", "retrieved", "modality"): [0.6] * 10,
                           ("m", "finetuned", "modality"): [0.7, 0.8, 0.8] + [0.6] * 7})
     summary = summary.assign(ci_low=summary["headline"] - 0.05, ci_high=summary["headline"] + 0.05)
+    # on the selection pairs fine-tuned peaks at T=0.1 and few-shot at T=0.1, where on eval they peak at 0.2
+    selection = summary_of({("m", "vanilla", "modality"): [0.2] * 10,
+                            ("m", "fewshot", "modality"): [0.4, 0.3] + [0.1] * 8,
+                            ("m", "retrieved", "modality"): [0.5] * 10,
+                            ("m", "finetuned", "modality"): [0.9, 0.7] + [0.6] * 8}).assign(n=40)
     baselines = pd.DataFrame({"model": ["majority", "tfidf-logreg", "nearest-neighbour"],
                               "task": ["modality", "modality", "regimen"], "headline": [0.5, 0.6, 0.9],
                               "ci_low": [0.4, 0.5, 0.8], "ci_high": [0.6, 0.7, 1.0]})
-    table = ranking(summary, baselines, ["m"])
-    assert table["predictor"].tolist() == ["finetuned", "retrieved", "tfidf-logreg baseline", "fewshot",
-                                           "majority baseline", "vanilla"]
-    assert table["rank"].tolist() == [1, 2, 2, 4, 4, 6]  # ties share their rank
+    table = ranking(summary, chosen_settings(selection, "validation"), baselines,
+                    baselines.assign(headline=[0.55, 0.5, 0.8]), ["m"])
+    assert table["predictor"].tolist() == ["finetuned", "retrieved", "tfidf-logreg baseline", "majority baseline",
+                                           "fewshot", "vanilla"]
+    assert table["rank"].tolist() == [1, 2, 2, 4, 5, 6]  # ties share their rank
     top = table.iloc[0]
-    assert (top["highest"], top["temperature"], top["ci_low"], top["median"]) == (0.8, 0.2, 0.75, 0.6)
-    assert table.loc[table["predictor"] == "fewshot", "temperature"].item() == 0.2
-    assert table["temperature"].isna().tolist() == [False, False, True, False, True, False]
+    # ranked by the eval headline at the chosen T=0.1 (0.7), not by the eval scan's highest (0.8 at T=0.2)
+    assert (top["temperature"], top["headline"], top["ci_low"], top["selection_headline"]) == (0.1, 0.7, 0.65, 0.9)
+    assert (top["highest_over_scan"], top["highest_temperature"], top["median"]) == (0.8, 0.2, 0.6)
+    assert top["chosen_on"] == "40 selection pairs"
+    fewshot = table.set_index("predictor").loc["fewshot"]
+    assert (fewshot["temperature"], fewshot["headline"], fewshot["highest_temperature"]) == (0.1, 0.3, 0.2)
+    assert table["temperature"].isna().tolist() == [False, False, True, True, False, False]
+    assert table.set_index("predictor").loc["majority baseline", "selection_headline"] == 0.55
+    fixed = ranking(summary, chosen_settings(selection, 0.3), baselines, baselines, ["m"])
+    assert set(fixed["temperature"].dropna()) == {0.3}
+    assert fixed.loc[0, "chosen_on"] == "T pre-registered; best on 40 selection pairs"
+    with pytest.raises(ValueError, match="statistics.temperature"):
+        chosen_settings(selection, 0.35)
 
 
 def test_prf_tables_and_confusion_counts_at_each_predictor_shown_temperature():

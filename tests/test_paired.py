@@ -70,20 +70,22 @@ def test_compare_pairs_cases_by_id_and_refuses_other_cases():
         compare("modality", a, b.iloc[:3], {"resamples": 10, "seed": 1, "confidence": 0.95})
 
 
-def test_fine_tuned_is_tested_against_the_best_prompting_variant_at_its_temperature():
+def test_fine_tuned_is_tested_against_the_prompting_variant_best_on_the_selection_pairs_at_its_temperature():
     from radonc_llm.paired import paired_table
     truth = {"fewshot": [1, 1, 0, 0], "retrieved": [1, 1, 1, 0], "vanilla": [0, 0, 0, 0], "finetuned": [1, 1, 1, 1]}
-    shown = pd.DataFrame({"model": "m", "task": "modality", "variant": list(truth),
-                          "temperature": [0.3, 0.6, 0.1, 0.2], "headline": [0.5, 0.75, 0.0, 1.0]})
+    # headlines on the selection pairs: few-shot is the best prompting variant there, retrieved on the eval cases
+    chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": list(truth),
+                           "temperature": [0.3, 0.6, 0.1, 0.2], "headline": [0.8, 0.75, 0.0, 1.0],
+                           "chosen_on": "20 selection pairs"})
 
     def load(model, variant, task, temperature):
-        assert temperature == shown.set_index("variant").loc[variant, "temperature"]
+        assert temperature == chosen.set_index("variant").loc[variant, "temperature"]
         return pd.DataFrame({"case_id": list("wxyz"), "score": [float(s) for s in truth[variant]]})
-    table = paired_table(shown, load, ["m"], {"resamples": 100, "seed": 1, "confidence": 0.95})
+    table = paired_table(chosen, load, ["m"], {"resamples": 100, "seed": 1, "confidence": 0.95})
     row = table[table["comparison"] == "fine-tuned vs best prompting"].iloc[0]
-    assert (row["a"], row["b"]) == ("m finetuned (T=0.2)", "m retrieved (T=0.6)")
-    assert (row["a_only"], row["b_only"], row["difference"]) == (1, 0, 0.25)
+    assert (row["a"], row["b"], row["chosen_on"]) == ("m finetuned (T=0.2)", "m fewshot (T=0.3)", "20 selection pairs")
+    assert (row["a_only"], row["b_only"], row["difference"]) == (2, 0, 0.5)
     assert table["comparison"].tolist() == ["fine-tuned vs vanilla", "fine-tuned vs best prompting"]
-    zero_shot_only = paired_table(shown[shown["variant"].isin(["vanilla", "finetuned"])], load, ["m"],
+    zero_shot_only = paired_table(chosen[chosen["variant"].isin(["vanilla", "finetuned"])], load, ["m"],
                                   {"resamples": 100, "seed": 1, "confidence": 0.95})
     assert zero_shot_only["comparison"].tolist() == ["fine-tuned vs vanilla"]  # the paper's run: nothing more
