@@ -50,6 +50,26 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Coding:
+    """One code a coder may defensibly assign to a borderline note, and the share of coders who would."""
+    share: float
+    code: str = ""  # as Organ: one code, or the codes of each side
+    right: str = ""
+    left: str = ""
+    unspecified: str = ""
+
+
+@dataclass(frozen=True)
+class Borderline:
+    """A note that names the disease where ICD-10-CM categories meet (the rectosigmoid, the gastroesophageal
+    junction, a brain lesion in a patient with a known cancer): its words in place of the organ's, and the
+    codes coders choose between for them."""
+    text: str  # "{side}" where the organ has one
+    codings: tuple[Coding, ...]
+    templates: tuple[str, ...] = ()  # the note's own templates, where the subtype's do not fit the wording
+
+
+@dataclass(frozen=True)
 class Organ:
     """Where the disease is: its words in the note and its ICD-10-CM code(s)."""
     text: str  # "{side}" where the note names a side
@@ -61,6 +81,8 @@ class Organ:
     weight: float = 1.0
     stages: tuple[Stage, ...] = ()  # override the subtype's
     regimens: tuple[Regimen, ...] = ()  # override the subtype's (a stage's own win)
+    borderline: tuple[Borderline, ...] = ()  # wordings coders code differently (synthetic.ambiguity.borderline)
+    abbr: str = ""  # the organ in clinicians' shorthand, {S} for R or L (RUL, L breast UOQ, BOT); else its words
 
     @property
     def sided(self) -> bool:
@@ -77,6 +99,7 @@ class Subtype:
     modality: dict  # modality -> probability (restricted to what the stage's regimens offer)
     regimens: tuple[Regimen, ...]
     histology: tuple[str, ...] = ("",)
+    shorthand: tuple[str, ...] = ()  # the note in shorthand (synthetic.ambiguity.shorthand): {abbr}, fields
 
 
 @dataclass(frozen=True)
@@ -101,6 +124,8 @@ class Catalogue:
     modality_words: dict  # modality -> words
     invalid_icd10: tuple[str, ...]
     sex_specific_primary: dict  # primary -> the only sex it occurs in
+    second_problems: tuple[str, ...]  # a prior cancer ({primary}, {year}) or a comorbidity added to a note
+    primary_codes: dict  # primary -> its ICD-10-CM code (a metastasis coded to its primary)
 
 
 class CatalogueError(UserError):

@@ -12,6 +12,11 @@ Four kinds of check, each run only where the text and the code both say somethin
 - stage: a T, N or M category in the text that AJCC 8th does not define for the code's site
   (`stage_invalid`; N2c for lung, T1mi for prostate), or an in-situ case staged beyond Tis N0 M0.
 
+Ambiguity is told from error: where the text's wording sits where categories meet (the rectosigmoid, a
+Siewert II junction tumour, a metastasis note that names its primary) and the code is one of the categories
+coders defensibly choose there, the case is marked `neighbouring_code` in its own column, and not flagged as
+an organ or subsite mismatch.
+
 It reads the curated cases (any hospital's, not only the synthetic ones) and writes a
 data-quality report; it never writes or logs the diagnosis text.
 """
@@ -54,7 +59,7 @@ def _categories(spec: str) -> frozenset[str]:
 # within a level the earliest match in the text. Metastasis first (the primary's organ is named
 # too), then entities whose code follows the histology, then organs.
 ORGAN_RULES = [(level, name, re.compile(pattern, re.I), _categories(cats)) for level, name, pattern, cats in (
-    (0, "metastasis", r"(?<!no )(?<!without )(?<!no distant )metasta", "C77-C79"),
+    (0, "metastasis", r"(?<!no )(?<!without )(?<!no distant )metasta|\bmets?\b", "C77-C79"),
     (1, "lymphoma", r"lymphoma|hodgkin", "C81-C88 C96"),
     (1, "myeloma", r"myeloma|plasmacytoma", "C90"),
     (1, "leukaemia", r"leuka?emia", "C91-C95"),
@@ -70,9 +75,9 @@ ORGAN_RULES = [(level, name, re.compile(pattern, re.I), _categories(cats)) for l
     (1, "bone tumour", r"chordoma|chondrosarcoma|ewing|osteosarcoma|petroclival|\bclival|\bclivus", "C40-C41 C49"),
     (2, "skin melanoma", r"melanoma", "C43 D03"),
     (3, "breast", r"breast|\bDCIS\b|\bLCIS\b", "C50 D05 D24 D48"),
-    (3, "prostate", r"prostat", "C61 D07"),
-    (3, "lung", r"\blung\b|upper lobe|lower lobe|middle lobe|bronch|\bNSCLC\b", "C34 D02"),
-    (3, "oropharynx", r"tonsil|base of tongue|oropharyn", "C01 C09 C10"),
+    (3, "prostate", r"prostat|\bPCa\b", "C61 D07"),
+    (3, "lung", r"\blung\b|upper lobe|lower lobe|middle lobe|bronch|\bNSCLC\b|\b[LR](?:UL|LL)\b|\bRML\b", "C34 D02"),
+    (3, "oropharynx", r"tonsil|base of tongue|\bBOT\b|oropharyn", "C01 C09 C10"),
     (3, "oral cavity", r"oral tongue|\btongue\b|floor of mouth|oral cavity|buccal|gingiv", "C00-C06"),
     (3, "larynx", r"laryn|glottic|glottis", "C32"),
     (3, "nasopharynx", r"nasopharyn", "C11"),
@@ -101,7 +106,8 @@ ORGAN_RULES = [(level, name, re.compile(pattern, re.I), _categories(cats)) for l
 # Subsites within an organ: (words in the text, words in the code's official description). A case is
 # flagged when the description names a subsite of a group and the text names another of it, but not that one.
 SUBSITE_GROUPS = [[(re.compile(t, re.I), re.compile(d, re.I)) for t, d in group] for group in (
-    (("upper lobe", "upper lobe"), ("middle lobe", "middle lobe"), ("lower lobe", "lower lobe")),
+    ((r"upper lobe|\b[LR]UL\b", "upper lobe"), (r"middle lobe|\bRML\b", "middle lobe"),
+     (r"lower lobe|\b[LR]LL\b", "lower lobe")),
     ((r"upper[- ]outer", "upper-outer"), (r"upper[- ]inner", "upper-inner"), (r"lower[- ]outer", "lower-outer"),
      (r"lower[- ]inner", "lower-inner"), ("central portion|subareolar", "central portion"),
      ("axillary tail", "axillary tail")),
@@ -122,7 +128,24 @@ SUBSITE_GROUPS = [[(re.compile(t, re.I), re.compile(d, re.I)) for t, d in group]
      (r"axilla", r"axilla")),
 )]
 
+# Wordings where ICD-10-CM categories meet and coders defensibly differ: (pattern, the categories they choose
+# between besides the organ's own). Where one matches, a code of these or of the organ's own categories is
+# ambiguity, not error.
+NEIGHBOURING = [(re.compile(pattern, re.I), _categories(cats)) for pattern, cats in (
+    (r"rectosigmoid", "C18-C20"),
+    (r"gastro-?esophageal junction|\bGEJ\b|siewert|gastric cardia", "C15-C16"),
+    (r"anorectal", "C20-C21"),
+    (r"non-?diagnostic biopsy|biopsy not feasible|treated empirically", "C34 D38 R91"),  # SBRT without tissue
+    (r"primary not separable", "C34 C77"),  # a hilar mass and its nodes
+    (r"no primary found|unknown primary|occult primary", "C09-C10 C76-C77 C80"),
+    (r"no tissue diagnosis", "C79 D49"),  # a new lesion in a patient with a known cancer
+    (r"presumed (?:high-grade )?glioma", "C71 D43 D49"),  # a brain mass treated without biopsy
+    (r"here for adjuvant radiation", "Z85"),  # excised, in adjuvant treatment: active disease or history
+)]
+AMBIGUITIES = {"neighbouring_code": "the wording sits where categories meet; the code is one coders choose there"}
+
 SIDE = re.compile(r"\b(left|right)\b", re.I)
+SIDE_ABBREVIATED = re.compile(r"\b([LR])(?:UL|LL| breast\b| tonsil\b)")  # RUL, L breast: the side in shorthand
 BILATERAL = re.compile(r"\bbilateral", re.I)
 IN_SITU = re.compile(r"\bin[ -]situ\b|\bDCIS\b|\bLCIS\b|(?<![A-Za-z0-9])[cpy]?Tis\b", re.I)
 INVASIVE = re.compile(r"\binvasive\b|\bmicroinvasi", re.I)
@@ -173,16 +196,23 @@ def _category_has_sides(code: str) -> bool:
     return any(_code_side(c) for c in _cm().get_children(parent))
 
 
+HISTORY = re.compile(r"\b(?:hx|history|prior)\b\W*(?:of\b)?[^;.]*", re.I)  # a past problem, to the clause's end
+
+
+def _in_history(text: str, position: int) -> bool:
+    return any(m.start() <= position < m.end() for m in HISTORY.finditer(text))
+
+
 def text_organ(text: str) -> tuple[str, frozenset] | None:
-    """(name, categories) of what the text names first; None if it names nothing the checker knows."""
+    """(name, categories) of what the text names first, a past problem ("hx of melanoma") only where it names
+    nothing else; None if it names nothing the checker knows."""
     hits = []
     for level, name, pattern, categories in ORGAN_RULES:
-        m = pattern.search(text)
-        if m:
-            hits.append((level, m.start(), name, categories))
+        for m in pattern.finditer(text):
+            hits.append((_in_history(text, m.start()), level, m.start(), name, categories))
     if not hits:
         return None
-    _, _, name, categories = min(hits, key=lambda h: (h[0], h[1]))
+    *_, name, categories = min(hits, key=lambda h: h[:3])
     return name, categories
 
 
@@ -204,7 +234,8 @@ def subsite_mismatch(text: str, code: str) -> bool:
 
 def text_side(text: str) -> str:
     """'left' or 'right' when the text names exactly one side; '' otherwise (none, both, bilateral)."""
-    sides = {s.lower() for s in SIDE.findall(text)}
+    sides = {s.lower() for s in SIDE.findall(text)} | {"left" if s == "L" else "right"
+                                                       for s in SIDE_ABBREVIATED.findall(text)}
     return sides.pop() if len(sides) == 1 and not BILATERAL.search(text) else ""
 
 
@@ -229,12 +260,21 @@ def check_case(text: str, code: str, staging_file: str | Path = STAGING_FILE) ->
     side_t, side_c = text_side(text), _code_side(code)
     in_situ_text = bool(IN_SITU.search(text)) and not INVASIVE.search(text)
     in_situ_code = "D00" <= category <= "D09"
+    choices = [cats for pattern, cats in NEIGHBOURING if pattern.search(text)]
+    if organ and organ[0] == "metastasis":  # a metastasis note naming its primary: coders code either first
+        choices += [cats for _, name, pattern, cats in ORGAN_RULES if name != "metastasis" and any(
+            not _in_history(text, m.start()) for m in pattern.finditer(text))]
+    neighbouring = bool(choices) and category in frozenset().union(*choices, organ[1] if organ else ())
+    if neighbouring and organ and category not in organ[1]:
+        side_t = ""  # the side the text names is the other site's (a brain metastasis; the primary is coded)
     flags = []
     if side_t and side_c and side_t != side_c:
         flags.append("side_mismatch")
     if side_t and not side_c and _category_has_sides(code):
         flags.append("side_unspecified")
-    if organ and category not in organ[1]:
+    if neighbouring:  # a defensible coder choice: neither an organ nor a subsite mismatch
+        pass
+    elif organ and category not in organ[1]:
         flags.append("organ_mismatch")
     elif subsite_mismatch(text, code):
         flags.append("subsite_mismatch")
@@ -250,7 +290,8 @@ def check_case(text: str, code: str, staging_file: str | Path = STAGING_FILE) ->
             "in_situ_text": in_situ_text, "in_situ_code": in_situ_code,
             "stage_checked": category in load_staging(staging_file)[0] or (in_situ_text and in_situ_code),
                 "invalid_stage_categories": " ".join(bad_stage),
-            "flags": ";".join(flags), "consistent": not flags}
+            "flags": ";".join(flags), "consistent": not flags,
+            "ambiguity": "neighbouring_code" if neighbouring else ""}
 
 
 def check_cases(cases: pd.DataFrame, staging_file: str | Path = STAGING_FILE) -> pd.DataFrame:
@@ -260,7 +301,7 @@ def check_cases(cases: pd.DataFrame, staging_file: str | Path = STAGING_FILE) ->
             for cid, text, code in zip(valid["case_id"], valid["diagnosis"], valid["icd10"])]
     columns = ["case_id", "icd10", "category", "organ", "organ_matches_code", "side_in_text", "side_in_code",
                "side_checked", "in_situ_text", "in_situ_code", "stage_checked", "invalid_stage_categories",
-               "flags", "consistent"]
+               "flags", "consistent", "ambiguity"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -275,6 +316,8 @@ def summarise(report: pd.DataFrame) -> pd.DataFrame:
                "stage_invalid": report["stage_checked"]}
     rows = [("all checks", "any", len(report), int((~report["consistent"]).sum()))]
     rows += [(reason, REASONS[reason], int(checked[reason].sum()), int(has(reason).sum())) for reason in REASONS]
+    rows += [(kind, meaning, len(report), int((report["ambiguity"] == kind).sum())) for kind, meaning in
+             AMBIGUITIES.items()]  # ambiguity, not error: not in "all checks"
     for organ, group in report[report["organ"] != ""].groupby("organ"):
         rows.append((f"organ: {organ}", "coded outside the organ's own 3-character categories", len(group),
                      int((~group["organ_matches_code"]).sum())))

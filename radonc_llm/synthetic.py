@@ -2,7 +2,9 @@
 
 Each patient's disease is drawn top-down from `catalogue.py` (site, subtype, organ, side, stage,
 code, regimen), so that text, ICD-10 code, stage, modality and regimen agree; the only coding
-errors are the ones injected at the rates of `synthetic.coding_noise`, counted in the log.
+errors are the ones injected at the rates of `synthetic.coding_noise`, counted in the log. Where a
+note names the disease on the border of two ICD-10-CM categories (`synthetic.ambiguity`), a seeded
+coder assigns one of the defensible codes per case: ambiguity, not error, also counted in the log.
 It carries the mess the paper's curation cleaned: patients with several diagnosis
 records, alternative primary plans, boosts and replans, plan information written into
 the diagnosis text (with and without the keyword "plan"), ICD-9 codes, stray
@@ -12,6 +14,7 @@ shares, so the default size lands on the paper's funnel; curation never sees the
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
@@ -77,6 +80,7 @@ class Drawn:
     stage: Stage
     code: str  # the ICD-10-CM code that matches organ, side and behaviour
     regimens: tuple[Regimen, ...]
+    templates: tuple[str, ...] = ()  # the note's templates where a borderline wording has its own, else the subtype's
 
 
 def draw_disease(rnd: random.Random, site: Site, sex: str) -> Drawn:
@@ -104,6 +108,36 @@ def code_noise(rnd: random.Random, drawn: Drawn, rates: dict) -> tuple[str, str]
     return drawn.code, ""
 
 
+AMBIGUITY_KINDS = ("borderline", "primary_first", "second_problem", "shorthand")
+
+
+def coder_choice(coder: random.Random, drawn: Drawn, rates: dict) -> tuple[Drawn, str]:
+    """(disease, kind): where the organ has borderline wordings, at the rate `rates['borderline']` the note uses
+    one and the coder assigns one of its codings by their shares ('borderline'); else the drawn disease and ''.
+    `coder` is the coder's own random stream, drawn once per case, so that at rate 0 the cohort is the one drawn
+    without a coder, byte for byte (at a higher rate the longer wordings change how later notes are messed up).
+    """
+    chance = coder.random()
+    if not drawn.organ.borderline or chance >= rates.get("borderline", 0.0):
+        return drawn, ""
+    wording = coder.choice(drawn.organ.borderline)
+    coding = _pick_weighted(coder, wording.codings, [c.share for c in wording.codings])
+    organ = dataclasses.replace(drawn.organ, text=wording.text, code=coding.code, right=coding.right,
+                                left=coding.left, unspecified=coding.unspecified or drawn.organ.unspecified,
+                                borderline=())
+    code = (organ.right if drawn.side == "right" else organ.left) if organ.sided else organ.code
+    return dataclasses.replace(drawn, organ=organ, code=code, templates=wording.templates), "borderline"
+
+
+def second_problem(coder: random.Random, code: str, sex: str, cat: Catalogue) -> str:
+    """A second problem for a note coded `code`: a prior cancer of another organ (of the patient's sex) or a
+    comorbidity, drawn by the coder's stream."""
+    template = coder.choice(cat.second_problems)
+    others = [p for p, c in cat.primary_codes.items()
+              if c[:3] != code[:3] and cat.sex_specific_primary.get(p, sex) == sex]
+    return template.format(primary=coder.choice(others), year=coder.randint(2005, 2019))
+
+
 def render_text(template: str, rnd: random.Random, drawn: Drawn, sex: str, cat: Catalogue) -> str:
     """A diagnosis text of the drawn disease: organ, side, histology and stage words filled in."""
     side = drawn.side
@@ -114,6 +148,7 @@ def render_text(template: str, rnd: random.Random, drawn: Drawn, sex: str, cat: 
     organ = drawn.organ.text.format(side=side)
     values.update(grade=str(rnd.randint(1, 3)), hist=rnd.choice(drawn.subtype.histology), side=side,
                   organ=organ, Organ=organ[0].upper() + organ[1:], ORGAN=organ.upper(),
+                  abbr=(drawn.organ.abbr or drawn.organ.text).format(S=side[0].upper(), side=side),
                   tnm=drawn.stage.tnm, stage=drawn.stage.group, **drawn.stage.fields)
     text = template.format(**values)
     return text[0].upper() + text[1:]
@@ -162,15 +197,17 @@ def _machine_label(rnd: random.Random, modality: str, technique: str, cat: Catal
 
 
 def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None, truth: list | None = None,
-                    catalogue_file: str | Path = catalogue.DEFAULT) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    catalogue_file: str | Path = catalogue.DEFAULT,
+                    ambiguity: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (diagnoses, plans) exports for `n_patients` patients, identical for identical arguments.
 
-    `coding_noise` gives the rates of deliberate ICD-10 coding errors (see `code_noise`); when a list
-    is passed as `truth`, one dict per patient (patient_id, fate, site, drawn code, exported code,
-    noise kind) is appended to it, for the tests and the generator's log.
+    `coding_noise` gives the rates of deliberate ICD-10 coding errors (see `code_noise`), `ambiguity` those of
+    the defensible coder choices (see `coder_choice`); when a list is passed as `truth`, one dict per patient
+    (patient_id, fate, site, drawn code, exported code, noise kind, ambiguity kind) is appended to it, for the
+    tests and the generator's log.
     """
-    rates, cat = coding_noise or {}, catalogue.load(catalogue_file)
-    rnd = random.Random(seed)
+    rates, ambiguity_rates, cat = coding_noise or {}, ambiguity or {}, catalogue.load(catalogue_file)
+    rnd, coder = random.Random(seed), random.Random(f"{seed}:coder")
     fates = _fates(n_patients, rnd)
     mrns = rnd.sample(range(1_000_000, 9_999_999), n_patients)
     site_weights = [s.weight for s in cat.sites]
@@ -182,7 +219,14 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
         sex = "Male" if rnd.random() < site.p_male else "Female"
         mean, sd, lo, hi = site.age
         age = int(min(hi, max(lo, round(rnd.gauss(mean, sd)))))
-        drawn = draw_disease(rnd, site, sex.lower())
+        # the coder's own stream: at rate 0 it changes nothing the main stream draws
+        drawn, kind = coder_choice(coder, draw_disease(rnd, site, sex.lower()), ambiguity_rates)
+        kinds = [kind] if kind else []
+        primary_first, second, shorthand = (coder.random() < ambiguity_rates.get(k, 0.0) for k in
+                                            ("primary_first", "second_problem", "shorthand"))
+        if shorthand and drawn.subtype.shorthand and not drawn.templates:  # clinicians' shorthand: NSCLC RUL, PCa
+            drawn = dataclasses.replace(drawn, templates=drawn.subtype.shorthand)
+            kinds.append("shorthand")
         sub, stage = drawn.subtype, drawn.stage.group
         offered = [m for m in sub.modality if any(r.modality == m for r in drawn.regimens)]
         modality = _pick_weighted(rnd, offered, [sub.modality[m] for m in offered])
@@ -200,10 +244,22 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
             code, noise = code_noise(rnd, drawn, rates)
             if rnd.random() < 0.1:
                 code = code.replace(".", "")  # Aria sometimes stores codes without the dot
+        templates = drawn.templates or sub.templates
+        text = render_text(rnd.choice(templates), rnd, drawn, sex.lower(), cat)
+        coded = drawn.code
+        named = sorted((text.lower().find(p), c) for p, c in cat.primary_codes.items() if p in text.lower())
+        as_drawn = scheme == "ICD-10-CM" and code.replace(".", "") == coded.replace(".", "")  # no noise, valid
+        if primary_first and named and as_drawn and "C77" <= coded[:3] <= "C79":
+            # a note on a metastasis that names its primary: this coder codes the primary first
+            coded = named[0][1]
+            code = coded if "." in code else coded.replace(".", "")
+            kinds.append("primary_first")
+        if second:
+            text += "; " + second_problem(coder, coded, sex.lower(), cat)
+            kinds.append("second_problem")
         if truth is not None:
-            truth.append({"patient_id": pid, "fate": fate, "site": site.name, "drawn_code": drawn.code,
-                          "icd_code": code, "icd_scheme": scheme, "noise": noise})
-        text = render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower(), cat)
+            truth.append({"patient_id": pid, "fate": fate, "site": site.name, "drawn_code": coded,
+                          "icd_code": code, "icd_scheme": scheme, "noise": noise, "ambiguity": ";".join(kinds)})
         r = rnd.random()
         if r < P_PLAN_KEYWORD + P_PLAN_PATTERN:
             plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD, side=drawn.side, cat=cat)
@@ -223,7 +279,7 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
                 "patient_id": pid, "diagnosis_id": f"DX{dx_counter:07d}",
                 "icd_code": code, "icd_scheme": scheme, "stage": stage,
                 "diagnosis_details": (text if k == 0
-                                      else render_text(rnd.choice(sub.templates), rnd, drawn, sex.lower(), cat)),
+                                      else render_text(rnd.choice(templates), rnd, drawn, sex.lower(), cat)),
                 "age": age, "sex": sex, "diagnosis_date": f"20{rnd.randint(15, 23)}-{rnd.randint(1, 12):02d}-01",
             })
 
@@ -268,16 +324,26 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
 
 
 def write_cohort(n_patients: int, seed: int, diagnoses_path: str | Path, plans_path: str | Path,
-                 coding_noise: dict | None = None, catalogue_file: str | Path = catalogue.DEFAULT) -> dict:
+                 coding_noise: dict | None = None, catalogue_file: str | Path = catalogue.DEFAULT,
+                 ambiguity: dict | None = None) -> dict:
     """Write both exports; return the injected coding noise by kind, over the ICD-10 coded patients
-    whose organ has a side (the noise rates' denominator)."""
-    log.info("writing a synthetic cohort of %d patients (seed %d, coding noise %s)", n_patients, seed, coding_noise)
+    whose organ has a side (the noise rates' denominator), and the coder's defensible choices by kind."""
+    log.info("writing a synthetic cohort of %d patients (seed %d, coding noise %s, ambiguity %s)", n_patients, seed,
+             coding_noise, ambiguity)
     truth: list = []
-    diagnoses, plans = generate_cohort(n_patients, seed, coding_noise, truth, catalogue_file)
+    diagnoses, plans = generate_cohort(n_patients, seed, coding_noise, truth, catalogue_file, ambiguity)
     write_csv(diagnoses, diagnoses_path)
     write_csv(plans, plans_path)
     noise = pd.Series([t["noise"] for t in truth])
     counts = {kind: int((noise == kind).sum()) for kind in NOISE_KINDS}
     log.info("coding noise injected (all %d patients): %s", n_patients,
              ", ".join(f"{k} {v}" for k, v in counts.items()))
+    chosen = pd.DataFrame(truth)
+    chosen = chosen[chosen["ambiguity"] != ""]
+    for kind in AMBIGUITY_KINDS:
+        codes = chosen.loc[chosen["ambiguity"].str.split(";").map(lambda kinds: kind in kinds),
+                           "drawn_code"].value_counts()
+        counts[kind] = int(codes.sum())
+        log.info("%s: %d notes; the coder's codes: %s", kind, counts[kind],
+                 ", ".join(f"{c} {n}" for c, n in codes.sort_index().items()) or "none")
     return counts

@@ -17,6 +17,7 @@ rule synthetic_cohort:
         n_patients=config["synthetic"]["n_patients"],
         seed=config["synthetic"]["seed"],
         coding_noise=config["synthetic"].get("coding_noise", {}),
+        ambiguity=config["synthetic"].get("ambiguity", {}),
         generator=source_fingerprint("synthetic"),
     script:
         "../scripts/synthetic_cohort.py"

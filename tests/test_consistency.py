@@ -56,6 +56,33 @@ def test_coherent_cases_pass(text, code):
     assert result["consistent"], result
 
 
+@pytest.mark.parametrize("text, code, ambiguity", [
+    # where categories meet, every code coders choose there is ambiguity, neither organ nor subsite mismatch
+    ("Adenocarcinoma of the rectosigmoid, 14 cm from the anal verge, cT3 cN0 M0", "C19", "neighbouring_code"),
+    ("Adenocarcinoma of the rectosigmoid, 14 cm from the anal verge, cT3 cN0 M0", "C18.7", "neighbouring_code"),
+    ("adenocarcinoma of the gastroesophageal junction, Siewert type II, cT3 cN1 M0", "C15.5", "neighbouring_code"),
+    ("adenocarcinoma of the gastroesophageal junction, Siewert type II, cT3 cN1 M0", "C16.0", "neighbouring_code"),
+    ("Adenocarcinoma of the rectum, cT3 cN0 M0", "C20", ""),  # no borderline wording: nothing to mark
+    ("Metastatic lung adenocarcinoma to the T10 vertebral body, painful", "C34.90", "neighbouring_code"),
+    ("Metastatic lung adenocarcinoma to the T10 vertebral body, painful", "C79.51", "neighbouring_code"),
+])
+def test_a_defensible_neighbouring_code_is_marked_as_ambiguity_not_flagged(text, code, ambiguity):
+    result = check_case(text, code)
+    assert result["consistent"] and result["ambiguity"] == ambiguity, result
+
+
+def test_a_code_outside_the_neighbouring_categories_is_still_an_error():
+    assert check_case("Metastatic lung adenocarcinoma to the T10 vertebral body", "C61")["flags"] == "organ_mismatch"
+    result = check_case("adenocarcinoma of the gastroesophageal junction, Siewert type II, cT3 cN1 M0", "C22.0")
+    assert result["flags"] == "organ_mismatch" and result["ambiguity"] == ""
+    report = check_cases(pd.DataFrame({
+        "case_id": ["a", "b", "c"], "icd10": ["C15.5", "C22.0", "C20"],
+        "diagnosis": ["adenocarcinoma of the gastroesophageal junction, Siewert type II"] * 2 + ["rectal cancer"]}))
+    summary = summarise(report).set_index("check")
+    assert summary.loc["neighbouring_code", ["n_checked", "n_flagged"]].tolist() == [3, 1]
+    assert summary.loc["all checks", "n_flagged"] == 1  # ambiguity is not counted as an error
+
+
 def test_organ_named_first_wins_and_metastasis_before_the_primary():
     assert text_organ("Adenocarcinoma of the prostate, s/p biopsy of the left lung nodule")[0] == "prostate"
     assert text_organ("Metastatic prostate cancer to the L2 vertebral body")[0] == "metastasis"

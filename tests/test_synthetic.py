@@ -1,4 +1,5 @@
 """The embedded default cohort: deterministic, messy like the real exports, and curated to the paper's funnel."""
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -137,6 +138,111 @@ def test_catalogue_codes_are_valid_icd10_cm_and_sided_organs_have_both_sides():
                     assert {check_case(f"the {s} side", c)["side_in_code"] for s, c in
                             (("right", organ.right), ("left", organ.left))} == {"right", "left"}, organ.text
                     assert check_case("", organ.unspecified)["side_in_code"] == ""
+
+
+def _borderline_cases():
+    """Every borderline wording of the catalogue with each of its codings, on both sides, as the coder writes it."""
+    import random
+    rnd = random.Random(0)
+    for drawn, _ in _every_case():
+        for wording in drawn.organ.borderline:
+            for coding in wording.codings:
+                organ = dataclasses.replace(drawn.organ, text=wording.text, code=coding.code, right=coding.right,
+                                            left=coding.left, borderline=())
+                assert organ.sided == drawn.organ.sided, wording.text  # the main random stream stays aligned
+                code = (organ.right if drawn.side == "right" else organ.left) if organ.sided else organ.code
+                case = dataclasses.replace(drawn, organ=organ, code=code, templates=wording.templates)
+                for template in case.templates or drawn.subtype.templates:
+                    yield case, render_text(template, rnd, case, organ.sex or "female", CATALOGUE)
+
+
+def test_every_borderline_coding_is_valid_and_marked_as_ambiguity_not_error():
+    cases = list(_borderline_cases())
+    assert len(cases) >= 20
+    for drawn, text in cases:
+        assert normalise_icd10(drawn.code) == drawn.code
+        result = check_case(text, drawn.code)
+        assert result["consistent"] and result["ambiguity"] == "neighbouring_code", (text, drawn.code, result)
+    for drawn, _ in _every_case():
+        for wording in drawn.organ.borderline:
+            assert abs(sum(c.share for c in wording.codings) - 1) < 1e-9, wording.text
+            assert len({main_category(c.code or c.right) for c in wording.codings}) > 1, wording.text
+
+
+def test_the_seeded_coder_chooses_per_case_and_at_rate_zero_leaves_the_cohort_as_drawn():
+    plain_truth, coded_truth = [], []
+    plain = generate_cohort(3000, 8, truth=plain_truth)
+    coded = generate_cohort(3000, 8, truth=coded_truth, ambiguity={"borderline": 1.0})
+    for table, other in zip(plain, generate_cohort(3000, 8, ambiguity={"borderline": 0.0})):
+        pd.testing.assert_frame_equal(table, other)  # rate 0: the same bytes as without a coder
+    plain_truth, coded_truth = pd.DataFrame(plain_truth), pd.DataFrame(coded_truth)
+    assert plain_truth["patient_id"].equals(coded_truth["patient_id"])  # the same patients with the same fates
+    assert plain_truth["fate"].equals(coded_truth["fate"]) and (plain_truth["ambiguity"] == "").all()
+    chosen = coded_truth[coded_truth["ambiguity"] == "borderline"]
+    assert len(chosen) > 300 and set(chosen["site"]) == {"GI", "breast", "lung", "head and neck", "metastases", "CNS"}
+    notes = coded[0].drop_duplicates("patient_id").set_index("patient_id").loc[
+        chosen["patient_id"][chosen["patient_id"].isin(coded[0]["patient_id"])]]
+    rectosigmoid = notes[notes["diagnosis_details"].str.contains("rectosigmoid, 14 cm")]
+    icd10 = rectosigmoid[rectosigmoid["icd_scheme"] == "ICD-10-CM"]["icd_code"].map(normalise_icd10)
+    assert set(icd10.map(main_category)) == {"C18", "C19", "C20"}  # one wording, the coder's three choices
+    assert icd10.map(main_category).value_counts(normalize=True)["C19"] == pytest.approx(0.5, abs=0.2)
+
+
+def test_a_metastasis_note_naming_its_primary_may_be_coded_to_the_primary_and_is_marked_as_ambiguity():
+    assert set(CATALOGUE.primary_codes) == set(CATALOGUE.fields["primary"])
+    assert all(normalise_icd10(c) == c for c in CATALOGUE.primary_codes.values())
+    truth = []
+    diagnoses, _ = generate_cohort(3000, 8, truth=truth, ambiguity={"primary_first": 0.5})
+    truth = pd.DataFrame(truth)
+    coded = truth[truth["ambiguity"] == "primary_first"]
+    metastases = truth[(truth["site"] == "metastases") & (truth["icd_scheme"] == "ICD-10-CM") & (truth["noise"] == "")]
+    assert len(coded) / len(metastases) == pytest.approx(0.5, abs=0.15) and set(coded["site"]) == {"metastases"}
+    notes = diagnoses.drop_duplicates("patient_id").set_index("patient_id").loc[
+        coded["patient_id"][coded["patient_id"].isin(diagnoses["patient_id"])]]
+    for text, code in zip(notes["diagnosis_details"], notes["icd_code"].map(normalise_icd10)):
+        named = [c for p, c in CATALOGUE.primary_codes.items() if p in text.lower()]  # unless a stray ** split it
+        assert code in (named or CATALOGUE.primary_codes.values())  # the primary the note names
+        result = check_case(text, code)
+        assert result["consistent"] and result["ambiguity"] == "neighbouring_code", (text, code, result)
+
+
+def test_a_second_problem_names_another_cancer_or_a_comorbidity_and_the_case_stays_coherent():
+    truth = []
+    diagnoses, _ = generate_cohort(2000, 9, truth=truth, ambiguity={"second_problem": 0.5})
+    truth = pd.DataFrame(truth)
+    second = truth[truth["ambiguity"] == "second_problem"]
+    assert len(second) / len(truth) == pytest.approx(0.5, abs=0.05)
+    notes = diagnoses.drop_duplicates("patient_id").set_index("patient_id")
+    second = second[second["patient_id"].isin(notes.index) & (second["icd_scheme"] == "ICD-10-CM")
+                    & (second["noise"] == "")]
+    prior = 0
+    for pid, code in zip(second["patient_id"], second["drawn_code"]):
+        text = notes.loc[pid, "diagnosis_details"]
+        named = [c for p, c in CATALOGUE.primary_codes.items() if f"of {p} " in text or f"prior {p} " in text]
+        prior += bool(named)
+        assert all(c[:3] != code[:3] for c in named), (text, code)  # a prior cancer of another organ
+        assert check_case(text, code)["consistent"], (text, code)  # the note's own organ is still named first
+    assert 0.3 < prior / len(second) < 0.7  # half of them a prior cancer, half a comorbidity
+
+
+def test_shorthand_notes_name_the_same_disease_and_the_checker_reads_them():
+    import random
+    rnd = random.Random(0)
+    shorthand = [(drawn, render_text(t, rnd, drawn, drawn.organ.sex or "female", CATALOGUE))
+                 for drawn, _ in _every_case() for t in drawn.subtype.shorthand]
+    assert len(shorthand) > 100
+    for drawn, text in shorthand:
+        result = check_case(text, drawn.code)
+        assert result["consistent"] and result["organ"], (text, drawn.code, result)
+        if drawn.organ.sided:  # RUL, L breast: the side in shorthand is read
+            assert result["side_in_text"] == drawn.side, text
+    assert check_case("NSCLC RUL, 2.4 cm, cT1c cN0 M0, med inop", "C34.31")["flags"] == "subsite_mismatch"
+    truth = []
+    generate_cohort(2000, 9, truth=truth, ambiguity={"shorthand": 1.0})
+    truth = pd.DataFrame(truth)
+    written = truth["ambiguity"] == "shorthand"
+    assert set(truth.loc[written, "site"]) == {"breast", "lung", "prostate", "head and neck", "metastases"}
+    assert written.mean() > 0.4
 
 
 def test_every_stage_offers_a_modality_of_its_subtype_and_regimens_belong_to_their_organ():
