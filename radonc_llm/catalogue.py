@@ -67,6 +67,7 @@ class Borderline:
     text: str  # "{side}" where the organ has one
     codings: tuple[Coding, ...]
     templates: tuple[str, ...] = ()  # the note's own templates, where the subtype's do not fit the wording
+    frequency: float = 1.0  # the share of the organ's notes written so, at synthetic.ambiguity.borderline 1
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,9 @@ NEIGHBOURING = [(re.compile(pattern, re.I), _categories(cats)) for pattern, cats
     (r"no tissue diagnosis", "C79 D49"),  # a new lesion in a patient with a known cancer
     (r"presumed (?:high-grade )?glioma", "C71 D43 D49"),  # a brain mass treated without biopsy
     (r"here for adjuvant radiation", "Z85"),  # excised, in adjuvant treatment: active disease or history
+    (r"vallecula|lateral oropharyngeal wall", "C01 C09-C10"),  # where tongue base, tonsil and oropharynx meet
+    (r"periampullary", "C24-C25"),  # pancreatic head or ampulla of Vater
+    (r"imaging diagnosis without tissue", "D32-D33 D42-D43 D49"),  # a meningioma treated on imaging alone
 )]
 AMBIGUITIES = {"neighbouring_code": "the wording sits where categories meet; the code is one coders choose there"}
 

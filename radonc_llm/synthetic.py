@@ -112,8 +112,9 @@ AMBIGUITY_KINDS = ("borderline", "primary_first", "second_problem", "shorthand")
 
 
 def coder_choice(coder: random.Random, drawn: Drawn, rates: dict) -> tuple[Drawn, str]:
-    """(disease, kind): where the organ has borderline wordings, at the rate `rates['borderline']` the note uses
-    one and the coder assigns one of its codings by their shares ('borderline'); else the drawn disease and ''.
+    """(disease, kind): where the organ has borderline wordings, at the rate `rates['borderline']` times the
+    drawn wording's frequency the note uses it and the coder assigns one of its codings by their shares
+    ('borderline'); else the drawn disease and ''.
     `coder` is the coder's own random stream, drawn once per case, so that at rate 0 the cohort is the one drawn
     without a coder, byte for byte (at a higher rate the longer wordings change how later notes are messed up).
     """
@@ -121,6 +122,8 @@ def coder_choice(coder: random.Random, drawn: Drawn, rates: dict) -> tuple[Drawn
     if not drawn.organ.borderline or chance >= rates.get("borderline", 0.0):
         return drawn, ""
     wording = coder.choice(drawn.organ.borderline)
+    if coder.random() >= wording.frequency:  # how common the wording is among the organ's notes
+        return drawn, ""
     coding = _pick_weighted(coder, wording.codings, [c.share for c in wording.codings])
     organ = dataclasses.replace(drawn.organ, text=wording.text, code=coding.code, right=coding.right,
                                 left=coding.left, unspecified=coding.unspecified or drawn.organ.unspecified,

@@ -286,3 +286,24 @@ def test_an_edited_catalogue_changes_the_cohort_it_draws(tmp_path):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     diagnoses, _ = generate_cohort(60, 1, catalogue_file=path)
     assert diagnoses["icd_code"].isin(["C61", "185"]).mean() > 0.9  # only prostate cases (ICD-10 or ICD-9 coded)
+
+
+def test_a_borderline_wording_is_used_at_the_rate_times_its_frequency():
+    import random
+
+    from radonc_llm.synthetic import coder_choice, draw_disease
+    site = next(s for s in CATALOGUE.sites if s.name == "GI")
+    rnd, rectum = random.Random(3), None
+    while rectum is None or not rectum.organ.borderline or rectum.organ.code != "C20":
+        rectum = draw_disease(rnd, site, "male")
+    wording = rectum.organ.borderline[0]
+    assert wording.text.startswith("rectosigmoid") and wording.frequency == 0.4  # the catalogue's
+    def share(rate, frequency):
+        drawn = dataclasses.replace(rectum, organ=dataclasses.replace(
+            rectum.organ, borderline=(dataclasses.replace(wording, frequency=frequency),)))
+        coder = random.Random("coder")
+        kinds = [coder_choice(coder, drawn, {"borderline": rate})[1] for _ in range(4000)]
+        return kinds.count("borderline") / len(kinds)
+    assert share(1.0, 0.4) == pytest.approx(0.4, abs=0.03)
+    assert share(0.5, 0.4) == pytest.approx(0.2, abs=0.03)
+    assert share(1.0, 0.0) == 0 and share(1.0, 1.0) == 1
