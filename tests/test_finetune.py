@@ -216,3 +216,26 @@ def test_two_processes_train_one_adapter_with_the_single_process_batch_and_resum
     assert list(Path(spec["outputs"]["card"]).parent.glob("*adapter*")) == [adapter]  # written once, in place
     assert not work.exists()  # checkpoints and the launch spec are gone
     assert Path(spec["outputs"]["log_csv"]).is_file() and Path(spec["outputs"]["curve"]).is_file()
+
+
+def test_a_tiny_mistral_base_learns_the_task_in_its_own_prompt_format_and_answers_it(tiny, tmp_path):
+    """The Mistral architecture and prompt format (the workflow tests run the tiny LLaMA only; `make demo`
+    runs both): its base is built, its adapter halves the loss, and its fine-tuned answers parse."""
+    from conftest import TINY
+    from radonc_llm.predict import load_for_prediction, predict_temperatures
+    from radonc_llm.tiny_models import build_tiny_base
+    base = tmp_path / "mistral"
+    diagnoses = list(pd.read_parquet(tiny / "train.parquet")["diagnosis"])
+    build_tiny_base("mistral", "mistral", tiny / "tokenizer", diagnoses, TINY, base, threads=2)
+    assert transformers.AutoConfig.from_pretrained(base).model_type == "mistral"
+    spec = {**spec_for(tiny, "mistral-run"), "model": "tiny-mistral", "base_dir": str(base), "prompt_format": "mistral"}
+    card = train_adapter(spec)
+    assert card["final_validation_loss"] < 0.5 * card["vanilla_validation_loss"]
+    model, tokenizer = load_for_prediction(base, "mistral", spec["outputs"]["adapter"])
+    assert render_prompt(tokenizer, "q") == "<s>[INST] q [/INST]"
+    evaluation = pd.read_parquet(tiny / "eval.parquet")
+    settings = {"seed": 1, "top_p": 1.0, "top_k": 0, "batch_size": 8, "prefill_chunk": 8,
+                "max_new_tokens": {"modality": 6}, "vanilla_max_new_tokens": {"modality": 24}}
+    predict_temperatures(model, tokenizer, "modality", evaluation, settings, True, {0.2: tmp_path / "T0.2.parquet"})
+    table = pd.read_parquet(tmp_path / "T0.2.parquet")
+    assert list(table["case_id"]) == list(evaluation["case_id"]) and (table["answer"] != "unparsed").mean() > 0.8

@@ -89,3 +89,24 @@ def test_fine_tuned_is_tested_against_the_prompting_variant_best_on_the_selectio
     zero_shot_only = paired_table(chosen[chosen["variant"].isin(["vanilla", "finetuned"])], load, ["m"],
                                   {"resamples": 100, "seed": 1, "confidence": 0.95})
     assert zero_shot_only["comparison"].tolist() == ["fine-tuned vs vanilla"]  # the paper's run: nothing more
+
+
+def test_two_models_are_tested_against_each_other_per_variant_at_their_own_chosen_temperatures():
+    from radonc_llm.paired import paired_table
+    scores = {("llama", "finetuned"): [1, 1, 1, 0], ("llama", "vanilla"): [0, 0, 1, 0],
+              ("mistral", "finetuned"): [1, 0, 0, 0], ("mistral", "vanilla"): [0, 0, 0, 0]}
+    chosen = pd.DataFrame({"model": [m for m, _ in scores], "task": "icd10", "variant": [v for _, v in scores],
+                           "temperature": [0.2, 0.5, 0.7, 0.1], "headline": 0.5, "chosen_on": "9 selection pairs"})
+
+    def load(model, variant, task, temperature):
+        assert temperature == chosen.set_index(["model", "variant"]).loc[(model, variant), "temperature"]
+        return pd.DataFrame({"case_id": list("wxyz"), "score": [float(s) for s in scores[model, variant]]})
+    table = paired_table(chosen, load, ["llama", "mistral"], {"resamples": 100, "seed": 1, "confidence": 0.95})
+    assert table["comparison"].tolist() == ["fine-tuned vs vanilla", "fine-tuned vs vanilla",
+                                            "model vs model (finetuned)", "model vs model (vanilla)"]
+    versus = table.set_index("comparison").loc["model vs model (finetuned)"]
+    assert (versus["a"], versus["b"]) == ("llama finetuned (T=0.2)", "mistral finetuned (T=0.7)")
+    assert (versus["a_only"], versus["b_only"], versus["difference"]) == (2, 0, 0.5)  # x and y: llama right only
+    vanilla = table.set_index("comparison").loc["model vs model (vanilla)"]
+    assert (vanilla["a_only"], vanilla["b_only"]) == (1, 0) and vanilla["p_value"] == pytest.approx(1.0)
+    assert (table["p_holm"] >= table["p_value"]).all()

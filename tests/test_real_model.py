@@ -74,7 +74,7 @@ def test_a_few_lora_steps_lower_the_loss_and_vanilla_answers_are_kept_whole(smol
     assert card["base_provenance"]["sha256"] == provenance["sha256"]
     evaluation = pd.read_parquet(tiny / "eval.parquet").head(3)
     settings = {"seed": 1, "top_p": 1.0, "top_k": 0, "batch_size": 4, "prefill_chunk": 4,
-                "max_new_tokens": {"modality": 6}, "vanilla_max_new_tokens": {"modality": 24}}
+                "max_new_tokens": {"modality": 6}, "vanilla_max_new_tokens": {"modality": 12}}
     for adapter, finetuned in ((None, False), (spec["outputs"]["adapter"], True)):
         model, tokenizer = load_for_prediction(out, "tokenizer", adapter)
         target = tmp_path / f"pred_{finetuned}.parquet"
