@@ -68,6 +68,7 @@ class Borderline:
     codings: tuple[Coding, ...]
     templates: tuple[str, ...] = ()  # the note's own templates, where the subtype's do not fit the wording
     frequency: float = 1.0  # the share of the organ's notes written so, at synthetic.ambiguity.borderline 1
+    regimens: tuple[Regimen, ...] = ()  # the wording's own, where it is a different course (salvage, not primary)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def draw_disease(rnd: random.Random, site: Site, sex: str) -> Drawn:
 def code_noise(rnd: random.Random, drawn: Drawn, rates: dict) -> tuple[str, str]:
     """(code, kind): the drawn code, or at the configured rates (share of cases whose organ has a side in
     ICD-10-CM) the other side's code ('wrong_side') or the unspecified-side code ('unspecified_side')."""
-    if not drawn.organ.sided:
+    if not drawn.organ.sided or drawn.organ.left == drawn.organ.right:  # e.g. Z85.3, a history code has no side
         return drawn.code, ""
     r = rnd.random()
     if r < rates.get("wrong_side", 0.0):
@@ -129,7 +129,8 @@ def coder_choice(coder: random.Random, drawn: Drawn, rates: dict) -> tuple[Drawn
                                 left=coding.left, unspecified=coding.unspecified or drawn.organ.unspecified,
                                 borderline=())
     code = (organ.right if drawn.side == "right" else organ.left) if organ.sided else organ.code
-    return dataclasses.replace(drawn, organ=organ, code=code, templates=wording.templates), "borderline"
+    return dataclasses.replace(drawn, organ=organ, code=code, templates=wording.templates,
+                               regimens=wording.regimens or drawn.regimens), "borderline"
 
 
 def second_problem(coder: random.Random, code: str, sex: str, cat: Catalogue) -> str:
@@ -252,7 +253,7 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
         coded = drawn.code
         named = sorted((text.lower().find(p), c) for p, c in cat.primary_codes.items() if p in text.lower())
         as_drawn = scheme == "ICD-10-CM" and code.replace(".", "") == coded.replace(".", "")  # no noise, valid
-        if primary_first and named and as_drawn and "C77" <= coded[:3] <= "C79":
+        if primary_first and named and as_drawn and "C77" <= coded[:3] <= "C79" and "borderline" not in kinds:
             # a note on a metastasis that names its primary: this coder codes the primary first
             coded = named[0][1]
             code = coded if "." in code else coded.replace(".", "")

@@ -27,7 +27,8 @@ def default_cohort(tmp_path_factory):
     d = tmp_path_factory.mktemp("synthetic")
     settings = CONFIG["synthetic"]
     truth = []
-    diagnoses, plans = generate_cohort(settings["n_patients"], settings["seed"], settings["coding_noise"], truth)
+    diagnoses, plans = generate_cohort(settings["n_patients"], settings["seed"], settings["coding_noise"], truth,
+                                       ambiguity=settings["ambiguity"])
     write_csv(diagnoses, d / "diagnoses.csv")
     write_csv(plans, d / "plans.csv")
     diagnoses, plans = read_export(d / "diagnoses.csv", "diagnoses"), read_export(d / "plans.csv", "plans")
@@ -179,7 +180,8 @@ def test_the_seeded_coder_chooses_per_case_and_at_rate_zero_leaves_the_cohort_as
     assert plain_truth["patient_id"].equals(coded_truth["patient_id"])  # the same patients with the same fates
     assert plain_truth["fate"].equals(coded_truth["fate"]) and (plain_truth["ambiguity"] == "").all()
     chosen = coded_truth[coded_truth["ambiguity"] == "borderline"]
-    assert len(chosen) > 300 and set(chosen["site"]) == {"GI", "breast", "lung", "head and neck", "metastases", "CNS"}
+    assert len(chosen) > 300 and set(chosen["site"]) == {"GI", "breast", "lung", "head and neck", "metastases", "CNS",
+                                                         "prostate"}
     notes = coded[0].drop_duplicates("patient_id").set_index("patient_id").loc[
         chosen["patient_id"][chosen["patient_id"].isin(coded[0]["patient_id"])]]
     rectosigmoid = notes[notes["diagnosis_details"].str.contains("rectosigmoid, 14 cm")]
@@ -307,3 +309,18 @@ def test_a_borderline_wording_is_used_at_the_rate_times_its_frequency():
     assert share(1.0, 0.4) == pytest.approx(0.4, abs=0.03)
     assert share(0.5, 0.4) == pytest.approx(0.2, abs=0.03)
     assert share(1.0, 0.0) == 0 and share(1.0, 1.0) == 1
+
+
+def test_a_borderline_wording_with_its_own_course_is_treated_with_it():
+    """Salvage radiation after prostatectomy is a course of the prostate bed (never a seed implant), whichever
+    code the coder gives the note."""
+    diagnoses, plans = generate_cohort(3000, 8, ambiguity={"borderline": 1.0})
+    salvage = set(diagnoses.loc[diagnoses["diagnosis_details"].str.contains("after radical prostatectomy",
+                                                                            na=False), "patient_id"])
+    assert len(salvage) > 50
+    codes = diagnoses[diagnoses["patient_id"].isin(salvage) & (diagnoses["icd_scheme"] == "ICD-10-CM")]["icd_code"]
+    assert {"C61", "Z85", "R97"} <= set(codes.map(normalise_icd10).map(main_category))
+    courses = plans[plans["patient_id"].isin(salvage)]
+    doses = pd.to_numeric(courses["total_dose_gy"], errors="coerce").dropna()
+    assert doses.isin([66.0, 70.0, 70.2]).mean() > 0.9  # the wording's own regimens (a few plans are messy)
+    assert not courses["modality"].str.contains("brachy|seed|HDR|LDR", case=False, na=False).any()
