@@ -27,21 +27,6 @@ def pytest_configure(config):
         os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ['PATH']}"
 
 
-def pytest_collection_finish(session):
-    """Start the workflow tests' Snakemake run (tests/test_workflow.py, the suite's longest step) as soon as
-    the tests are collected, so that it runs beside the tests collected before it instead of after them."""
-    if any("workflow" in getattr(item, "fixturenames", ()) for item in session.items):
-        from test_workflow import start_workflow
-        session.config.stash[WORKFLOW_RUN] = start_workflow(session.config._tmp_path_factory.mktemp("workflow"))
-
-
-def pytest_unconfigure(config):
-    started = config.stash.get(WORKFLOW_RUN, None)
-    if started and started[1].poll() is None:  # an interrupted session leaves no Snakemake behind
-        started[1].kill()
-
-
-WORKFLOW_RUN = pytest.StashKey()
 KEY = b"test-key"
 PROSTATE = "Adenocarcinoma of the prostate, Gleason 3+4=7, PSA 6.8 ng/mL, cT2a N0 M0"
 

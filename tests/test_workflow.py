@@ -16,18 +16,11 @@ WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "report", "envs", "
 MODEL = "tiny-llama"  # tests/config/small.yaml's one model (the tiny Mistral: tests/test_finetune.py)
 
 
-def snakemake_call(*args, targets=(), env=None) -> tuple[list[str], dict]:
-    """The command and environment of a Snakemake run of the small config, as a user's shell has them (without
-    the pseudonymisation key unless `env` gives one)."""
+def snakemake(workdir, *args, targets=(), env=None):
     cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", "2", "--configfile", "tests/config/small.yaml",
            *args]
     environment = {k: v for k, v in os.environ.items() if k != "RADONC_PSEUDONYM_KEY"}
-    return cmd, {**environment, **(env or {})}
-
-
-def snakemake(workdir, *args, targets=(), env=None):
-    cmd, environment = snakemake_call(*args, targets=targets, env=env)
-    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=environment)
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env={**environment, **(env or {})})
 
 
 def planned_jobs(workdir, *args, targets=()):
@@ -64,21 +57,11 @@ def states(root: Path) -> dict:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def start_workflow(work: Path) -> tuple[Path, subprocess.Popen]:
-    """The whole small workflow in a copy of the workflow in `work`, started in the background (its output in
-    work/snakemake.log); tests/conftest.py starts it once the tests are collected."""
-    copy_workflow(work)
-    cmd, environment = snakemake_call()
-    with open(work / "snakemake.log", "w") as log:
-        return work, subprocess.Popen(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT, env=environment)
-
-
 @pytest.fixture(scope="module")
-def workflow(request, tmp_path_factory):
-    from conftest import WORKFLOW_RUN
-    started = request.config.stash.get(WORKFLOW_RUN, None) or start_workflow(tmp_path_factory.mktemp("workflow"))
-    work, run = started
-    assert run.wait() == 0, (work / "snakemake.log").read_text()[-3000:]
+def workflow(tmp_path_factory):
+    work = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    out = snakemake(work)
+    assert out.returncode == 0, out.stderr[-3000:]
     return work
 
 
