@@ -139,7 +139,7 @@ NEIGHBOURING = [(re.compile(pattern, re.I), _categories(cats)) for pattern, cats
     (r"anorectal", "C20-C21"),
     (r"non-?diagnostic biopsy|biopsy not feasible|treated empirically", "C34 D38 R91"),  # SBRT without tissue
     (r"primary not separable", "C34 C77"),  # a hilar mass and its nodes
-    (r"no primary found|unknown primary|occult primary", "C09-C10 C76-C77 C80"),
+    (r"no primary found|unknown primary|occult primary", "C09-C10"),  # presumed oropharynx; its own: C76-C77 C80
     (r"no tissue diagnosis", "C79 D49"),  # a new lesion in a patient with a known cancer
     (r"presumed (?:high-grade )?glioma", "C71 D43 D49"),  # a brain mass treated without biopsy
     (r"here for adjuvant radiation", "Z85"),  # excised, in adjuvant treatment: active disease or history
