@@ -8,6 +8,7 @@ rule tiny_tokenizer:
         directory(run_path("models/tokenizer")),
     log:
         run_path("logs/tiny_tokenizer.log"),
+    priority: 1  # the longest chain (base, adapter, its predictions) first; other jobs fill the cores
     conda:
         "../envs/train.yaml"
     resources:
@@ -33,6 +34,7 @@ rule tiny_base:
         run_path("benchmarks/tiny_base/{model}.tsv")
     wildcard_constraints:
         model="|".join(TINY_MODELS) or "^$",
+    priority: 1  # the longest chain (base, adapter, its predictions) first; other jobs fill the cores
     conda:
         "../envs/train.yaml"
     threads: config["tiny"]["threads"]
@@ -61,6 +63,7 @@ rule gguf_base:
         run_path("benchmarks/gguf_base/{model}.tsv")
     wildcard_constraints:
         model="|".join(GGUF_MODELS) or "^$",
+    priority: 1  # the longest chain (base, adapter, its predictions) first; other jobs fill the cores
     conda:
         "../envs/train.yaml"
     resources:
