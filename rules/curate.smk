@@ -38,6 +38,7 @@ rule modality_labels:
         ),
     log:
         run_path("logs/modality_labels.log"),
+    priority: 3
     conda:
         "../envs/data.yaml"
     resources:

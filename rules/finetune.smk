@@ -17,7 +17,7 @@ rule finetune:
         run_path("logs/finetune/{model}/{task}.log"),
     benchmark:
         run_path("benchmarks/finetune/{model}/{task}.tsv")
-    priority: 1  # the longest chain (base, adapter, its predictions) first; other jobs fill the cores
+    priority: 1
     conda:
         "../envs/train.yaml"
     threads: config["finetune"]["threads"]

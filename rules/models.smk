@@ -8,7 +8,7 @@ rule tiny_tokenizer:
         directory(run_path("models/tokenizer")),
     log:
         run_path("logs/tiny_tokenizer.log"),
-    priority: 1  # the longest chain (base, adapter, its predictions) first; other jobs fill the cores
+    priority: 1
     conda:
         "../envs/train.yaml"
     resources:
@@ -34,7 +34,7 @@ rule tiny_base:
         run_path("benchmarks/tiny_base/{model}.tsv")
     wildcard_constraints:
         model="|".join(TINY_MODELS) or "^$",
-    priority: 1  # the longest chain (base, adapter, its predictions) first; other jobs fill the cores
+    priority: 1
     conda:
         "../envs/train.yaml"
     threads: config["tiny"]["threads"]
@@ -63,7 +63,7 @@ rule gguf_base:
         run_path("benchmarks/gguf_base/{model}.tsv")
     wildcard_constraints:
         model="|".join(GGUF_MODELS) or "^$",
-    priority: 1  # the longest chain (base, adapter, its predictions) first; other jobs fill the cores
+    priority: 1
     conda:
         "../envs/train.yaml"
     resources:

@@ -7,6 +7,7 @@ rule split_pairs:
         eval=run_path("pairs/{task}/eval.parquet"),
     log:
         run_path("logs/split_pairs/{task}.log"),
+    priority: 3
     conda:
         "../envs/data.yaml"
     resources:
@@ -28,6 +29,7 @@ rule selection_pairs:
         selection=run_path("pairs/{task}/selection.parquet"),
     log:
         run_path("logs/selection_pairs/{task}.log"),
+    priority: 3
     conda:
         "../envs/data.yaml"
     resources:

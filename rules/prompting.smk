@@ -23,7 +23,7 @@ use rule predict as predict_prompted with:
         run_path("logs/predict/{model}/prompted/{task}.log"),
     benchmark:
         run_path("benchmarks/predict/{model}/prompted/{task}.tsv")
-    priority: 2  # the longest jobs (k solved cases in every prompt) first, so that none is left to run alone at the end
+    priority: 2
     params:
         base_dir=lambda wc: model_spec(wc.model)["path"],
         prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
