@@ -40,8 +40,8 @@ real: install  # the whole study on a real pretrained model, SmolLM2-135M-Instru
 curve: install  # the learning curve of the demo's run; of another run: add CONFIG=config/smollm2.yaml
 	$(BIN)/snakemake learning_curve --profile profiles/local $(if $(CONFIG),--configfile $(CONFIG))
 
-test: install
-	$(BIN)/python -m pytest
+test: install  # two pytest-xdist workers, a test file at a time; the workflow's tests start first (tests/conftest.py)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test-slurm: install  # the live SLURM, and the two-process fine-tuning killed and resumed
 	$(BIN)/python -m pytest -m 'slurm or multiprocess' tests/test_slurm.py tests/test_finetune.py

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import transformers
 
-from conftest import SETTINGS, adapter_bytes, spec_for
+from conftest import SETTINGS, THREADS, adapter_bytes, spec_for
 from radonc_llm.errors import UserError
 from radonc_llm.finetune import per_process_batch, train_adapter, training_fingerprint
 from radonc_llm.models import ModelDirError, check_model_dir, load_tokenizer
@@ -226,7 +226,7 @@ def test_a_tiny_mistral_base_learns_the_task_in_its_own_prompt_format_and_answer
     from radonc_llm.tiny_models import build_tiny_base
     base = tmp_path / "mistral"
     diagnoses = list(pd.read_parquet(tiny / "train.parquet")["diagnosis"])
-    build_tiny_base("mistral", "mistral", tiny / "tokenizer", diagnoses, TINY, base, threads=2)
+    build_tiny_base("mistral", "mistral", tiny / "tokenizer", diagnoses, TINY, base, threads=THREADS)
     assert transformers.AutoConfig.from_pretrained(base).model_type == "mistral"
     spec = {**spec_for(tiny, "mistral-run"), "model": "tiny-mistral", "base_dir": str(base), "prompt_format": "mistral"}
     card = train_adapter(spec)
