@@ -22,6 +22,7 @@ from radonc_llm.tiny_models import build_tiny_base, train_tokenizer
 # other files yields the cores to the workflow's jobs (nice). Each worker's torch uses one thread: two-thread
 # work slows several times over while another process holds a core.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+FIRST = "test_workflow.py"
 THREADS = 1 if WORKER else 2
 if WORKER:
     torch.set_num_threads(THREADS)
@@ -29,11 +30,11 @@ if WORKER:
 
 def pytest_collection_modifyitems(config, items):
     if WORKER:
-        items.sort(key=lambda item: item.path.name != "test_workflow.py")  # stable: the others keep their order
+        items.sort(key=lambda item: item.path.name != FIRST)  # stable: the others keep their order
 
 
 def pytest_runtest_setup(item):
-    if WORKER and item.path.name != "test_workflow.py" and os.nice(0) == 0:
+    if WORKER and item.path.name != FIRST and os.nice(0) == 0:
         os.nice(10)
 
 
