@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from radonc_llm.baselines import BASELINES, scored
+from radonc_llm.baselines import BASELINES
+from radonc_llm.metrics import Scoring, score_baseline
 from radonc_llm.curate import curate
 from radonc_llm.modality import LABELS
 from radonc_llm.pairs import eval_pool, resolve_modality, split_pairs, task_table
@@ -43,8 +44,7 @@ for ambiguity in settings or [synthetic["ambiguity"]]:
         train, evaluation = split_pairs(task_table(task, cases, labels), eval_pool(task, cases),
                                         split["eval_size"][task], split["seed"], config["tasks"][task]["instruction"])
         for name in BASELINES[task]:
-            _, row = scored(name, task, train, evaluation, config["metrics"]["alpha_beta"],
-                            config["metrics"]["bootstrap"])
+            _, row = score_baseline(name, task, train, evaluation, Scoring.from_config(config))
             r = row.iloc[0]
             print(f"  {task:9s} {name:18s} {r['headline']:.3f} (95 % CI {r['ci_low']:.3f}-{r['ci_high']:.3f}), "
                   f"n = {r['n']}")

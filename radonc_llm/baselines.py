@@ -9,13 +9,12 @@ All are deterministic: one prediction per eval case, no temperature.
 """
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 
-BASELINES = {"regimen": ("nearest-neighbour",), "modality": ("majority", "tfidf-logreg"),
-             "icd10": ("majority", "tfidf-logreg")}
+from .tasks import TASKS
+
+BASELINES = {task: spec.baselines for task, spec in TASKS.items()}
 
 
 def majority(train: pd.DataFrame, evaluation: pd.DataFrame) -> list[str]:
@@ -57,15 +56,3 @@ def predictions(name: str, train: pd.DataFrame, evaluation: pd.DataFrame) -> pd.
     """The baseline's answers in the shape `metrics.score_cases` reads (case_id, temperature, answer)."""
     answers = PREDICT[name](train, evaluation)
     return pd.DataFrame({"case_id": evaluation["case_id"].to_numpy(), "temperature": np.nan, "answer": answers})
-
-
-def scored(name: str, task: str, train: pd.DataFrame, evaluation: pd.DataFrame, alpha_beta: float,
-           bootstrap: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One baseline on one task, scored like the models: its per-case scores and its one-row summary."""
-    from .metrics import score_cases, summarise
-    cases = score_cases(task, evaluation, predictions(name, train, evaluation), alpha_beta)
-    row = {"model": name, "variant": "baseline", "task": task, "temperature": float("nan"),
-           **summarise(task, cases, bootstrap)}
-    logging.getLogger(__name__).info("%s / %s: headline %.3f (95%% CI %.3f-%.3f) on %d cases", name, task,
-                                     row["headline"], row["ci_low"], row["ci_high"], row["n"])
-    return cases, pd.DataFrame([row])

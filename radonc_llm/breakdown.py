@@ -6,6 +6,7 @@ import pandas as pd
 
 from .icd10 import icd10_category
 from .regimen import fractionation_class
+from .tasks import TASKS
 
 GROUPINGS = ("site", "intent", "fractionation class")
 
@@ -35,7 +36,7 @@ def top_confusions(scored: dict, groups: pd.DataFrame, k: int = 3) -> pd.DataFra
     """The k most frequent (truth, predicted) errors per site, for the modality and ICD-10 tasks."""
     rows = []
     for (predictor, task), cases in scored.items():
-        if task not in ("modality", "icd10"):
+        if not TASKS[task].classifies:
             continue
         wrong = cases[cases["score"] < 1][["case_id", "truth", "predicted"]].merge(groups[["case_id", "site"]],
                                                                                    on="case_id")

@@ -93,16 +93,37 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
     """Return (cases, steps): one row per curated case and the funnel rows of steps 0-4 and 6.
     `duplicates` counts the identical records collapsed on reading ({'diagnoses': n, 'plans': m}),
     `blank_rows` the entirely blank rows skipped; `window` the clinical window of a plausible course
-    (`curation.window`; default: the regimen parser's)."""
+    (`curation.window`; default: the regimen parser's). Each step keeps some patients and says why it dropped
+    the others in its funnel row."""
     synonyms = modality_synonyms or {}
     window = Window(**window) if window else WINDOW
-    steps = []
     patients = pd.Index(diagnoses["patient_id"].unique()).union(pd.Index(plans["patient_id"].unique()))
     notes = [f"identical duplicate {k} records collapsed: {v}" for k, v in (duplicates or {}).items() if v]
     notes += [f"blank {k} rows skipped: {v}" for k, v in (blank_rows or {}).items() if v]
-    steps.append((0, "patients extracted", len(patients), 0, "; ".join(notes)))
+    steps = [(0, "patients extracted", len(patients), 0, "; ".join(notes))]
+    kept, step = one_diagnosis(diagnoses, patients)
+    steps.append(step)
+    kept, plans, primaries, step = one_primary(plans, kept, synonyms, window)
+    steps.append(step)
+    dx = diagnoses.set_index("patient_id").loc[kept]
+    cases, step = separated(dx, pseudonymise(pd.Series(kept, index=kept), key), text_separations)
+    steps.append(step)
+    cases, step = cleaned(cases)
+    steps.append(step)
+    boosts = (plans[(plans["kind"] == "boost") & plans["patient_id"].isin(cases.index)]
+              .sort_values(["patient_id", "course_id", "plan_id"]))
+    cases = with_answers(cases, primaries.loc[cases.index], boosts, dx.loc[cases.index], synonyms)
+    cases, step = with_icd10(cases, dx.loc[cases.index])
+    steps.append(step)
+    cases = cases.sort_values("case_id").reset_index(drop=True)
+    log.info("curated %d cases from %d patients", len(cases), len(patients))
+    for step, description, remaining, dropped, _ in steps:
+        log.info("step %s %s: %d remaining, %d dropped", step, description, remaining, dropped)
+    return cases, pd.DataFrame(steps, columns=STEP_COLUMNS)
 
-    # 1. exactly one diagnosis record, with a plausible age and a known sex code
+
+def one_diagnosis(diagnoses: pd.DataFrame, patients: pd.Index) -> tuple[pd.Index, tuple]:
+    """Step 1: exactly one diagnosis record, with a plausible age and a known sex code."""
     n_records = diagnoses["patient_id"].value_counts().reindex(patients, fill_value=0)
     fate = pd.Series("kept", index=patients)
     fate[n_records > 1] = "several_diagnoses"
@@ -115,9 +136,14 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
     drops = {k: int((fate == k).sum()) for k in ("several_diagnoses", "no_diagnosis", "implausible_age",
                                                   "unknown_sex")}
     kept = fate.index[fate == "kept"]
-    steps.append((1, "exactly one diagnosis record", len(kept), sum(drops.values()), _why(drops)))
+    return kept, (1, "exactly one diagnosis record", len(kept), sum(drops.values()), _why(drops))
 
-    # 2. exactly one clearly identifiable primary plan, no alternative primary
+
+def one_primary(plans: pd.DataFrame, kept: pd.Index, synonyms: dict,
+                window: Window) -> tuple[pd.Index, pd.DataFrame, pd.DataFrame, tuple]:
+    """Step 2: exactly one clearly identifiable primary plan, no alternative primary, and no dose that cannot be
+    real (<= 0, cGy in the Gy column, outside the window) in the primary or a boost: never trained on. Returns the
+    kept patients, their plans (with their `kind`), the primary plans by patient and the funnel row."""
     plans = plans[plans["patient_id"].isin(kept)].copy()
     plans["kind"] = plans["plan_type"].map(plan_kind)
     n_primary = (plans["kind"] == "primary").groupby(plans["patient_id"]).sum().reindex(kept, fill_value=0)
@@ -127,11 +153,8 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
     fate[n_primary == 0] = "no_primary"
     fate[n_primary > 1] = "several_primaries"
     fate[has_alt] = "alternative_primary"
-    single = fate.index[fate == "kept"]
-    p = primaries.loc[single]
-    no_dose = p.index[p["total_dose_gy"].isna() | p["n_fractions"].isna()]
-    fate[no_dose] = "primary_without_dose"
-    # a dose that cannot be real (<= 0, cGy in the Gy column, ...) in the primary or a boost: never trained on
+    p = primaries.loc[fate.index[fate == "kept"]]
+    fate[p.index[p["total_dose_gy"].isna() | p["n_fractions"].isna()]] = "primary_without_dose"
     courses = plans[plans["kind"].isin(["primary", "boost"]) & plans["patient_id"].isin(fate.index[fate == "kept"])]
     problems = pd.Series([implausible_plan(t, n, d, standardise_modality(m, synonyms), window) for t, n, d, m in
                           zip(courses["total_dose_gy"], courses["n_fractions"], courses["dose_per_fraction_gy"],
@@ -142,22 +165,17 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
                                                   "primary_without_dose", "dose_not_positive", "dose_in_cgy",
                                                   "dose_per_fraction_mismatch", "dose_outside_window")}
     kept = fate.index[fate == "kept"]
-    steps.append((2, "exactly one primary plan (boosts kept)", len(kept), sum(drops.values()), _why(drops)))
+    return kept, plans, primaries, (2, "exactly one primary plan (boosts kept)", len(kept), sum(drops.values()),
+                                    _why(drops))
 
-    dx = diagnoses.set_index("patient_id").loc[kept]
-    primary = primaries.loc[kept]
-    boosts = (plans[(plans["kind"] == "boost") & plans["patient_id"].isin(kept)]
-              .sort_values(["patient_id", "course_id", "plan_id"]))
-    case_ids = pseudonymise(pd.Series(kept, index=kept), key)
 
-    # 3. separate the plan written into the diagnosis text; manual separations override
-    separated = [separate_plan(t) for t in dx["diagnosis_details"]]
-    cases = pd.DataFrame({
-        "case_id": case_ids.values,
-        "diagnosis": [s[0] for s in separated],
-        "plan_summary": [s[1] for s in separated],
-        "separation": [s[2] for s in separated],
-    }, index=kept)
+def separated(dx: pd.DataFrame, case_ids: pd.Series, text_separations: pd.DataFrame | None) -> tuple:
+    """Step 3: the plan written into the diagnosis text separated from it (manual separations override); a
+    diagnosis left empty drops its case. Returns the cases (case_id, diagnosis, plan_summary, separation) by
+    patient, the diagnosis text still uncleaned, and the funnel row."""
+    split = [separate_plan(t) for t in dx["diagnosis_details"]]
+    cases = pd.DataFrame({"case_id": case_ids.values, "diagnosis": [s[0] for s in split],
+                          "plan_summary": [s[1] for s in split], "separation": [s[2] for s in split]}, index=dx.index)
     if text_separations is not None and len(text_separations):
         manual = text_separations.set_index("case_id")
         hit = cases["case_id"].isin(manual.index)
@@ -167,25 +185,31 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
         unknown = int((~manual.index.isin(cases["case_id"])).sum())
         if unknown:
             log.warning("%d text separation row(s) name no curated case", unknown)
-
-    # 4. unusual punctuation and clinician initials
-    cleaned = cases["diagnosis"].map(clean_text)
-    n_changed = int((cleaned != cases["diagnosis"]).sum())
-    cases["diagnosis"] = cleaned
-    cases["plan_summary"] = cases["plan_summary"].map(clean_text)
-    empty = cases["diagnosis"].str.len() == 0
+    empty = cases["diagnosis"].map(clean_text).str.len() == 0  # nothing left once cleaned (step 4)
     by_how = cases["separation"].value_counts()
-    steps.append((3, "plan information separated from the diagnosis text", int((~empty).sum()), int(empty.sum()),
-                  "; ".join([f"plan found by {h}: {int(by_how.get(h, 0))}" for h in ("keyword", "pattern",
-                            "annotation")] + [f"no plan text: {int(by_how.get('none', 0))}"]
-                            + ([f"{DROP_REASONS['empty_diagnosis']}: {int(empty.sum())}"] if empty.any() else []))))
-    cases = cases[~empty]
-    kept = cases.index
-    steps.append((4, "unusual punctuation and initials removed", len(kept), 0,
-                  f"diagnosis texts changed: {n_changed}"))
+    why = [f"plan found by {h}: {int(by_how.get(h, 0))}" for h in ("keyword", "pattern", "annotation")]
+    why += [f"no plan text: {int(by_how.get('none', 0))}"]
+    why += [f"{DROP_REASONS['empty_diagnosis']}: {int(empty.sum())}"] if empty.any() else []
+    return cases, (3, "plan information separated from the diagnosis text", int((~empty).sum()), int(empty.sum()),
+                   "; ".join(why))
 
-    # answers and cohort fields
-    primary = primary.loc[kept]
+
+def cleaned(cases: pd.DataFrame) -> tuple[pd.DataFrame, tuple]:
+    """Step 4: unusual punctuation and clinician initials removed; the cases whose diagnosis is then empty
+    (counted in step 3) dropped."""
+    diagnosis = cases["diagnosis"].map(clean_text)
+    n_changed = int((diagnosis != cases["diagnosis"]).sum())
+    cases = cases.assign(diagnosis=diagnosis, plan_summary=cases["plan_summary"].map(clean_text))
+    cases = cases[cases["diagnosis"].str.len() > 0]
+    return cases, (4, "unusual punctuation and initials removed", len(cases), 0,
+                   f"diagnosis texts changed: {n_changed}")
+
+
+def with_answers(cases: pd.DataFrame, primary: pd.DataFrame, boosts: pd.DataFrame, dx: pd.DataFrame,
+                 synonyms: dict) -> pd.DataFrame:
+    """The answers (the regimen: the plan summary and the delivered prescription) and the cohort fields of the
+    kept cases; step 5, the modality by rule (overrides come later, in rule modality_labels)."""
+    kept = cases.index
     delivered = pd.Series([prescription_summary("primary", m, t, f, synonyms) for m, t, f in
                            zip(primary["modality"], primary["total_dose_gy"], primary["n_fractions"])], index=kept)
     boost_text = pd.Series([prescription_summary("boost", m, t, f, synonyms) for m, t, f in
@@ -193,38 +217,34 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
                            index=boosts["patient_id"], dtype=str)
     boost_text = boost_text.groupby(level=0).agg(". ".join).reindex(kept)
     delivered = delivered + boost_text.map(lambda b: f". {b}" if isinstance(b, str) else "")
-    n_boosts = boosts.groupby("patient_id").size().reindex(kept, fill_value=0)
+    cases = cases.copy()
     cases["prescription"] = delivered
     cases["regimen"] = [f"{p}. {d}" if p else d for p, d in zip(cases["plan_summary"], delivered)]
-    cases["n_boosts"] = n_boosts.astype(int)
+    cases["n_boosts"] = boosts.groupby("patient_id").size().reindex(kept, fill_value=0).astype(int)
     cases["total_dose_gy"] = primary["total_dose_gy"].astype(float)
     cases["n_fractions"] = primary["n_fractions"].astype(int)
     dpf = primary["dose_per_fraction_gy"].fillna(primary["total_dose_gy"] / primary["n_fractions"])
     cases["dose_per_fraction_gy"] = dpf.astype(float).round(4)
     cases["intent"] = primary["intent"].str.lower()
-    dxk = dx.loc[kept]
-    cases["age"] = dxk["age"].astype(float)
-    cases["sex"] = dxk["sex"].str.lower().map(SEX_CODES)
-    cases["stage"] = dxk["stage"]
-
-    # 5. modality by rule (overrides come later)
+    cases["age"] = dx["age"].astype(float)
+    cases["sex"] = dx["sex"].str.lower().map(SEX_CODES)
+    cases["stage"] = dx["stage"]
     cases["modality_raw"] = primary["modality"]
     cases["modality_mapped"] = primary["modality"].map(lambda v: standardise_modality(v, synonyms))
+    return cases
 
-    # 6. ICD-10 only for task 3
-    cases["icd_scheme"] = dxk["icd_scheme"]
-    icd10 = [normalise_icd10(c) if is_icd10_scheme(s) else None for c, s in zip(dxk["icd_code"], dxk["icd_scheme"])]
+
+def with_icd10(cases: pd.DataFrame, dx: pd.DataFrame) -> tuple[pd.DataFrame, tuple]:
+    """Step 6: the ICD-10 code where the record's scheme is ICD-10 and the code valid; only task 3 needs it, so
+    no case is dropped here, only counted."""
+    cases = cases.copy()
+    cases["icd_scheme"] = dx["icd_scheme"]
+    icd10 = [normalise_icd10(c) if is_icd10_scheme(s) else None for c, s in zip(dx["icd_code"], dx["icd_scheme"])]
     cases["icd10"] = icd10
-    status = ["valid" if c else ("invalid" if is_icd10_scheme(s) else "not ICD-10")
-              for c, s in zip(icd10, dxk["icd_scheme"])]
+    status = ["valid" if c else ("invalid" if is_icd10_scheme(s) else "not ICD-10") for c, s in
+              zip(icd10, dx["icd_scheme"])]
     cases["icd10_status"] = status
     n_valid = sum(s == "valid" for s in status)
     drops = {"ICD-9 or other scheme": sum(s == "not ICD-10" for s in status),
              "invalid ICD-10 code": sum(s == "invalid" for s in status)}
-    steps.append((6, "valid ICD-10 code (task 3 only)", n_valid, len(kept) - n_valid, _why(drops)))
-
-    cases = cases.sort_values("case_id").reset_index(drop=True)
-    log.info("curated %d cases from %d patients", len(cases), len(patients))
-    for step, description, remaining, dropped, _ in steps:
-        log.info("step %s %s: %d remaining, %d dropped", step, description, remaining, dropped)
-    return cases, pd.DataFrame(steps, columns=STEP_COLUMNS)
+    return cases, (6, "valid ICD-10 code (task 3 only)", n_valid, len(cases) - n_valid, _why(drops))

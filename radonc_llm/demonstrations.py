@@ -15,21 +15,25 @@ import pandas as pd
 from .baselines import most_similar
 from .prompting import render_prompt
 
-VARIANTS = ("fewshot", "retrieved")
+
+def fewshot_rows(train: pd.DataFrame, evaluation: pd.DataFrame, k: int, seed: int) -> list[list[int]]:
+    """k training rows drawn once (seeded), the same for every eval case."""
+    drawn = np.random.default_rng(seed).choice(len(train), size=k, replace=False)
+    return [[int(i) for i in drawn]] * len(evaluation)
 
 
-def example_rows(variant: str, train: pd.DataFrame, evaluation: pd.DataFrame, k: int, seed: int) -> list[list[int]]:
-    """Per eval case, the row numbers in `train` of its examples, in prompt order."""
+def retrieved_rows(train: pd.DataFrame, evaluation: pd.DataFrame, k: int, seed: int) -> list[list[int]]:
+    """Per eval case, the k training rows most similar to it, the most similar last (no seed involved)."""
+    return [[int(i) for i in row[::-1]] for row in most_similar(train, evaluation, k)]
+
+
+def example_rows(draw, train: pd.DataFrame, evaluation: pd.DataFrame, k: int, seed: int) -> list[list[int]]:
+    """Per eval case, the row numbers in `train` of its examples, in prompt order, as `draw` (a prompting
+    variant's, `variants.VARIANTS[name].draw`) chooses them."""
     shared = set(train["case_id"]) & set(evaluation["case_id"])
     if shared:
         raise ValueError(f"{len(shared)} eval cases are also training pairs: examples must come from train only")
-    k = min(k, len(train))
-    if variant == "fewshot":
-        drawn = np.random.default_rng(seed).choice(len(train), size=k, replace=False)
-        return [[int(i) for i in drawn]] * len(evaluation)
-    if variant == "retrieved":
-        return [[int(i) for i in row[::-1]] for row in most_similar(train, evaluation, k)]
-    raise ValueError(f"unknown prompting variant {variant!r}: use {', '.join(VARIANTS)}")
+    return draw(train, evaluation, min(k, len(train)), seed)
 
 
 def prompts_with_examples(tokenizer, train: pd.DataFrame, evaluation: pd.DataFrame, rows: list[list[int]],
@@ -51,12 +55,13 @@ def prompts_with_examples(tokenizer, train: pd.DataFrame, evaluation: pd.DataFra
     return prompts, kept, cut
 
 
-def variant_prompts(variant: str, tokenizer, evaluation: pd.DataFrame, train: pd.DataFrame | None = None,
+def variant_prompts(draw, tokenizer, evaluation: pd.DataFrame, train: pd.DataFrame | None = None,
                     k: int = 0, seed: int = 0, max_tokens: int = 0) -> tuple[list[str], list[str] | None, int]:
-    """One variant's rendered prompts, the case IDs each showed (comma-joined; None for the zero-shot and
-    fine-tuned variants) and how many prompts lost examples to fit `max_tokens`."""
-    if variant in ("vanilla", "finetuned"):
+    """One variant's rendered prompts (`draw`: its `Variant.draw`, None for a variant shown no examples), the
+    case IDs each showed (comma-joined; None without examples) and how many prompts lost examples to fit
+    `max_tokens`."""
+    if draw is None:
         return [render_prompt(tokenizer, p) for p in evaluation["prompt"]], None, 0
-    rows = example_rows(variant, train, evaluation, k, seed)
+    rows = example_rows(draw, train, evaluation, k, seed)
     prompts, kept, cut = prompts_with_examples(tokenizer, train, evaluation, rows, max_tokens)
     return prompts, [",".join(train["case_id"].iloc[i]) for i in kept], cut

@@ -12,22 +12,20 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .tasks import ORDER as TASK_ORDER  # noqa: E402
-from .tasks import TASKS  # noqa: E402
+from .tasks import CLASSIFYING, FREE_TEXT, TASKS  # noqa: E402
+from .variants import ORDER as VARIANT_ORDER  # noqa: E402
+from .variants import TRAINED, VARIANTS, ZERO_SHOT, temperature_name  # noqa: E402
+from .variants import display_name as variant_name  # noqa: E402
 
-VARIANT_COLORS = {"vanilla": "#9e9e9e", "fewshot": "#ff7f0e", "retrieved": "#2ca02c", "finetuned": "#1f77b4"}
-VARIANT_NAMES = {"vanilla": "vanilla", "fewshot": "few-shot", "retrieved": "retrieved examples",
-                 "finetuned": "fine-tuned"}
-
-
-def variant_name(variant: str) -> str:
-    return VARIANT_NAMES.get(variant, variant)
 MODEL_STYLES = ["-", "--", ":", "-."]
 
 
-def save(fig, png: str, pdf: str) -> None:
+def save(fig, png: str, pdf: str):
+    """Write the figure as PNG and PDF and close it; the figure, for a reader of its axes (tests)."""
     fig.savefig(png, dpi=150, metadata={"Software": None})
     fig.savefig(pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None})
     plt.close(fig)
+    return fig
 
 
 def tidy(ax) -> None:
@@ -35,7 +33,7 @@ def tidy(ax) -> None:
         ax.spines[side].set_visible(False)
 
 
-def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> None:
+def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     """Figure 3: per task, per model, the highest (bar) and median (dark tick) headline metric over
     the temperature scan, vanilla next to fine-tuned, with the Wilcoxon p above each pair."""
     rows = table1[table1["task"] != "overall"]
@@ -45,14 +43,14 @@ def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> None:
     for ax, task in zip(axes[0], tasks):
         for m, model in enumerate(models):
             r = rows[(rows["task"] == task) & (rows["model"] == model)].iloc[0]
-            for v, variant in enumerate(("vanilla", "finetuned")):
+            for v, variant in enumerate((ZERO_SHOT, TRAINED)):
                 x = m * 2.6 + v
-                ax.bar(x, r[f"{variant}_highest"], color=VARIANT_COLORS[variant], width=0.85,
+                ax.bar(x, r[f"{variant}_highest"], color=VARIANTS[variant].color, width=0.85,
                        label=variant_name(variant) + " (highest)" if m == 0 else None)
                 ax.hlines(r[f"{variant}_median"], x - 0.42, x + 0.42, color="black", lw=2,
                           label="median over temperatures" if m == 0 and v == 1 else None)
                 ax.text(x, r[f"{variant}_highest"] + 0.02, f"{r[f'{variant}_highest']:.2f}", ha="center", fontsize=9)
-            top = max(r["vanilla_highest"], r["finetuned_highest"])
+            top = max(r[f"{ZERO_SHOT}_highest"], r[f"{TRAINED}_highest"])
             ax.text(m * 2.6 + 0.5, min(top + 0.12, 1.1), f"p = {r['p_value']:.2g}", ha="center", fontsize=9,
                     color="#b22222")
         ax.set_xticks([m * 2.6 + 0.5 for m in range(len(models))], models)
@@ -64,10 +62,10 @@ def highest_and_median(table1: pd.DataFrame, png: str, pdf: str) -> None:
     fig.suptitle("Fine-tuned vs vanilla: highest and median over temperatures (one-sided Wilcoxon, n = 10)",
                  fontsize=12)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
-def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.DataFrame | None = None) -> None:
+def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.DataFrame | None = None) -> plt.Figure:
     """Headline metric against temperature, one line per model and variant, with its 95 % CI band; the
     classical baselines (no temperature) as horizontal grey references."""
     tasks = [t for t in TASK_ORDER if t in set(summary["task"])]
@@ -75,12 +73,12 @@ def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.Da
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.2), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for m, model in enumerate(models):
-            for variant in [v for v in VARIANT_COLORS if v in set(summary["variant"])]:
+            for variant in [v for v in VARIANT_ORDER if v in set(summary["variant"])]:
                 r = summary[(summary["task"] == task) & (summary["model"] == model)
                             & (summary["variant"] == variant)].sort_values("temperature")
                 ax.plot(r["temperature"], r["headline"], MODEL_STYLES[m % len(MODEL_STYLES)], marker="o", ms=3,
-                        color=VARIANT_COLORS[variant], label=f"{model} {variant_name(variant)}")
-                ax.fill_between(r["temperature"], r["ci_low"], r["ci_high"], color=VARIANT_COLORS[variant],
+                        color=VARIANTS[variant].color, label=f"{model} {variant_name(variant)}")
+                ax.fill_between(r["temperature"], r["ci_low"], r["ci_high"], color=VARIANTS[variant].color,
                                 alpha=0.15, lw=0)
         for k, b in enumerate((baselines[baselines["task"] == task] if baselines is not None else []).itertuples()):
             ax.axhline(b.headline, color="grey", lw=1, ls=(0, (4, 2 + 2 * k)))
@@ -98,13 +96,13 @@ def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.Da
                fontsize=8, frameon=False)
     fig.suptitle("Temperature scan (bands: 95 % bootstrap CI over cases; grey: classical baselines)", fontsize=12)
     fig.tight_layout(rect=(0, 0.045 * -(-len(labels) // columns) + 0.01, 1, 1))
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
-def prf_bars(prf: pd.DataFrame, average: str, title: str, png: str, pdf: str) -> None:
+def prf_bars(prf: pd.DataFrame, average: str, title: str, png: str, pdf: str) -> plt.Figure:
     """Figure 5c/d: precision, recall and F1 (the `average` rows), one group per model and variant."""
     rows = prf[prf["label"] == average].reset_index(drop=True)
-    names = [f"{m}\n{variant_name(v)} (T {t:.1f})"
+    names = [f"{m}\n{variant_name(v)} (T {temperature_name(t)})"
              for m, v, t in zip(rows["model"], rows["variant"], rows["temperature"])]
     fig, ax = plt.subplots(figsize=(max(6.0, 2.1 * len(rows)), 4.2))
     for k, (metric, color) in enumerate(zip(("precision", "recall", "f1"), ("#4c72b0", "#dd8452", "#55a868"))):
@@ -119,7 +117,7 @@ def prf_bars(prf: pd.DataFrame, average: str, title: str, png: str, pdf: str) ->
     ax.legend(frameon=False, fontsize=9, ncols=3, loc="upper left")
     tidy(ax)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
 def confusion_matrices(cases: dict[str, pd.DataFrame], png: str, pdf: str) -> None:
@@ -162,7 +160,7 @@ def confusion_matrices(cases: dict[str, pd.DataFrame], png: str, pdf: str) -> No
 GRADE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
 
 
-def proxy_grades(rows: pd.DataFrame, png: str, pdf: str) -> None:
+def proxy_grades(rows: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     """Figure 5a/b's counterpart: the share of each proxy grade per model and variant (stacked bars)."""
     rows = rows.sort_values(["model", "variant"], ascending=[True, False]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(9, 0.7 * len(rows) + 1.8))
@@ -174,7 +172,7 @@ def proxy_grades(rows: pd.DataFrame, png: str, pdf: str) -> None:
             if w >= 0.06:
                 ax.text(x + w / 2, i, f"{w:.0%}", ha="center", va="center", fontsize=8)
         left += share
-    ax.set_yticks(rows.index, [f"{m} {variant_name(v)} (T {t:.1f})"
+    ax.set_yticks(rows.index, [f"{m} {variant_name(v)} (T {temperature_name(t)})"
                                for m, v, t in zip(rows["model"], rows["variant"], rows["temperature"])])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -183,10 +181,10 @@ def proxy_grades(rows: pd.DataFrame, png: str, pdf: str) -> None:
     ax.set_title("Automatic regimen grade (proxy for the clinicians' 1-5 scale)", fontsize=11, pad=24)
     tidy(ax)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
-def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> None:
+def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     """Figure 5a/b: cases at each grade per grader, one panel per model and variant, with the
     graders' average Grade 1 and Grade 1 + 2 shares."""
     panels = list(dist.groupby(["model", "variant"], sort=True))
@@ -210,18 +208,16 @@ def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> None:
         tidy(ax)
     fig.suptitle("Clinicians' grades of the generated regimens (after adjudication)", fontsize=12)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
-def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> None:
+def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     """Per-case paired comparisons: the mean difference a - b with its bootstrap CI, one row per
     comparison, one panel per task; the Holm-adjusted p beside each."""
     tasks = [t for t in TASK_ORDER if t in set(table["task"])]
     height = max(len(table[table["task"] == t]) for t in tasks) if tasks else 1
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(5.4 * max(1, len(tasks)), 0.55 * height + 2.2),
                              squeeze=False, sharey=False)
-    names = {"regimen": "Treatment regimen (ROUGE-1)", "modality": "Treatment modality (accuracy)",
-             "icd10": "ICD-10 main category (accuracy)"}
     for ax, task in zip(axes[0], tasks):
         rows = table[table["task"] == task].reset_index(drop=True)
         y = np.arange(len(rows))[::-1]
@@ -235,20 +231,20 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> None:
         ax.set_ylim(-0.6, len(rows) - 0.3)
         low, high = min(0.0, rows["ci_low"].min()), max(0.0, rows["ci_high"].max())
         ax.set_xlim(low - 0.15 * ((high - low) or 1), high + 0.15 * ((high - low) or 1))
-        ax.set_yticks(y, [f"{r.a.split(' (')[0]}\n  vs {r.b.split(' (')[0]}".replace("finetuned", "fine-tuned")
+        ax.set_yticks(y, [f"{r.a.split(' (')[0]}\n  vs {r.b.split(' (')[0]}".replace(TRAINED, variant_name(TRAINED))
                           for r in rows.itertuples()], fontsize=7)
         ax.set_xlabel("mean per-case difference (a - b), 95 % CI")
-        ax.set_title(names[task], fontsize=10)
+        ax.set_title(f"{TASKS[task].title}\n{TASKS[task].metric}", fontsize=10)
         tidy(ax)
     fig.suptitle("Per-case paired comparisons at the report temperature", fontsize=12)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
-def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> None:
+def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> plt.Figure:
     """Small multiples: the headline metric per disease site (sites with at least `min_cases` eval cases),
     one panel per task, one bar per predictor (fine-tuned models and the best baseline); n per panel."""
-    sites = table[(table["grouping"] == "site") & ~table["predictor"].str.contains("vanilla")]
+    sites = table[(table["grouping"] == "site") & ~table["predictor"].str.contains(ZERO_SHOT)]
     tasks = [t for t in TASK_ORDER if t in set(sites["task"])]
     shown = sorted(set(sites.loc[sites["n"] >= min_cases, "group"]))
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(5.2 * max(1, len(tasks)), 0.42 * len(shown) + 2.2),
@@ -262,7 +258,7 @@ def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> Non
             y = np.arange(len(shown)) + (k - (len(predictors) - 1) / 2) * width
             ax.barh(y, values, height=width * 0.95, color=["#4c72b0", "#55a868", "#999999", "#dd8452"][k % 4],
                     label="the task's best baseline" if predictor.endswith(" baseline") else
-                    predictor.split(" (T=")[0].replace("finetuned", "fine-tuned"))
+                    predictor.split(" (T=")[0].replace(TRAINED, variant_name(TRAINED)))
         counts = rows.drop_duplicates("group").set_index("group")["n"].reindex(shown)
         for i, n in enumerate(counts):
             ax.text(1.01, i, "n 0" if n != n else f"n {int(n)}", transform=ax.get_yaxis_transform(), va="center",
@@ -276,10 +272,10 @@ def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> Non
     axes[0][0].legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.04), ncols=3)
     fig.suptitle(f"Per disease site (ICD-10 category; sites with at least {min_cases} eval cases)", fontsize=12)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
-def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> None:
+def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     """One panel per model and task: the fine-tuned adapters' headline against their training pairs (log
     axis) with 95 % CI bands; the same model prompted (zero-shot, few-shot, retrieved) and the best
     baseline as horizontal lines, which need no fine-tuning."""
@@ -290,15 +286,14 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> None:
     for row, model in enumerate(models):
         for ax, task in zip(axes[row], tasks):
             part = table[(table["model"] == model) & (table["task"] == task)]
-            curve = part[part["predictor"] == "finetuned"].sort_values("train_pairs")
+            curve = part[part["predictor"] == TRAINED].sort_values("train_pairs")
             x = curve["train_pairs"].astype(float)
-            ax.plot(x, curve["headline"], "-o", ms=4, color=VARIANT_COLORS["finetuned"], label="fine-tuned")
-            ax.fill_between(x, curve["ci_low"], curve["ci_high"], color=VARIANT_COLORS["finetuned"], alpha=0.15, lw=0)
-            for r in part[part["predictor"] != "finetuned"].itertuples():
-                color = VARIANT_COLORS.get(r.predictor, "grey")
-                name = variant_name(r.predictor) if r.predictor in VARIANT_COLORS else r.predictor
-                ax.axhline(r.headline, color=color, lw=1.2, ls="--" if r.predictor in VARIANT_COLORS else ":",
-                           label=name)
+            ax.plot(x, curve["headline"], "-o", ms=4, color=VARIANTS[TRAINED].color, label=variant_name(TRAINED))
+            ax.fill_between(x, curve["ci_low"], curve["ci_high"], color=VARIANTS[TRAINED].color, alpha=0.15, lw=0)
+            for r in part[part["predictor"] != TRAINED].itertuples():
+                prompted = r.predictor in VARIANTS
+                ax.axhline(r.headline, color=VARIANTS[r.predictor].color if prompted else "grey", lw=1.2,
+                           ls="--" if prompted else ":", label=variant_name(r.predictor))
             ax.set_xscale("log")
             ax.set_xticks(x, [f"{v:.0f}" for v in x])  # the points' own sizes, not powers of ten
             ax.minorticks_off()
@@ -308,29 +303,30 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> None:
             ax.set_ylim(0, 1)
             ax.legend(fontsize=7, frameon=False, loc="best")
             tidy(ax)
-    temperature = table.loc[table["predictor"] == "finetuned", "temperature"].iloc[0]
-    fig.suptitle(f"Learning curve at T = {temperature:.1f}\nbands: 95 % bootstrap CI; dashed: the base model "
-                 "prompted; dotted: the best baseline", fontsize=10)
+    temperature = table.loc[table["predictor"] == TRAINED, "temperature"].iloc[0]
+    fig.suptitle(f"Learning curve at T = {temperature_name(temperature)}\nbands: 95 % bootstrap CI; dashed: the base "
+                 "model prompted; dotted: the best baseline", fontsize=10)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
 def evaluation_figures(tables: dict[str, pd.DataFrame], out: dict[str, str], report_temperature) -> None:
     """Every figure of rule evaluation_figures from the tables of rule evaluation_tables (by their output
     names), written to `out` (the rule's output names)."""
-    from .comparisons import best_temperatures
+    from .choice import best_temperatures
     highest_and_median(tables["table1"], out["figure3_png"], out["figure3_pdf"])
     temperature_scan(tables["by_temperature"], out["scan_png"], out["scan_pdf"], tables["baselines"])
-    prf_bars(tables["modality_prf"], "weighted", "Treatment modality: weighted P / R / F1", out["modality_png"],
-             out["modality_pdf"])
-    prf_bars(tables["icd10_prf"], "macro", "ICD-10 main category: macro P / R / F1", out["icd10_png"],
-             out["icd10_pdf"])
-    panels = {f"{m} {variant_name(v)} (T {t:.1f})": g.loc[g.index.repeat(g["n"])]
+    for task in CLASSIFYING:
+        average = TASKS[task].average
+        over = " (main categories)" if TASKS[task].coded else ""
+        prf_bars(tables[f"{task}_prf"], average, f"{TASKS[task].title}: {average} P / R / F1{over}",
+                 out[f"{task}_png"], out[f"{task}_pdf"])
+    panels = {f"{m} {variant_name(v)} (T {temperature_name(t)})": g.loc[g.index.repeat(g["n"])]
               for (m, v, t), g in tables["icd10_confusion"].groupby(["model", "variant", "temperature"], sort=False)}
     confusion_matrices(panels, out["confusion_png"], out["confusion_pdf"])
     paired_differences(tables["paired_tests"], out["paired_png"], out["paired_pdf"])
     by_site(tables["by_group"], out["by_site_png"], out["by_site_pdf"])
     scan = tables["by_temperature"]
-    shown = best_temperatures(scan[scan["task"] == "regimen"], report_temperature)
+    shown = best_temperatures(scan[scan["task"].isin(FREE_TEXT)], report_temperature)
     proxy_grades(tables["regimen_proxy"].merge(shown[["model", "variant", "temperature"]]), out["proxy_png"],
                  out["proxy_pdf"])

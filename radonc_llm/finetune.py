@@ -147,7 +147,6 @@ def train_adapter(spec: dict) -> dict:
     from peft import LoraConfig
     from transformers import set_seed
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import SFTConfig
 
     s = spec["settings"]
     started = time.time()
@@ -161,32 +160,13 @@ def train_adapter(spec: dict) -> dict:
     work.mkdir(parents=True, exist_ok=True)
 
     tokenizer = models.load_tokenizer(spec["base_dir"], spec["prompt_format"])
-    quantization = None
-    if s.get("load_in_4bit"):
-        if not torch.cuda.is_available():
-            raise ValueError("finetune.load_in_4bit (QLoRA) needs a GPU")
-        from transformers import BitsAndBytesConfig
-        quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                          bnb_4bit_compute_dtype=torch.bfloat16)
     set_seed(s["seed"])  # the LoRA matrices are initialised when the trainer wraps the model
-    model = models.load_model(spec["base_dir"], dtype=torch.bfloat16 if precision == "bf16" else torch.float32,
-                              quantization_config=quantization)
-    report_to = s.get("report_to", "none")
-    if report_to == "tensorboard":  # event files next to the adapter, not in the work directory (removed at the end)
+    model = _base_for_training(spec["base_dir"], precision, s.get("load_in_4bit"))
+    if s.get("report_to") == "tensorboard":  # event files beside the adapter, not in the work directory (removed)
         os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(spec["outputs"]["card"]).parent / "tensorboard")
-    pairs = pd.read_parquet(spec["train"])
-    train, val = training_pairs(pairs, s)
+    train, val = training_pairs(pd.read_parquet(spec["train"]), s)
     lora = s["lora"]
-    args = SFTConfig(
-        output_dir=str(work), num_train_epochs=s["epochs"], per_device_train_batch_size=batch_size,
-        per_device_eval_batch_size=batch_size, gradient_accumulation_steps=accumulation,
-        learning_rate=s["learning_rate"], lr_scheduler_type=s["lr_scheduler"], warmup_steps=s["warmup_ratio"],
-        weight_decay=s["weight_decay"], max_length=s["max_length"], completion_only_loss=True, packing=False,
-        bf16=precision == "bf16", activation_checkpointing=s["gradient_checkpointing"],
-        seed=s["seed"], data_seed=s["seed"], eval_strategy="epoch", logging_steps=s["logging_steps"],
-        save_strategy="steps", save_steps=s["save_steps"], save_total_limit=2, report_to=report_to,
-        use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, dataset_num_proc=None,
-        train_sampling_strategy="group_by_length" if s.get("group_by_length") else "random")
+    args = _sft_config(s, work, batch_size, accumulation, precision)
     # the answer-token loss calls the backbone directly, around DistributedDataParallel's forward: one process only
     answer_tokens_only = not torch.cuda.is_available() and processes == 1 and s.get("answer_tokens_only", True)
     trainer = _trainer_class(answer_tokens_only)(
@@ -202,16 +182,63 @@ def train_adapter(spec: dict) -> dict:
         log.info("resuming from %s", Path(resume).name)
     trained = trainer.train(resume_from_checkpoint=resume)
     final_loss = trainer.evaluate()["eval_loss"]
+
+    card = _model_card(spec, trainer, trained, fingerprint=fingerprint, n_train=len(train), n_val=len(val),
+                       precision=precision, processes=processes, per_process_batch=batch_size * accumulation,
+                       resume=resume, vanilla_loss=vanilla_loss, final_loss=final_loss, started=started)
+    if trainer.is_world_process_zero():
+        _write_outputs(trainer, tokenizer, card, work, spec["outputs"])
+        shutil.rmtree(work, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            work.parent.rmdir()  # the work root, once no other training's checkpoints are in it
+    return card
+
+
+def _base_for_training(base_dir, precision: str, load_in_4bit: bool):
+    """The base model in the training precision; with finetune.load_in_4bit, quantised to NF4 (QLoRA, GPU only)."""
+    import torch
+    quantization = None
+    if load_in_4bit:
+        if not torch.cuda.is_available():
+            raise ValueError("finetune.load_in_4bit (QLoRA) needs a GPU")
+        from transformers import BitsAndBytesConfig
+        quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                          bnb_4bit_compute_dtype=torch.bfloat16)
+    return models.load_model(base_dir, dtype=torch.bfloat16 if precision == "bf16" else torch.float32,
+                             quantization_config=quantization)
+
+
+def _sft_config(s: dict, work: Path, batch_size: int, accumulation: int, precision: str):
+    """TRL's training arguments from the task's fine-tuning settings (per process: batch and accumulation)."""
+    import torch
+    from trl import SFTConfig
+    return SFTConfig(
+        output_dir=str(work), num_train_epochs=s["epochs"], per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=batch_size, gradient_accumulation_steps=accumulation,
+        learning_rate=s["learning_rate"], lr_scheduler_type=s["lr_scheduler"], warmup_steps=s["warmup_ratio"],
+        weight_decay=s["weight_decay"], max_length=s["max_length"], completion_only_loss=True, packing=False,
+        bf16=precision == "bf16", activation_checkpointing=s["gradient_checkpointing"],
+        seed=s["seed"], data_seed=s["seed"], eval_strategy="epoch", logging_steps=s["logging_steps"],
+        save_strategy="steps", save_steps=s["save_steps"], save_total_limit=2, report_to=s.get("report_to", "none"),
+        use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, dataset_num_proc=None,
+        train_sampling_strategy="group_by_length" if s.get("group_by_length") else "random")
+
+
+def _model_card(spec: dict, trainer, trained, *, fingerprint: str, n_train: int, n_val: int, precision: str,
+                processes: int, per_process_batch: int, resume, vanilla_loss: float, final_loss: float,
+                started: float) -> dict:
+    """What the adapter is: its base, data, settings, devices, steps, losses and time (model_card.json)."""
+    import torch
+    s = spec["settings"]
     # non-padding tokens through the model while training: what a GPU hour buys
     tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"]) * s["epochs"]
-
-    card = {
+    return {
         "model": spec["model"], "task": spec["task"], "base_model": str(spec["base_dir"]),
         "prompt_format": spec["prompt_format"], "training_fingerprint": fingerprint,
         "train_data_sha256": hashlib.sha256(Path(spec["train"]).read_bytes()).hexdigest(),
-        "train_pairs": len(train), "validation_pairs": len(val), "settings": s, "precision": precision,
+        "train_pairs": n_train, "validation_pairs": n_val, "settings": s, "precision": precision,
         "devices": max(1, torch.cuda.device_count()) if torch.cuda.is_available() else "cpu",
-        "processes": processes, "effective_batch": batch_size * accumulation * processes,
+        "processes": processes, "effective_batch": per_process_batch * processes,
         "optimizer_steps": trainer.state.global_step,
         "resumed_from": Path(resume).name if resume else None,
         "vanilla_validation_loss": vanilla_loss, "final_validation_loss": final_loss,
@@ -221,12 +248,6 @@ def train_adapter(spec: dict) -> dict:
         "train_tokens_per_second": round(tokens / trained.metrics["train_runtime"]) if not resume else None,
         "base_provenance": _provenance(spec["base_dir"]),
     }
-    if trainer.is_world_process_zero():
-        _write_outputs(trainer, tokenizer, card, work, spec["outputs"])
-        shutil.rmtree(work, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            work.parent.rmdir()  # the work root, once no other training's checkpoints are in it
-    return card
 
 
 def _write_outputs(trainer, tokenizer, card: dict, work: Path, outputs: dict) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UserError
+from .tasks import FREE_TEXT
 from .tables import csv_bytes, write_csv
 
 SHEET_COLUMNS = ["row_id", "diagnosis", "physician_regimen", "generated_regimen", "grade", "comment"]
@@ -158,8 +159,8 @@ def sheet_items(summary: pd.DataFrame, temperature, variants: list[str], load, p
     """The rows to grade: for each graded model and variant at its grading temperature (`temperature`: 'best'
     regimen ROUGE-1 in `summary`, or a number), every eval case's generated regimen (`load(model, variant,
     temperature)` reads the prediction file) beside its diagnosis and the physician's regimen (`pairs`)."""
-    from .comparisons import best_temperatures
-    shown = best_temperatures(summary[summary["task"] == "regimen"], temperature)
+    from .choice import best_temperatures
+    shown = best_temperatures(summary[summary["task"].isin(FREE_TEXT)], temperature)
     pairs = pairs.set_index("case_id")
     items = []
     for r in shown[shown["variant"].isin(variants)].itertuples():

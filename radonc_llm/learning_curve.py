@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .comparisons import VARIANT_ORDER, best_baseline
+from .choice import best_baseline
+from .variants import ORDER as VARIANT_ORDER
+from .variants import TRAINED, temperature_name
 from .tasks import ORDER as TASK_ORDER
 from .tasks import TASKS
 
@@ -32,11 +34,11 @@ def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.Dat
     for (model, task), points in adapters.groupby(["model", "task"], sort=False):
         metric = TASKS[task].metric
         for r in points.sort_values("train_pairs").itertuples():
-            rows.append({"model": model, "task": task, "metric": metric, "predictor": "finetuned",
+            rows.append({"model": model, "task": task, "metric": metric, "predictor": TRAINED,
                          "train_pairs": r.train_pairs, "temperature": temperature, "headline": r.headline,
                          "ci_low": r.ci_low, "ci_high": r.ci_high})
         prompted = summary[at_t & (summary["model"] == model) & (summary["task"] == task)
-                           & (summary["variant"] != "finetuned")]
+                           & (summary["variant"] != TRAINED)]
         for r in prompted.sort_values("variant", key=lambda c: c.map(VARIANT_ORDER.index)).itertuples():
             rows.append({"model": model, "task": task, "metric": metric, "predictor": r.variant, "train_pairs": None,
                          "temperature": temperature, "headline": r.headline, "ci_low": r.ci_low,
@@ -58,5 +60,5 @@ def adapter_points(adapters: list[tuple[str, str]], temperature: float) -> pd.Da
     points = pd.concat([pd.read_csv(summary).assign(train_pairs=json.loads(Path(card).read_text())["train_pairs"])
                         for summary, card in adapters], ignore_index=True)
     points = points[(points["temperature"] - temperature).abs() < 1e-9]
-    logging.getLogger(__name__).info("learning curve: %d adapters at T=%.1f", len(points), temperature)
+    logging.getLogger(__name__).info("learning curve: %d adapters at T=%s", len(points), temperature_name(temperature))
     return points

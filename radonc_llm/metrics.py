@@ -10,16 +10,43 @@ P/R/F1 over the main categories. `unparsed` answers always count as wrong.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from .icd10 import main_category
-from .tasks import TASKS
 from .parsing import UNPARSED
+from .stats import bootstrap_ci
+from .regimen import WINDOW, Window
+from .tasks import CLASSIFYING, TASKS
+from .variants import temperature_name
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class Scoring:
+    """How a run scores its answers (the `scoring` param of rules score and baselines): the alpha/beta of
+    EQD2 (metrics.alpha_beta), the bootstrap of each headline's CI (metrics.bootstrap), and the clinical window
+    the regimen reader reads courses within (curation.window: the one curation kept the courses by)."""
+    alpha_beta: float = 10.0
+    window: Window = WINDOW
+    bootstrap: dict = field(default_factory=lambda: {"resamples": 1000, "seed": 0, "confidence": 0.95})
+
+    @classmethod
+    def from_params(cls, params: dict) -> Scoring:
+        """From the rules' `scoring` param (`params(config)`)."""
+        return cls(params["alpha_beta"], Window(**params["window"]), dict(params["bootstrap"]))
+
+    @staticmethod
+    def params(config: dict) -> dict:
+        """What of a run's config scoring reads, as plain values (a rule's param)."""
+        return {"alpha_beta": config["metrics"]["alpha_beta"], "window": dict(config["curation"]["window"]),
+                "bootstrap": dict(config["metrics"]["bootstrap"])}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Scoring:
+        return cls.from_params(cls.params(config))
 
 
 def rouge1(references, generated) -> pd.DataFrame:
@@ -31,7 +58,8 @@ def rouge1(references, generated) -> pd.DataFrame:
                         columns=["rouge1_precision", "rouge1_recall", "rouge1_f1"])
 
 
-def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame, alpha_beta: float = 10.0) -> pd.DataFrame:
+def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame,
+                scoring: Scoring = Scoring()) -> pd.DataFrame:
     """One row per eval case: truth, prediction and the case's score (1/0 or ROUGE-1); for the
     regimen also the parsed doses, fractions, modalities, classes and the proxy grade."""
     table = pairs[["case_id", "answer"]].rename(columns={"answer": "truth"}).merge(
@@ -39,14 +67,16 @@ def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame, alpha
         on="case_id", how="left", validate="one_to_one")
     if table["predicted"].isna().any():
         raise ValueError(f"{int(table['predicted'].isna().sum())} eval cases have no prediction")
-    if task == "regimen":
+    spec = TASKS[task]
+    if not spec.classifies:
         from .regimen import compare
-        proxy = pd.DataFrame([compare(t, g, alpha_beta) for t, g in zip(table["truth"], table["predicted"])])
+        proxy = pd.DataFrame([compare(t, g, scoring.alpha_beta, scoring.window)
+                              for t, g in zip(table["truth"], table["predicted"])])
         table = pd.concat([table, rouge1(table["truth"], table["predicted"]), proxy], axis=1)
         table["proxy_grade"] = table["proxy_grade"].astype("Int64")
-        table["score"] = table[TASKS[task].headline]
+        table["score"] = table[spec.headline]
         return table
-    if task == "icd10":
+    if spec.coded:
         from .icd10 import icd10_category
         table["truth"] = table["truth"].map(main_category)
         table["predicted"] = table["predicted"].map(lambda c: c if c == UNPARSED else main_category(c))
@@ -58,9 +88,9 @@ def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame, alpha
 
 
 def class_labels(task: str, cases: pd.DataFrame) -> list[str]:
-    """The classes P/R/F1 average over: the four modalities; for ICD-10 every main category seen in
-    the truth or predicted (never one absent from both, never `unparsed`)."""
-    if task == "modality":
+    """The classes P/R/F1 average over: the task's labels (the four modalities); for ICD-10 every main category
+    seen in the truth or predicted (never one absent from both, never `unparsed`)."""
+    if TASKS[task].labels:
         return list(TASKS[task].labels)
     return sorted((set(cases["truth"]) | set(cases["predicted"])) - {UNPARSED})
 
@@ -82,17 +112,6 @@ def averaged(task: str, cases: pd.DataFrame) -> dict:
     return {"precision": float(p), "recall": float(r), "f1": float(f)}
 
 
-def bootstrap_ci(scores, resamples: int, seed: int, confidence: float) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean per-case score, resampling cases (scipy)."""
-    from scipy.stats import bootstrap
-    scores = np.asarray(scores, dtype=float)
-    if len(scores) < 2 or np.ptp(scores) == 0:
-        return float(scores.mean()), float(scores.mean())
-    result = bootstrap((scores,), np.mean, n_resamples=resamples, confidence_level=confidence,
-                       method="percentile", rng=np.random.default_rng(seed))
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
-
-
 def proxy_summary(cases: pd.DataFrame) -> dict:
     """The automatic regimen comparison of one prediction file: the share of each proxy grade (of the
     cases whose physician regimen could be read), exact total-dose, fraction and modality matches,
@@ -109,29 +128,43 @@ def proxy_summary(cases: pd.DataFrame) -> dict:
 def summarise(task: str, cases: pd.DataFrame, bootstrap_settings: dict) -> dict:
     """Every metric of one prediction file, the headline's bootstrap CI, n and the unparsed count."""
     row = {"n": len(cases), "unparsed": int((cases["predicted"] == UNPARSED).sum())}
-    if task == "regimen":
-        row |= cases[["rouge1_precision", "rouge1_recall", "rouge1_f1"]].mean().to_dict()
-        row |= proxy_summary(cases)
-    else:
+    if TASKS[task].classifies:
         row["accuracy"] = cases["score"].mean()
         row |= {f"{k}_{TASKS[task].average}": v for k, v in averaged(task, cases).items()}
+    else:
+        row |= cases[["rouge1_precision", "rouge1_recall", "rouge1_f1"]].mean().to_dict()
+        row |= proxy_summary(cases)
     row["headline"] = row[TASKS[task].headline]
     row["ci_low"], row["ci_high"] = bootstrap_ci(cases["score"], **bootstrap_settings)
     return row
 
 
-def score_scan(model: str, task: str, pairs: pd.DataFrame, predictions: dict, alpha_beta: float,
-               bootstrap_settings: dict) -> tuple[dict, pd.DataFrame]:
+def score_scan(model: str, task: str, pairs: pd.DataFrame, predictions: dict,
+               scoring: Scoring) -> tuple[dict, pd.DataFrame]:
     """Score one model's prediction files on one task, keyed (variant, temperature): the per-case tables by
     the same keys, and one summary row per file (model, variant, task, temperature, every metric)."""
     cases, rows = {}, []
     for (variant, temperature), prediction in predictions.items():
-        cases[variant, temperature] = score_cases(task, pairs, prediction, alpha_beta)
+        cases[variant, temperature] = score_cases(task, pairs, prediction, scoring)
         rows.append({"model": model, "variant": variant, "task": task, "temperature": temperature,
-                     **summarise(task, cases[variant, temperature], bootstrap_settings)})
-        log.info("%s T=%.1f: headline %.3f (95%% CI %.3f-%.3f), %d cases, %d unparsed", variant, temperature,
+                     **summarise(task, cases[variant, temperature], scoring.bootstrap)})
+        log.info("%s T=%s: headline %.3f (95%% CI %.3f-%.3f), %d cases, %d unparsed", variant,
+                 temperature_name(temperature),
                  rows[-1]["headline"], rows[-1]["ci_low"], rows[-1]["ci_high"], rows[-1]["n"], rows[-1]["unparsed"])
     return cases, pd.DataFrame(rows)
+
+
+def score_baseline(name: str, task: str, train: pd.DataFrame, evaluation: pd.DataFrame,
+                   scoring: Scoring) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One classical baseline (baselines.py) fitted on `train`, scored on `evaluation` like the models: its per-case
+    scores and its one-row summary."""
+    from .baselines import predictions
+    cases = score_cases(task, evaluation, predictions(name, train, evaluation), scoring)
+    row = {"model": name, "variant": "baseline", "task": task, "temperature": float("nan"),
+           **summarise(task, cases, scoring.bootstrap)}
+    log.info("%s / %s: headline %.3f (95%% CI %.3f-%.3f) on %d cases", name, task, row["headline"], row["ci_low"],
+             row["ci_high"], row["n"])
+    return cases, pd.DataFrame([row])
 
 
 PRF_COLUMNS = ["model", "variant", "temperature", "label", "precision", "recall", "f1", "support"]
@@ -142,14 +175,14 @@ def prf_and_confusion(shown: pd.DataFrame, load) -> tuple[dict[str, pd.DataFrame
     """Supplementary Tables 3 and 4 (P/R/F1 per class and averaged) and the ICD-10 category confusion counts
     behind Figure 6, for each model/variant at the temperature `shown` gives it; `load(model, variant, task,
     temperature)` reads that file's per-case scores."""
-    prf, confusion = {"modality": [], "icd10": []}, []
+    prf, confusion = {task: [] for task in CLASSIFYING}, []
     for r in shown[shown["task"].isin(list(prf))].itertuples():
         cases = load(r.model, r.variant, r.task, r.temperature)
         key = {"model": r.model, "variant": r.variant, "temperature": r.temperature}
         prf[r.task] += [per_class(r.task, cases).assign(**key),
                         pd.DataFrame([{**key, "label": TASKS[r.task].average, **averaged(r.task, cases),
                                        "support": len(cases)}])]
-        if r.task == "icd10":
+        if TASKS[r.task].coded:  # by the codes' categories (chapters)
             confusion.append(cases.groupby(["truth_category", "predicted_category"]).size()
                              .rename("n").reset_index().assign(**key))
     tables = {task: pd.concat(parts, ignore_index=True)[PRF_COLUMNS] if parts else pd.DataFrame(columns=PRF_COLUMNS)

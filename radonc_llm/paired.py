@@ -5,60 +5,16 @@ accuracy tasks (only the cases where exactly one of them is right carry informat
 signed-rank test over cases for ROUGE-1, and for both the mean per-case difference with a paired
 bootstrap CI (the effect size). p values of one table are adjusted together with Holm's method. Each
 predictor's temperature and each "best" competitor are chosen on the selection pairs
-(`comparisons.chosen_settings`), so the eval cases are used once, for the test.
+(`choice.chosen_settings`), so the eval cases are used once, for the test.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from .comparisons import VARIANT_ORDER
+from .stats import holm, mcnemar_exact, paired_bootstrap, wilcoxon_cases
 from .tasks import ORDER as TASK_ORDER
-
-
-def mcnemar_exact(a_correct, b_correct) -> dict:
-    """McNemar's exact test of two predictors right/wrong on the same cases.
-
-    a_only: cases only `a` gets right; b_only: only `b`. Under the null both are equally likely, so
-    a_only ~ Binomial(a_only + b_only, 1/2); two-sided p = min(1, 2 P(X <= min(a_only, b_only)))."""
-    from scipy.stats import binomtest
-    a, b = np.asarray(a_correct, dtype=bool), np.asarray(b_correct, dtype=bool)
-    if a.shape != b.shape:
-        raise ValueError("both predictors must be scored on the same cases")
-    a_only, b_only = int((a & ~b).sum()), int((~a & b).sum())
-    p = binomtest(a_only, a_only + b_only, 0.5).pvalue if a_only + b_only else 1.0
-    return {"a_only": a_only, "b_only": b_only, "p_value": float(p)}
-
-
-def wilcoxon_cases(a_scores, b_scores) -> float:
-    """Two-sided Wilcoxon signed-rank test over cases (ties dropped, as in scipy's default); 1.0 when
-    every case is tied."""
-    from scipy.stats import wilcoxon
-    a, b = np.asarray(a_scores, dtype=float), np.asarray(b_scores, dtype=float)
-    if np.all(a == b):
-        return 1.0
-    return float(wilcoxon(a, b).pvalue)
-
-
-def paired_bootstrap(differences, resamples: int, seed: int, confidence: float) -> tuple[float, float, float]:
-    """Mean per-case difference and its percentile bootstrap CI, resampling cases (both predictors'
-    scores of a case stay together, so the pairing is kept)."""
-    d = np.asarray(differences, dtype=float)
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, len(d), size=(resamples, len(d)))].mean(axis=1)
-    tail = 100 * (1 - confidence) / 2
-    return float(d.mean()), float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
-
-
-def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjustment: the i-th smallest of m p values times (m - i + 1), made monotone
-    and capped at 1; controls the family-wise error rate without assuming independence."""
-    p = np.asarray(p_values, dtype=float)
-    order = np.argsort(p, kind="stable")
-    scaled = np.minimum(1.0, p[order] * (len(p) - np.arange(len(p))))
-    adjusted = np.empty_like(p)
-    adjusted[order] = np.maximum.accumulate(scaled)
-    return adjusted
+from .tasks import TASKS
+from .variants import TRAINED, UNTRAINED, ZERO_SHOT, predictor_label
 
 
 def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dict:
@@ -71,13 +27,10 @@ def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dic
     mean, low, high = paired_bootstrap(diff, bootstrap["resamples"], bootstrap["seed"], bootstrap["confidence"])
     row = {"n": len(joined), "mean_a": float(joined["score_a"].mean()), "mean_b": float(joined["score_b"].mean()),
            "difference": mean, "ci_low": low, "ci_high": high}
-    if task == "regimen":
-        return row | {"test": "Wilcoxon signed-rank over cases", "a_only": None, "b_only": None,
-                      "p_value": wilcoxon_cases(joined["score_a"], joined["score_b"])}
-    return row | {"test": "McNemar exact"} | mcnemar_exact(joined["score_a"] == 1, joined["score_b"] == 1)
-
-
-PROMPTING = tuple(v for v in VARIANT_ORDER if v != "finetuned")  # the base model without fine-tuning
+    if TASKS[task].classifies:
+        return row | {"test": "McNemar exact"} | mcnemar_exact(joined["score_a"] == 1, joined["score_b"] == 1)
+    return row | {"test": "Wilcoxon signed-rank over cases", "a_only": None, "b_only": None,
+                  "p_value": wilcoxon_cases(joined["score_a"], joined["score_b"])}
 
 
 def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants) -> str:
@@ -92,7 +45,7 @@ def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants) -> str
 def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
                  best_baselines: dict | None = None, load_baseline=None) -> pd.DataFrame:
     """Every paired comparison on the eval cases at the chosen settings (`chosen`: one row per model, variant and
-    task with its temperature, its headline where it was chosen and `chosen_on`, as `comparisons.chosen_settings`
+    task with its temperature, its headline where it was chosen and `chosen_on`, as `choice.chosen_settings`
     gives them): fine-tuned vs vanilla per model, fine-tuned vs the best prompting variant (zero-shot, few-shot or
     retrieved examples, the highest in `chosen`; where the run has more than zero-shot), fine-tuned vs the task's
     best baseline (`best_baselines`: task -> name, loaded by `load_baseline(name, task)`), and each model against
@@ -108,7 +61,7 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
                      **compare(task, cases_a, cases_b, bootstrap)})
 
     def label(model, variant, task):
-        return f"{model} {variant} (T={at[(model, variant, task)]:.1f})"
+        return predictor_label(model, variant, at[(model, variant, task)])
 
     def models_compared(comparison, task, a, b):
         """a, b: (model, variant) scored at their chosen temperatures."""
@@ -117,17 +70,17 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
 
     for task in [t for t in TASK_ORDER if t in set(chosen["task"])]:
         for model in models:
-            models_compared("fine-tuned vs vanilla", task, (model, "finetuned"), (model, "vanilla"))
-            prompting = [v for v in PROMPTING if (model, v, task) in at]
+            models_compared("fine-tuned vs vanilla", task, (model, TRAINED), (model, ZERO_SHOT))
+            prompting = [v for v in UNTRAINED if (model, v, task) in at]
             if len(prompting) > 1:
                 best = best_prompting(chosen, model, task, prompting)
-                models_compared("fine-tuned vs best prompting", task, (model, "finetuned"), (model, best))
+                models_compared("fine-tuned vs best prompting", task, (model, TRAINED), (model, best))
             if best_baselines and task in best_baselines:
                 best = best_baselines[task]
-                add("fine-tuned vs best baseline", task, label(model, "finetuned", task), f"{best} baseline",
-                    load(model, "finetuned", task, at[(model, "finetuned", task)]), load_baseline(best, task),
-                    how[(model, "finetuned", task)])
-        for variant in ("finetuned", "vanilla"):
+                add("fine-tuned vs best baseline", task, label(model, TRAINED, task), f"{best} baseline",
+                    load(model, TRAINED, task, at[(model, TRAINED, task)]), load_baseline(best, task),
+                    how[(model, TRAINED, task)])
+        for variant in (TRAINED, ZERO_SHOT):
             for first, second in combinations(models, 2):
                 models_compared(f"model vs model ({variant})", task, (first, variant), (second, variant))
     columns = ["comparison", "task", "a", "b", "chosen_on", "test", "n", "mean_a", "mean_b", "difference", "ci_low",

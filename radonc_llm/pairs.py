@@ -39,17 +39,17 @@ def resolve_modality(cases: pd.DataFrame, overrides: pd.DataFrame) -> tuple[pd.D
 
 
 def task_table(task: str, cases: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.DataFrame:
-    """case_id, diagnosis, answer for every case that belongs to `task`."""
-    if task == "regimen":
-        table = cases.assign(answer=cases["regimen"])
-    elif task == "modality":
-        lab = labels.set_index("case_id")["modality"]
-        table = cases.assign(answer=cases["case_id"].map(lab))
-        table = table[table["answer"].isin(TASKS["modality"].labels)]
-    elif task == "icd10":
-        table = cases[cases["icd10_status"] == "valid"].assign(answer=lambda t: t["icd10"])
-    else:
+    """case_id, diagnosis, answer for every case that belongs to `task`: in its pool, with an answer (for a task
+    with fixed labels, one of them: a modality awaiting annotation has none). `labels`: the annotated labels
+    table, for a `labelled` task."""
+    if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks are {', '.join(TASKS)}")
+    spec = TASKS[task]
+    table = cases[spec.in_pool(cases)]
+    table = table.assign(answer=table["case_id"].map(labels.set_index("case_id")[spec.answer]) if spec.labelled
+                         else table[spec.answer])
+    if spec.labels:
+        table = table[table["answer"].isin(spec.labels)]
     return table[["case_id", "diagnosis", "answer"]].reset_index(drop=True)
 
 
@@ -86,4 +86,5 @@ def split_pairs(table: pd.DataFrame, pool: pd.Series, size: float, seed: int, in
 
 
 def eval_pool(task: str, cases: pd.DataFrame) -> pd.Series:
-    return cases.loc[cases["icd10_status"] == "valid", "case_id"] if task == "icd10" else cases["case_id"]
+    """The case IDs a task's eval cases are drawn from (tasks with the same pool share their eval cases)."""
+    return cases.loc[TASKS[task].in_pool(cases), "case_id"]

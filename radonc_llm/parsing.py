@@ -68,7 +68,7 @@ def parse_icd10(text: str) -> str:
     return UNPARSED
 
 
-def parse_regimen(text: str) -> str:
+def regimen_text(text: str) -> str:
     """The regimen text itself, trimmed (empty when nothing was generated)."""
     return (text or "").strip()
 

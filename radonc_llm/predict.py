@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from . import models
 from .parsing import UNPARSED, is_refusal
 from .tasks import TASKS
 from .prompting import render_prompt
+from .variants import temperature_name
 
 log = logging.getLogger(__name__)
 PREDICTION_COLUMNS = ("case_id", "temperature", "generated", "answer", "n_tokens", "seed")
@@ -253,7 +255,8 @@ def write_predictions(task: str, pairs: pd.DataFrame, temperature: float, seed: 
         table["examples"] = examples
     write_parquet(table, path)
     unparsed = table["answer"] == UNPARSED
-    log.info("T=%.1f: %d generations, %d unparsed (%d of them refusals), %.1f tokens on average", temperature,
+    log.info("T=%s: %d generations, %d unparsed (%d of them refusals), %.1f tokens on average",
+             temperature_name(temperature),
              len(table), int(unparsed.sum()), int((unparsed & table["generated"].map(is_refusal)).sum()),
              table["n_tokens"].mean())
 
@@ -298,18 +301,34 @@ def predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, outputs
                           [len(r.outputs[0].token_ids) for r in results], path, examples)
 
 
-def predict_variants(model_name: str, base_dir, prompt_format: str, adapter_dir, task: str,
-                     pairs: dict[str, pd.DataFrame], train: pd.DataFrame | None, settings: dict, prompting: dict | None,
-                     outputs: dict[tuple[str, str, float], str], threads: int) -> None:
+@dataclass(frozen=True)
+class PredictionJob:
+    """What one prediction job predicts with: the base model (and adapter), the task and the settings."""
+    model: str
+    base_dir: str
+    prompt_format: str
+    adapter_dir: str | None  # the fine-tuned variant's LoRA adapter; None: the base alone
+    task: str
+    settings: dict  # predict: of the config (temperatures, seed, token budgets, batching, precision, backend)
+    prompting: dict | None  # prompting: of the config (k, seed) for the prompting variants; None: no examples
+    threads: int
+
+
+def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: pd.DataFrame | None,
+                     outputs: dict[tuple[str, str, float], str]) -> None:
     """One prediction job: load the model once (base + adapter for `finetuned`; on the GPU where there is one,
     in bf16 where `predict.precision` asks for it, on CPU too) and write every split's and variant's temperature
     files (`pairs`: split -> its pairs, eval and selection; `outputs`: (split, variant, temperature) -> path).
-    Prompting variants show solved `train` pairs (`prompting`: k and seed), cut to fit the model's context, and
-    never a selection pair: the selection cases are train pairs, and a variant must be the same predictor on
+    Prompting variants show solved `train` pairs (`job.prompting`: k and seed), cut to fit the model's context,
+    and never a selection pair: the selection cases are train pairs, and a variant must be the same predictor on
     both splits (the same few-shot draw, the same pool to retrieve from)."""
     import torch
+    model_name, base_dir, prompt_format, adapter_dir, task = (job.model, job.base_dir, job.prompt_format,
+                                                              job.adapter_dir, job.task)
+    settings, prompting, threads = job.settings, job.prompting, job.threads
 
     from .demonstrations import variant_prompts
+    from .variants import VARIANTS
     vllm = settings["backend"] == "vllm"
     if vllm:
         tokenizer = models.load_tokenizer(base_dir, prompt_format)
@@ -327,11 +346,12 @@ def predict_variants(model_name: str, base_dir, prompt_format: str, adapter_dir,
     for split, variant in dict.fromkeys((s, v) for s, v, _ in outputs):
         files = {t: path for (s, v, t), path in outputs.items() if (s, v) == (split, variant)}
         cases = pairs[split]
-        prompts, examples, cut = variant_prompts(variant, tokenizer, cases, train, shown["k"], shown["seed"], room)
+        prompts, examples, cut = variant_prompts(VARIANTS[variant].draw, tokenizer, cases, train, shown["k"],
+                                                 shown["seed"], room)
         if examples is not None:
             log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
                      "model's %d tokens", variant, shown["k"], cut, len(cases), room)
-        one_line = variant != "vanilla"  # fine-tuned, or shown solved examples: answers of one line
+        one_line = VARIANTS[variant].one_line
         if vllm:
             predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, examples)
             continue

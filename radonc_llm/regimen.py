@@ -32,7 +32,8 @@ CLASSES = ("single fraction", "SBRT/SRS", "hypofractionated", "conventional", "b
 # 20 Gy x 3 and 18 Gy x 3); at most 100 Gy for a fractionated course. LDR
 # implants (no fractions) 20-200 Gy (eye plaques 85 Gy, I-125 prostate 145-160 Gy). What lies outside
 # (5000 "Gy" that were cGy, 100 Gy per fraction) is refused.
-# Curation takes its window from the config (`curation.window`, these values by default).
+# A run takes its window from the config (`curation.window`, these values by default): curation keeps the
+# courses inside it, and the regimen reader reads them.
 @dataclass(frozen=True)
 class Window:
     max_fractions: int = 70
@@ -294,25 +295,25 @@ def _modality(text: str) -> str | None:
     return None if found == UNPARSED else found
 
 
-def _implant_dose(s: str) -> float | None:
+def _implant_dose(s: str, window: Window) -> float | None:
     doses = {gray(v, u) for v, u in re.findall(D, s)}
     if len(doses) == 1 and LDR_CUE.search(s):
         dose = doses.pop()
-        return dose if WINDOW.implant_min <= dose <= WINDOW.implant_max else None
+        return dose if window.implant_min <= dose <= window.implant_max else None
     return None
 
 
-def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None) -> None:
+def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None, window: Window) -> None:
     s = normalise(text)
     courses = _courses(s)
     if courses is None:
         return
     if not courses:
-        dose = _implant_dose(s)
+        dose = _implant_dose(s, window)
         if dose is not None:
             regimen.total_dose, regimen.implant, regimen.modality = dose, True, "brachy"
         return
-    if not all(plausible(c.total, c.fractions) for c in courses):
+    if not all(plausible(c.total, c.fractions, window) for c in courses):
         return
     spans = _segments(s, courses)
     for i in range(1, len(courses)):  # "20 Gy in 5 fractions or 30 Gy in 10": alternatives, not a plan
@@ -351,7 +352,7 @@ def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None) 
         if len(doses) == 1 and SIMULTANEOUS.search(clause):
             regimen.levels.append(round(doses[0], 4))
         elif len(doses) == 1 and BOOST.search(clause) and LDR_CUE.search(clause):
-            dose = _implant_dose(clause)
+            dose = _implant_dose(clause, window)
             if dose is not None:
                 regimen.boosts.append(Boost(dose, None, "brachy"))
                 boost_text.append((a, b))
@@ -361,13 +362,15 @@ def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None) 
                         or ("proton" if RBE_UNIT.search(text) else None))
 
 
-def parse_regimen(text: str) -> Regimen:
+def parse_regimen(text: str, window: Window = WINDOW) -> Regimen:
+    """The primary course, its boosts and modality as far as `text` says them unambiguously; a course outside
+    `window` (the run's `curation.window`) is not read."""
     text = str(text or "")
     regimen = Regimen(modality=_modality(text))
     summaries = SUMMARY.findall(text)
     for kind, technique, dose, unit, n in summaries:
         total, fractions = gray(dose, unit), int(n)
-        if not plausible(total, fractions):
+        if not plausible(total, fractions, window):
             continue
         if kind.lower() == "primary" and regimen.total_dose is None:
             regimen.total_dose, regimen.fractions = total, fractions
@@ -378,7 +381,7 @@ def parse_regimen(text: str) -> Regimen:
         return regimen
     regimen.boosts = []  # a summary whose course is implausible names at most the modality
     named = next((m for m in (_modality(technique) for kind, technique, *_ in summaries) if m), None)
-    _read_free_text(SUMMARY.sub(" ", text), regimen, named)
+    _read_free_text(SUMMARY.sub(" ", text), regimen, named, window)
     return regimen
 
 
@@ -404,9 +407,10 @@ def proxy_grade(reference: Regimen, generated: Regimen, alpha_beta: float = 10.0
     return 4 if abs(gen - ref) / ref > GRADE_4_EQD2_DEVIATION else 3
 
 
-def compare(reference_text: str, generated_text: str, alpha_beta: float = 10.0) -> dict:
-    """One case's automatic regimen comparison: matches, |delta EQD2| and the proxy grade."""
-    ref, gen = parse_regimen(reference_text), parse_regimen(generated_text)
+def compare(reference_text: str, generated_text: str, alpha_beta: float = 10.0, window: Window = WINDOW) -> dict:
+    """One case's automatic regimen comparison: matches, |delta EQD2| and the proxy grade (both regimens read
+    within `window`, the one curation kept the courses by)."""
+    ref, gen = parse_regimen(reference_text, window), parse_regimen(generated_text, window)
     both = ref.eqd2(alpha_beta) is not None and gen.eqd2(alpha_beta) is not None
     return {"ref_dose": ref.total_dose, "ref_fractions": ref.fractions, "ref_modality": ref.modality,
             "ref_class": ref.fractionation_class, "gen_dose": gen.total_dose, "gen_fractions": gen.fractions,

@@ -13,6 +13,8 @@ from .errors import logged
 from .modality import LABELS
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
+from .tasks import TASKS
+from .variants import TRAINED
 from .tables import (MODALITY_OVERRIDE_COLUMNS, TEXT_SEPARATION_COLUMNS, concat_csv, keyed, read_annotation,
                      read_exports, write_csv, write_parquet, write_tables)
 
@@ -62,7 +64,8 @@ def consistency(smk) -> None:
 def split_pairs(smk) -> None:
     with logged(smk):
         task, cases = smk.wildcards.task, pd.read_parquet(smk.input.cases)
-        table = pairs.task_table(task, cases, pd.read_parquet(smk.input.labels) if task == "modality" else None)
+        labels = pd.read_parquet(smk.input.labels) if TASKS[task].labelled else None  # rules/common.smk pair_inputs
+        table = pairs.task_table(task, cases, labels)
         train, evaluation = pairs.split_pairs(table, pairs.eval_pool(task, cases), smk.params.eval_size,
                                               smk.params.seed, smk.params.instruction)
         write_parquet(train, smk.output.train)
@@ -111,27 +114,26 @@ def finetune(smk) -> None:
 
 
 def predict(smk) -> None:
-    from .predict import predict_variants
+    from .predict import PredictionJob, predict_variants
     with logged(smk):
-        variants = list(smk.params.variants) if hasattr(smk.params, "variants") else [smk.wildcards.variant]
-        train = pd.read_parquet(smk.input.train) if hasattr(smk.input, "train") else None  # prompting: examples
-        splits = [s for s in ("eval", "selection") if s in smk.output.keys()]  # the curve's jobs: eval only
-        outputs = {(s, *k): f for s in splits
-                   for k, f in keyed(smk.output[s], product(variants, smk.params.settings["temperatures"])).items()}
-        predict_variants(smk.wildcards.model, smk.params.base_dir, smk.params.prompt_format, smk.input.get("adapter"),
-                         smk.wildcards.task, {s: pd.read_parquet(smk.input[s]) for s in splits}, train,
-                         smk.params.settings, getattr(smk.params, "prompting", None), outputs, smk.threads)
+        p = smk.params  # variants: the job's; splits: eval (and selection); prompting: None, or k and seed
+        outputs = {(s, *k): f for s in p.splits
+                   for k, f in keyed(smk.output[s], product(p.variants, p.settings["temperatures"])).items()}
+        job = PredictionJob(smk.wildcards.model, p.base_dir, p.prompt_format, smk.input.get("adapter"),
+                            smk.wildcards.task, p.settings, p.prompting, smk.threads)
+        train = pd.read_parquet(smk.input.train) if p.prompting else None  # the solved cases prompts show
+        predict_variants(job, {s: pd.read_parquet(smk.input[s]) for s in p.splits}, train, outputs)
 
 
 def score(smk) -> None:
-    from .metrics import score_scan
+    from .metrics import Scoring, score_scan
     with logged(smk):
         keys = list(product(smk.params.variants, smk.params.temperatures))
+        scoring = Scoring.from_params(smk.params.scoring)
 
         def scan(pairs, files):
             predictions = {k: pd.read_parquet(f) for k, f in keyed(files, keys).items()}
-            return score_scan(smk.wildcards.model, smk.wildcards.task, pd.read_parquet(pairs), predictions,
-                              smk.params.alpha_beta, smk.params.bootstrap)
+            return score_scan(smk.wildcards.model, smk.wildcards.task, pd.read_parquet(pairs), predictions, scoring)
 
         def write_summaries(summary, paths):
             for variant, path in zip(smk.params.variants, paths, strict=True):
@@ -141,35 +143,41 @@ def score(smk) -> None:
         for key, path in keyed(smk.output.cases, keys).items():
             write_parquet(cases[key], path)
         write_summaries(summary, smk.output.summaries)
-        if "selection" in smk.input.keys():  # the learning curve's jobs score eval pairs only
+        if "selection" in smk.params.splits:  # the learning curve's jobs score eval pairs only
             write_summaries(scan(smk.input.selection, smk.input.selection_predictions)[1],
                             smk.output.selection_summaries)
 
 
 def baselines(smk) -> None:
-    from .baselines import scored
+    from .metrics import Scoring
+    from .metrics import score_baseline as scored
     with logged(smk):
         train, selection = pd.read_parquet(smk.input.train), pd.read_parquet(smk.input.selection)
+        scoring = Scoring.from_params(smk.params.scoring)
         cases, summary = scored(smk.wildcards.baseline, smk.wildcards.task, train, pd.read_parquet(smk.input.eval),
-                                smk.params.alpha_beta, smk.params.bootstrap)
+                                scoring)
         write_parquet(cases, smk.output.cases)
         write_csv(summary, smk.output.summary)
         _, summary = scored(smk.wildcards.baseline, smk.wildcards.task,  # fitted without the selection pairs
-                            train[~train["case_id"].isin(selection["case_id"])], selection, smk.params.alpha_beta,
-                            smk.params.bootstrap)
+                            train[~train["case_id"].isin(selection["case_id"])], selection, scoring)
         write_csv(summary, smk.output.selection_summary)
 
 
 def evaluation_tables(smk) -> None:
-    from .comparisons import evaluation_tables as tables
+    from .evaluation import evaluation_tables as tables
     with logged(smk):
         cases = keyed(smk.input.cases, smk.params.case_keys)
         baseline_cases = keyed(smk.input.baseline_cases, smk.params.baseline_keys)
-        write_tables(tables(concat_csv(smk.input.summaries), smk.params.models, smk.params.report_temperature,
-                            lambda *key: pd.read_parquet(cases[key]), concat_csv(smk.input.baselines),
-                            lambda *key: pd.read_parquet(baseline_cases[key]), pd.read_parquet(smk.input.curated),
-                            smk.params.bootstrap, concat_csv(smk.input.selection_summaries),
-                            concat_csv(smk.input.selection_baselines), smk.params.statistics_temperature), smk.output)
+        p = smk.params
+        write_tables(tables(summary=concat_csv(smk.input.summaries),
+                            selection=concat_csv(smk.input.selection_summaries),
+                            baselines=concat_csv(smk.input.baselines),
+                            selection_baselines=concat_csv(smk.input.selection_baselines),
+                            load=lambda *key: pd.read_parquet(cases[key]),
+                            load_baseline=lambda *key: pd.read_parquet(baseline_cases[key]),
+                            curated=pd.read_parquet(smk.input.curated), models=p.models,
+                            report_temperature=p.report_temperature, statistics_temperature=p.statistics_temperature,
+                            bootstrap=p.bootstrap), smk.output)
 
 
 def evaluation_figures(smk) -> None:
@@ -186,7 +194,7 @@ def learning_curve(smk) -> None:
         full, cards = keyed(smk.input.full, smk.params.full_keys), keyed(smk.input.full_cards, smk.params.card_keys)
         # the curve's adapters (summaries and cards listed in the same order), then the run's own
         points = adapter_points([*zip(smk.input.curve, smk.input.curve_cards, strict=True),
-                                 *[(full[m, "finetuned", t], cards[m, t]) for m, t in cards]], smk.params.temperature)
+                                 *[(full[m, TRAINED, t], cards[m, t]) for m, t in cards]], smk.params.temperature)
         table = curve_table(points, concat_csv(smk.input.full), concat_csv(smk.input.baselines),
                             concat_csv(smk.input.selection_baselines), smk.params.temperature)
         write_csv(table, smk.output.table)

@@ -15,6 +15,7 @@ shares, so the default size lands on the paper's funnel; curation never sees the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import random
@@ -208,123 +209,136 @@ def generate_cohort(n_patients: int, seed: int, coding_noise: dict | None = None
     `coding_noise` gives the rates of deliberate ICD-10 coding errors (see `code_noise`), `ambiguity` those of
     the defensible coder choices (see `coder_choice`); when a list is passed as `truth`, one dict per patient
     (patient_id, fate, site, drawn code, exported code, noise kind, ambiguity kind) is appended to it, for the
-    tests and the generator's log.
+    generator's log and the tests.
     """
     rates, ambiguity_rates, cat = coding_noise or {}, ambiguity or {}, catalogue.load(catalogue_file)
     rnd, coder = random.Random(seed), random.Random(f"{seed}:coder")
     fates = _fates(n_patients, rnd)
     mrns = rnd.sample(range(1_000_000, 9_999_999), n_patients)
-    site_weights = [s.weight for s in cat.sites]
     dx_rows, plan_rows = [], []
-    dx_counter = 0
     for pid_num, fate in zip(mrns, fates):
-        pid = f"AZ{pid_num}"
-        site = _pick_weighted(rnd, cat.sites, site_weights)
-        sex = "Male" if rnd.random() < site.p_male else "Female"
-        mean, sd, lo, hi = site.age
-        age = int(min(hi, max(lo, round(rnd.gauss(mean, sd)))))
-        # the coder's own stream: at rate 0 it changes nothing the main stream draws
-        drawn, kind = coder_choice(coder, draw_disease(rnd, site, sex.lower()), ambiguity_rates)
-        kinds = [kind] if kind else []
-        primary_first, second, shorthand = (coder.random() < ambiguity_rates.get(k, 0.0) for k in
-                                            ("primary_first", "second_problem", "shorthand"))
-        if shorthand and drawn.subtype.shorthand and not drawn.templates:  # clinicians' shorthand: NSCLC RUL, PCa
-            drawn = dataclasses.replace(drawn, templates=drawn.subtype.shorthand)
-            kinds.append("shorthand")
-        sub, stage = drawn.subtype, drawn.stage.group
-        offered = [m for m in sub.modality if any(r.modality == m for r in drawn.regimens)]
-        modality = _pick_weighted(rnd, offered, [sub.modality[m] for m in offered])
-        reg = rnd.choice([r for r in drawn.regimens if r.modality == modality])
-
-        # --- diagnosis record(s)
-        r = rnd.random()
-        noise = ""
-        if r < P_ICD9:
-            scheme, code = "ICD-9-CM", rnd.choice(sub.icd9)
-        elif r < P_ICD9 + P_INVALID_ICD10:
-            scheme, code = "ICD-10-CM", rnd.choice(cat.invalid_icd10)
-        else:
-            scheme = "ICD-10-CM"
-            code, noise = code_noise(rnd, drawn, rates)
-            if rnd.random() < 0.1:
-                code = code.replace(".", "")  # Aria sometimes stores codes without the dot
-        templates = drawn.templates or sub.templates
-        text = render_text(rnd.choice(templates), rnd, drawn, sex.lower(), cat)
-        coded = drawn.code
-        named = sorted((text.lower().find(p), c) for p, c in cat.primary_codes.items() if p in text.lower())
-        as_drawn = scheme == "ICD-10-CM" and code.replace(".", "") == coded.replace(".", "")  # no noise, valid
-        if primary_first and named and as_drawn and "C77" <= coded[:3] <= "C79" and "borderline" not in kinds:
-            # a note on a metastasis that names its primary: this coder codes the primary first
-            coded = named[0][1]
-            code = coded if "." in code else coded.replace(".", "")
-            kinds.append("primary_first")
-        if second:
-            text += "; " + second_problem(coder, coded, sex.lower(), cat)
-            kinds.append("second_problem")
+        diagnoses, plans, drawn = draw_patient(rnd, coder, cat, f"AZ{pid_num}", fate, rates, ambiguity_rates,
+                                               first_record=len(dx_rows) + 1)
+        dx_rows += diagnoses
+        plan_rows += plans
         if truth is not None:
-            truth.append({"patient_id": pid, "fate": fate, "site": site.name, "drawn_code": coded,
-                          "icd_code": code, "icd_scheme": scheme, "noise": noise, "ambiguity": ";".join(kinds)})
-        r = rnd.random()
-        if r < P_PLAN_KEYWORD + P_PLAN_PATTERN:
-            plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD, side=drawn.side, cat=cat)
-            if rnd.random() < 0.1:
-                text = f"{plan}. {text}"
-            else:
-                text = text + rnd.choice((". ", " ", ", ", "; ")) + plan
-        if rnd.random() < P_PUNCTUATION:
-            text = _mess(rnd, text)
-        if rnd.random() < P_INITIALS:
-            text += rnd.choice(cat.initials)
-        n_dx = {"several_diagnoses": rnd.choice((2, 2, 3)), "no_diagnosis": 0}.get(fate, 1)
-        for k in range(n_dx):
-            dx_counter += 1
-            # a second record of the same patient: another note on the same disease (curation drops both)
-            dx_rows.append({
-                "patient_id": pid, "diagnosis_id": f"DX{dx_counter:07d}",
-                "icd_code": code, "icd_scheme": scheme, "stage": stage,
-                "diagnosis_details": (text if k == 0
-                                      else render_text(rnd.choice(templates), rnd, drawn, sex.lower(), cat)),
-                "age": age, "sex": sex, "diagnosis_date": f"20{rnd.randint(15, 23)}-{rnd.randint(1, 12):02d}-01",
-            })
-
-        # --- plan records
-        technique = _technique(reg, modality, cat)
-        label = (rnd.choice(cat.unmappable_labels) if rnd.random() < P_UNMAPPABLE_MODALITY
-                 else _machine_label(rnd, modality, technique, cat))
-        intent = rnd.choice(("Curative", "Curative", "CURATIVE")) if reg.intent == "curative" else "Palliative"
-
-        def plan(course, pid_suffix, ptype, mod_label, total, fx, blank=False):
-            plan_rows.append({
-                "patient_id": pid, "course_id": f"C{course}", "plan_id": f"{site.name[:4].upper()}_{pid_suffix}",
-                "plan_type": ptype, "modality": mod_label, "intent": intent,
-                "status": rnd.choice(("Completed", "Completed", "Completed", "Completed Early", "TreatApproved")),
-                "n_fields": 1 if mod_label in ("HDR", "LDR") else rnd.randint(1, 9),
-                "n_fractions": fx, "dose_per_fraction_gy": "" if blank else round(total / fx, 4),
-                "total_dose_gy": "" if blank else total, "treatment_machine": rnd.choice(("TB1", "TB2", "PT-G1",
-                    "PT-G2")),
-            })
-
-        primary_type = rnd.choice(("Primary", "Primary", "Primary", "PRIMARY", "primary"))
-        if fate == "no_primary":
-            plan(1, "R1", rnd.choice(("Replan", "Boost", "Verification")), label, reg.total_gy, reg.fractions)
-            continue
-        plan(1, "1", primary_type, label, reg.total_gy, reg.fractions, blank=fate == "primary_without_dose")
-        if reg.boost:
-            bmod, btotal, bfx = reg.boost
-            plan(1, "BST", rnd.choice(("Boost", "BOOST", "boost")),
-                 _machine_label(rnd, bmod, "hdr" if bmod == "brachy" else "conventional", cat), btotal, bfx)
-        if fate == "alternative_primary":
-            alt = rnd.choice(drawn.regimens)
-            plan(1, "ALT", rnd.choice(("Alternative Primary", "ALTERNATIVE PRIMARY", "alternative primary")),
-                 _machine_label(rnd, alt.modality, _technique(alt, alt.modality, cat), cat), alt.total_gy,
-                 alt.fractions)
-        elif fate == "several_primaries":
-            again = rnd.choice(drawn.regimens)
-            plan(2, "2", "Primary", _machine_label(rnd, again.modality, _technique(again, again.modality, cat), cat),
-                 again.total_gy, again.fractions)
-        if rnd.random() < P_REPLAN:
-            plan(1, "RP", "Replan", label, reg.total_gy, reg.fractions)
+            truth.append(drawn)
     return pd.DataFrame(dx_rows), pd.DataFrame(plan_rows)
+
+
+def draw_patient(rnd: random.Random, coder: random.Random, cat, pid: str, fate: str, rates: dict,
+                 ambiguity_rates: dict, first_record: int) -> tuple[list[dict], list[dict], dict]:
+    """One patient: their diagnosis records (numbered from `first_record`), their plan records, and what was
+    drawn for them (the `truth` row). Every draw comes from `rnd`, the coder's choices from `coder`."""
+    site = _pick_weighted(rnd, cat.sites, [s.weight for s in cat.sites])
+    sex = "Male" if rnd.random() < site.p_male else "Female"
+    mean, sd, lo, hi = site.age
+    age = int(min(hi, max(lo, round(rnd.gauss(mean, sd)))))
+    # the coder's own stream: at rate 0 it changes nothing the main stream draws
+    drawn, kind = coder_choice(coder, draw_disease(rnd, site, sex.lower()), ambiguity_rates)
+    kinds = [kind] if kind else []
+    primary_first, second, shorthand = (coder.random() < ambiguity_rates.get(k, 0.0) for k in
+                                        ("primary_first", "second_problem", "shorthand"))
+    if shorthand and drawn.subtype.shorthand and not drawn.templates:  # clinicians' shorthand: NSCLC RUL, PCa
+        drawn = dataclasses.replace(drawn, templates=drawn.subtype.shorthand)
+        kinds.append("shorthand")
+    sub = drawn.subtype
+    offered = [m for m in sub.modality if any(r.modality == m for r in drawn.regimens)]
+    modality = _pick_weighted(rnd, offered, [sub.modality[m] for m in offered])
+    reg = rnd.choice([r for r in drawn.regimens if r.modality == modality])
+
+    # --- diagnosis record(s)
+    r = rnd.random()
+    noise = ""
+    if r < P_ICD9:
+        scheme, code = "ICD-9-CM", rnd.choice(sub.icd9)
+    elif r < P_ICD9 + P_INVALID_ICD10:
+        scheme, code = "ICD-10-CM", rnd.choice(cat.invalid_icd10)
+    else:
+        scheme = "ICD-10-CM"
+        code, noise = code_noise(rnd, drawn, rates)
+        if rnd.random() < 0.1:
+            code = code.replace(".", "")  # Aria sometimes stores codes without the dot
+    templates = drawn.templates or sub.templates
+    text = render_text(rnd.choice(templates), rnd, drawn, sex.lower(), cat)
+    coded = drawn.code
+    named = sorted((text.lower().find(p), c) for p, c in cat.primary_codes.items() if p in text.lower())
+    as_drawn = scheme == "ICD-10-CM" and code.replace(".", "") == coded.replace(".", "")  # no noise, valid
+    if primary_first and named and as_drawn and "C77" <= coded[:3] <= "C79" and "borderline" not in kinds:
+        # a note on a metastasis that names its primary: this coder codes the primary first
+        coded = named[0][1]
+        code = coded if "." in code else coded.replace(".", "")
+        kinds.append("primary_first")
+    if second:
+        text += "; " + second_problem(coder, coded, sex.lower(), cat)
+        kinds.append("second_problem")
+    truth = {"patient_id": pid, "fate": fate, "site": site.name, "drawn_code": coded, "icd_code": code,
+             "icd_scheme": scheme, "noise": noise, "ambiguity": ";".join(kinds)}
+    r = rnd.random()
+    if r < P_PLAN_KEYWORD + P_PLAN_PATTERN:
+        plan = _plan_text(rnd, reg, keyword=r < P_PLAN_KEYWORD, side=drawn.side, cat=cat)
+        if rnd.random() < 0.1:
+            text = f"{plan}. {text}"
+        else:
+            text = text + rnd.choice((". ", " ", ", ", "; ")) + plan
+    if rnd.random() < P_PUNCTUATION:
+        text = _mess(rnd, text)
+    if rnd.random() < P_INITIALS:
+        text += rnd.choice(cat.initials)
+    n_dx = {"several_diagnoses": rnd.choice((2, 2, 3)), "no_diagnosis": 0}.get(fate, 1)
+    # a second record of the same patient: another note on the same disease (curation drops both)
+    diagnoses = [{"patient_id": pid, "diagnosis_id": f"DX{first_record + k:07d}", "icd_code": code,
+                  "icd_scheme": scheme, "stage": drawn.stage.group,
+                  "diagnosis_details": (text if k == 0
+                                        else render_text(rnd.choice(templates), rnd, drawn, sex.lower(), cat)),
+                  "age": age, "sex": sex, "diagnosis_date": f"20{rnd.randint(15, 23)}-{rnd.randint(1, 12):02d}-01"}
+                 for k in range(n_dx)]
+    return diagnoses, plan_records(rnd, cat, pid, site.name, fate, drawn, reg, modality), truth
+
+
+def plan_records(rnd: random.Random, cat, pid: str, site: str, fate: str, drawn, reg, modality: str) -> list[dict]:
+    """A patient's plan records: the primary (missing, blank or doubled as the patient's fate says), its boost,
+    an alternative primary, a replan."""
+    technique = _technique(reg, modality, cat)
+    label = (rnd.choice(cat.unmappable_labels) if rnd.random() < P_UNMAPPABLE_MODALITY
+             else _machine_label(rnd, modality, technique, cat))
+    intent = rnd.choice(("Curative", "Curative", "CURATIVE")) if reg.intent == "curative" else "Palliative"
+    rows, row = [], functools.partial(_plan_row, rnd, pid, site, intent)
+
+    def plan(*args, blank=False):
+        rows.append(row(*args, blank=blank))
+
+    primary_type = rnd.choice(("Primary", "Primary", "Primary", "PRIMARY", "primary"))
+    if fate == "no_primary":
+        plan(1, "R1", rnd.choice(("Replan", "Boost", "Verification")), label, reg.total_gy, reg.fractions)
+        return rows
+    plan(1, "1", primary_type, label, reg.total_gy, reg.fractions, blank=fate == "primary_without_dose")
+    if reg.boost:
+        bmod, btotal, bfx = reg.boost
+        plan(1, "BST", rnd.choice(("Boost", "BOOST", "boost")),
+             _machine_label(rnd, bmod, "hdr" if bmod == "brachy" else "conventional", cat), btotal, bfx)
+    if fate == "alternative_primary":
+        alt = rnd.choice(drawn.regimens)
+        plan(1, "ALT", rnd.choice(("Alternative Primary", "ALTERNATIVE PRIMARY", "alternative primary")),
+             _machine_label(rnd, alt.modality, _technique(alt, alt.modality, cat), cat), alt.total_gy,
+             alt.fractions)
+    elif fate == "several_primaries":
+        again = rnd.choice(drawn.regimens)
+        plan(2, "2", "Primary", _machine_label(rnd, again.modality, _technique(again, again.modality, cat), cat),
+             again.total_gy, again.fractions)
+    if rnd.random() < P_REPLAN:
+        plan(1, "RP", "Replan", label, reg.total_gy, reg.fractions)
+    return rows
+
+
+def _plan_row(rnd, pid, site, intent, course, pid_suffix, ptype, mod_label, total, fx, blank) -> dict:
+    return {"patient_id": pid, "course_id": f"C{course}", "plan_id": f"{site[:4].upper()}_{pid_suffix}",
+            "plan_type": ptype, "modality": mod_label, "intent": intent,
+            "status": rnd.choice(("Completed", "Completed", "Completed", "Completed Early", "TreatApproved")),
+            "n_fields": 1 if mod_label in ("HDR", "LDR") else rnd.randint(1, 9),
+            "n_fractions": fx, "dose_per_fraction_gy": "" if blank else round(total / fx, 4),
+            "total_dose_gy": "" if blank else total,
+            "treatment_machine": rnd.choice(("TB1", "TB2", "PT-G1", "PT-G2"))}
 
 
 def write_cohort(n_patients: int, seed: int, diagnoses_path: str | Path, plans_path: str | Path,

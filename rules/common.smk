@@ -5,16 +5,19 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
+from radonc_llm import plan
 from radonc_llm.baselines import BASELINES
 from radonc_llm.errors import UserError
-from radonc_llm.finetune import per_process_batch
-from radonc_llm.models import check_model_dir, host_memory_mb, weights_bytes
+from radonc_llm.metrics import Scoring
 from radonc_llm.pseudonym import resolve_key
 from radonc_llm.tasks import ORDER as TASK_ORDER
+from radonc_llm.tasks import TASKS as TASK_REGISTRY
+from radonc_llm.variants import PLAIN as PLAIN_VARIANTS
+from radonc_llm.variants import TRAINED as TRAINED_VARIANT
+from radonc_llm.variants import VARIANTS as VARIANT_REGISTRY
+from radonc_llm.variants import temperature_name
 
-# Each configuration's run writes under its own root, so that two runs (the demo, make real, the paper's)
-# never re-plan or overwrite each other's outputs.
-R = f"results/{config['run']}/"
+R = plan.run_root(config)
 
 
 def run_path(path):
@@ -93,7 +96,7 @@ def eval_size(task):
 
 def pair_inputs(wildcards):
     inputs = {"cases": run_path("data/cases.parquet")}
-    if wildcards.task == "modality":
+    if TASK_REGISTRY[wildcards.task].labelled:
         inputs["labels"] = run_path("data/modality_labels.parquet")
     return inputs
 
@@ -101,60 +104,19 @@ def pair_inputs(wildcards):
 MODELS = config["active_models"]
 TINY_MODELS = [m for m, spec in config["models"].items() if spec.get("tiny")]
 GGUF_MODELS = [m for m, spec in config["models"].items() if spec.get("gguf")]
-for _model, _spec in config["models"].items():
-    if _model in TINY_MODELS + GGUF_MODELS:
-        if _spec.get("path"):
-            stop_at_planning(
-                f"models.{_model}.path: leave it out, the workflow builds this base in {R}models/base/{_model}"
-            )
-        _spec["path"] = run_path(f"models/base/{_model}")
-    elif not _spec.get("path"):
-        stop_at_planning(
-            f"models.{_model}.path: the local directory of this base model is not set"
-        )
+if PLANNING_PROBLEMS := plan.problems(config):
+    stop_at_planning("\n       ".join(PLANNING_PROBLEMS))
 
 
-def model_spec(model):
-    if model not in config["models"]:
-        stop_at_planning(f"active_models names {model!r}, which is not in models:")
-    return config["models"][model]
-
-
-def check_local_model(model):
-    """A base the hospital provides (not built by the workflow) must be a complete local directory whose
-    weights fit the memory that rules finetune and predict ask for; checked before any job is planned.
-    """
-    path = model_spec(model)["path"]
-    try:
-        check_model_dir(path)
-    except UserError as err:
-        stop_at_planning(f"models.{model}.path: {err}")
-    for stage in ("finetune", "predict"):
-        resources = config[stage]["resources"]
-        precision = config[stage]["precision"]
-        loads_fp32 = precision == "fp32" or (
-            precision == "auto" and not resources["gpu"]
-        )
-        need = host_memory_mb(path, loads_fp32, max(1, resources["gpu"]))
-        if resources["mem_mb"] < need:
-            gb = weights_bytes(path) / 1e9
-            stop_at_planning(
-                f"{stage}.resources.mem_mb is {resources['mem_mb']}, but {model}'s {gb:.1f} GB of weights "
-                f"need about {need} MB to load ({'fp32' if loads_fp32 else 'bf16'}, "
-                f"{max(1, resources['gpu'])} process(es)): raise it in the config"
-            )
+def model_setting(name):
+    """A rule's input or param: models.<model>.<name> of the job's model ('path': its local directory)."""
+    if name == "path":
+        return lambda wc: plan.model_dir(config, wc.model)
+    return lambda wc: config["models"][wc.model][name]
 
 
 def finetune_settings(task):
-    """Hyper-parameters of one task's fine-tuning: the shared ones, then finetune.per_task.<task>."""
-    shared = {
-        k: v
-        for k, v in config["finetune"].items()
-        if k not in ("per_task", "threads", "resources")
-    }
-    for key, value in config["finetune"].get("per_task", {}).get(task, {}).items():
-        shared[key] = {**shared[key], **value} if isinstance(value, dict) else value
-    return shared
+    return plan.finetune_settings(config, task)
 
 
 def held_out_settings(task):
@@ -167,43 +129,28 @@ def finetune_resource(name):
     return config["finetune"]["resources"][name]
 
 
-try:  # the effective batch must be shared evenly by the fine-tuning's processes (one per GPU)
-    for _task in TASKS:
-        _settings = finetune_settings(_task)
-        per_process_batch(
-            _settings["batch_size"],
-            _settings["gradient_accumulation"],
-            max(1, finetune_resource("gpu")),
-        )
-except UserError as err:
-    stop_at_planning(err)
-if config["predict"]["backend"] == "vllm" and not config["predict"]["resources"]["gpu"]:
-    stop_at_planning(
-        "predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more"
-    )
-for _model in MODELS:
-    if _model not in TINY_MODELS + GGUF_MODELS:
-        check_local_model(_model)
-
-
-def model_file(model, name):
-    return f"{model_spec(model)['path']}/{name}"
+def model_file(name):
+    """A rule's input: the file `name` of the job's base model (its directory: `model_setting("path")`)."""
+    return lambda wc: f"{plan.model_dir(config, wc.model)}/{name}"
 
 
 PROMPTED = config["prompting"][
     "variants"
 ]  # the vanilla base shown solved training cases
-VARIANTS = ["vanilla", "finetuned"] + PROMPTED
-TEMPERATURES = [f"{t:.1f}" for t in config["predict"]["temperatures"]]
+VARIANTS = PLAIN_VARIANTS + PROMPTED
+TEMPERATURES = [temperature_name(t) for t in config["predict"]["temperatures"]]
+SCORING = Scoring.params(
+    config
+)  # what rules score and baselines read: alpha/beta, bootstrap, clinical window
 
 
 def predict_inputs(wildcards):
     inputs = {
-        "base": model_file(wildcards.model, "config.json"),
+        "base": model_file("config.json")(wildcards),
         "eval": run_path(f"pairs/{wildcards.task}/eval.parquet"),
         "selection": run_path(f"pairs/{wildcards.task}/selection.parquet"),
     }
-    if wildcards.variant == "finetuned":
+    if VARIANT_REGISTRY[wildcards.variant].trained:
         inputs["adapter"] = run_path(
             f"finetune/{wildcards.model}/{wildcards.task}/adapter"
         )
@@ -213,7 +160,7 @@ def predict_inputs(wildcards):
 def prompted_inputs(wildcards):
     """The prompting variants' job: the vanilla base, the eval and selection pairs and the training pairs it shows."""
     return {
-        "base": model_file(wildcards.model, "config.json"),
+        "base": model_file("config.json")(wildcards),
         "eval": run_path(f"pairs/{wildcards.task}/eval.parquet"),
         "selection": run_path(f"pairs/{wildcards.task}/selection.parquet"),
         "train": run_path(f"pairs/{wildcards.task}/train.parquet"),
@@ -231,35 +178,12 @@ def predict_resource(name):
     return config["predict"]["resources"][name]
 
 
-# The learning curve (rules/learning_curve.smk): its models, tasks and temperature, checked at planning.
+# The learning curve (rules/learning_curve.smk): its models, tasks and temperature (checked in radonc_llm/plan.py).
 CURVE = config["learning_curve"]
 CURVE_MODELS = CURVE["models"] or MODELS
 CURVE_TASKS = CURVE["tasks"] or TASKS
 CURVE_TEMPERATURE = CURVE["temperature"] or min(config["predict"]["temperatures"])
-CURVE_T = f"{CURVE_TEMPERATURE:.1f}"
-if CURVE_T not in TEMPERATURES:
-    stop_at_planning(
-        f"learning_curve.temperature {CURVE_TEMPERATURE} is not one of predict.temperatures"
-    )
-for _model in CURVE_MODELS:
-    if _model not in MODELS:
-        stop_at_planning(
-            f"learning_curve.models names {_model!r}, which is not in active_models"
-        )
-for _task in CURVE_TASKS:
-    _full = finetune_settings(_task).get("max_train_pairs")
-    if _full and max(CURVE["sizes"], default=0) >= _full:
-        stop_at_planning(
-            f"learning_curve.sizes: {max(CURVE['sizes'])} is not below finetune.max_train_pairs ({_full}), "
-            "the full adapter's training pairs"
-        )
-
-
-_fixed = config["statistics"]["temperature"]
-if _fixed != "validation" and f"{_fixed:.1f}" not in TEMPERATURES:
-    stop_at_planning(
-        f"statistics.temperature {_fixed} is not one of predict.temperatures"
-    )
+CURVE_T = temperature_name(CURVE_TEMPERATURE)
 
 
 def keys_of(**wildcards):

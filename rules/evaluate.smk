@@ -43,9 +43,9 @@ rule score:
         **slurm_placement(0),
     params:
         variants=VARIANTS,
+        splits=["eval", "selection"],
         temperatures=config["predict"]["temperatures"],
-        bootstrap=config["metrics"]["bootstrap"],
-        alpha_beta=config["metrics"]["alpha_beta"],
+        scoring=SCORING,
     script:
         "../scripts/score.py"
 
@@ -72,8 +72,7 @@ rule baselines:
     resources:
         **slurm_placement(0),
     params:
-        bootstrap=config["metrics"]["bootstrap"],
-        alpha_beta=config["metrics"]["alpha_beta"],
+        scoring=SCORING,
     script:
         "../scripts/baselines.py"
 

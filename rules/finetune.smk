@@ -1,7 +1,7 @@
 # One LoRA adapter per base model and task. GPU jobs on a cluster: resources come from config.
 rule finetune:
     input:
-        base=lambda wc: model_file(wc.model, "config.json"),
+        base=model_file("config.json"),
         train=run_path("pairs/{task}/train.parquet"),
     output:
         adapter=directory(run_path("finetune/{model}/{task}/adapter")),
@@ -28,8 +28,8 @@ rule finetune:
         mem_mb=finetune_resource("mem_mb"),
         runtime=finetune_resource("runtime"),
     params:
-        base_dir=lambda wc: model_spec(wc.model)["path"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        base_dir=model_setting("path"),
+        prompt_format=model_setting("prompt_format"),
         settings=lambda wc: finetune_settings(wc.task),
         work_root=lambda wc: run_path(f"finetune/{wc.model}/{wc.task}.work"),
     script:

@@ -4,7 +4,7 @@
 # mirrors the run's own finetune/, predictions/ and metrics/; its own target: snakemake learning_curve.
 use rule finetune as finetune_subset with:
     input:
-        base=lambda wc: model_file(wc.model, "config.json"),
+        base=model_file("config.json"),
         train=run_path("pairs/{task}/train.parquet"),
     output:
         adapter=directory(curve_path("finetune/{model}/{task}/adapter")),
@@ -18,8 +18,8 @@ use rule finetune as finetune_subset with:
     wildcard_constraints:
         size=r"\d+",
     params:
-        base_dir=lambda wc: model_spec(wc.model)["path"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        base_dir=model_setting("path"),
+        prompt_format=model_setting("prompt_format"),
         settings=lambda wc: finetune_settings(wc.task)
         | {"max_train_pairs": int(wc.size)},
         work_root=lambda wc: run_path(
@@ -29,7 +29,7 @@ use rule finetune as finetune_subset with:
 
 use rule predict as predict_subset with:
     input:
-        base=lambda wc: model_file(wc.model, "config.json"),
+        base=model_file("config.json"),
         eval=run_path("pairs/{task}/eval.parquet"),
         adapter=curve_path("finetune/{model}/{task}/adapter"),
     output:
@@ -43,10 +43,12 @@ use rule predict as predict_subset with:
     wildcard_constraints:
         size=r"\d+",
     params:
-        base_dir=lambda wc: model_spec(wc.model)["path"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
-        variants=["finetuned"],
+        base_dir=model_setting("path"),
+        prompt_format=model_setting("prompt_format"),
         settings=predict_settings() | {"temperatures": [CURVE_TEMPERATURE]},
+        variants=[TRAINED_VARIANT],
+        splits=["eval"],
+        prompting=None,
 
 
 use rule score as score_subset with:
@@ -65,10 +67,10 @@ use rule score as score_subset with:
     wildcard_constraints:
         size=r"\d+",
     params:
-        variants=["finetuned"],
+        variants=[TRAINED_VARIANT],
+        splits=["eval"],
         temperatures=[CURVE_TEMPERATURE],
-        bootstrap=config["metrics"]["bootstrap"],
-        alpha_beta=config["metrics"]["alpha_beta"],
+        scoring=SCORING,
 
 
 rule learning_curve:

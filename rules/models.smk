@@ -41,8 +41,8 @@ rule tiny_base:
     resources:
         **slurm_placement(0),
     params:
-        architecture=lambda wc: model_spec(wc.model)["tiny"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        architecture=model_setting("tiny"),
+        prompt_format=model_setting("prompt_format"),
         settings={k: v for k, v in config["tiny"].items() if k != "threads"},
         model_dir=run_path("models/base/{model}"),
     script:
@@ -69,7 +69,7 @@ rule gguf_base:
     resources:
         **slurm_placement(0),
     params:
-        gguf=lambda wc: model_spec(wc.model)["gguf"],
+        gguf=model_setting("gguf"),
         model_dir=run_path("models/base/{model}"),
     script:
         "../scripts/gguf_base.py"

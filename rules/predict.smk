@@ -22,7 +22,7 @@ rule predict:
     benchmark:
         run_path("benchmarks/predict/{model}/{variant}/{task}.tsv")
     wildcard_constraints:
-        variant="vanilla|finetuned",
+        variant="|".join(PLAIN_VARIANTS),
     conda:
         "../envs/train.yaml"
     threads: config["predict"]["threads"]
@@ -33,9 +33,12 @@ rule predict:
         mem_mb=predict_resource("mem_mb"),
         runtime=predict_resource("runtime"),
     params:
-        base_dir=lambda wc: model_spec(wc.model)["path"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
+        base_dir=model_setting("path"),
+        prompt_format=model_setting("prompt_format"),
         settings=predict_settings(),
+        variants=lambda wc: [wc.variant],
+        splits=["eval", "selection"],
+        prompting=None,
     script:
         "../scripts/predict.py"
 

@@ -25,8 +25,9 @@ use rule predict as predict_prompted with:
         run_path("benchmarks/predict/{model}/prompted/{task}.tsv")
     priority: 2
     params:
-        base_dir=lambda wc: model_spec(wc.model)["path"],
-        prompt_format=lambda wc: model_spec(wc.model)["prompt_format"],
-        variants=PROMPTED,
-        prompting=config["prompting"],
+        base_dir=model_setting("path"),
+        prompt_format=model_setting("prompt_format"),
         settings=predict_settings(),
+        variants=PROMPTED,
+        splits=["eval", "selection"],
+        prompting=config["prompting"],

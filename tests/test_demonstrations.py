@@ -5,6 +5,9 @@ import pytest
 from radonc_llm.demonstrations import example_rows, prompts_with_examples
 from radonc_llm.models import load_tokenizer
 from radonc_llm.prompting import render_prompt
+from radonc_llm.variants import VARIANTS, variant
+
+DRAW = {name: v.draw for name, v in VARIANTS.items()}
 
 
 def pairs(ids, diagnoses):
@@ -23,31 +26,31 @@ def shown(rows, train=TRAIN):
 
 
 def test_retrieved_examples_are_the_nearest_training_cases_nearest_last():
-    rows = example_rows("retrieved", TRAIN, EVAL, k=2, seed=0)
+    rows = example_rows(DRAW["retrieved"], TRAIN, EVAL, k=2, seed=0)
     # e1 shares "prostate adenocarcinoma" (a bigram too) with t2, "prostate" with t5; e2 shares four words with
     # t3 and two with t1; e3 shares two words with t4 only, then every other case is equally far (0): t1 first
     assert shown(rows) == [["t5", "t2"], ["t1", "t3"], ["t1", "t4"]]
-    assert example_rows("retrieved", TRAIN, EVAL, k=2, seed=99) == rows  # deterministic, no seed involved
+    assert example_rows(DRAW["retrieved"], TRAIN, EVAL, k=2, seed=99) == rows  # deterministic, no seed involved
     assert all(case not in EVAL["case_id"].tolist() for row in shown(rows) for case in row)
-    assert len(example_rows("retrieved", TRAIN, EVAL, k=9, seed=0)[0]) == len(TRAIN)  # k capped at the train size
+    assert len(example_rows(DRAW["retrieved"], TRAIN, EVAL, k=9, seed=0)[0]) == len(TRAIN)  # k capped at the train size
 
 
 def test_no_eval_case_and_never_the_case_itself_is_shown():
     leaked = pd.concat([TRAIN, EVAL.iloc[[1]]], ignore_index=True)
     with pytest.raises(ValueError, match="1 eval cases are also training pairs"):
-        example_rows("retrieved", leaked, EVAL, k=2, seed=0)
+        example_rows(DRAW["retrieved"], leaked, EVAL, k=2, seed=0)
     with pytest.raises(ValueError, match="training pairs"):
-        example_rows("fewshot", leaked, EVAL, k=2, seed=0)
+        example_rows(DRAW["fewshot"], leaked, EVAL, k=2, seed=0)
 
 
 def test_fewshot_is_one_seeded_draw_for_every_case():
     train = pairs([f"t{i}" for i in range(40)], [f"diagnosis {i}" for i in range(40)])
-    rows = example_rows("fewshot", train, EVAL, k=4, seed=3)
+    rows = example_rows(DRAW["fewshot"], train, EVAL, k=4, seed=3)
     assert rows[0] == rows[1] == rows[2] and len(set(rows[0])) == 4
-    assert example_rows("fewshot", train, EVAL, k=4, seed=3) == rows
-    assert example_rows("fewshot", train, EVAL, k=4, seed=4)[0] != rows[0]
-    with pytest.raises(ValueError, match="unknown prompting variant"):
-        example_rows("nearest", train, EVAL, k=4, seed=3)
+    assert example_rows(DRAW["fewshot"], train, EVAL, k=4, seed=3) == rows
+    assert example_rows(DRAW["fewshot"], train, EVAL, k=4, seed=4)[0] != rows[0]
+    with pytest.raises(ValueError, match="unknown variant 'nearest'"):
+        variant("nearest")
 
 
 @pytest.mark.parametrize("prompt_format, expected", [
@@ -64,7 +67,7 @@ def test_examples_are_earlier_turns_of_the_models_own_chat_format(tiny, prompt_f
 def test_prompts_too_long_for_the_context_lose_their_least_similar_examples_first(tiny):
     tokenizer = load_tokenizer(tiny / "base", "llama2")
     train, evaluation = pd.read_parquet(tiny / "train.parquet"), pd.read_parquet(tiny / "eval.parquet")
-    rows = example_rows("retrieved", train, evaluation, k=4, seed=0)
+    rows = example_rows(DRAW["retrieved"], train, evaluation, k=4, seed=0)
 
     def length(prompt, examples):
         text = render_prompt(tokenizer, prompt, [(train["prompt"].iat[i], train["answer"].iat[i]) for i in examples])

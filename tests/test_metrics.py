@@ -4,10 +4,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
 
-from radonc_llm.comparisons import (best_temperatures, chosen_settings, model_vs_model, ranking, table1,
-                                    wilcoxon_greater)
+from radonc_llm.choice import best_temperatures, chosen_settings
+from radonc_llm.evaluation import ranking
 from radonc_llm.icd10 import icd10_category
-from radonc_llm.metrics import averaged, bootstrap_ci, per_class, prf_and_confusion, rouge1, score_cases, summarise
+from radonc_llm.metrics import averaged, per_class, prf_and_confusion, rouge1, score_cases, summarise
+from radonc_llm.scan import model_vs_model, table1
+from radonc_llm.stats import bootstrap_ci, wilcoxon_greater
 
 BOOT = {"resamples": 1000, "seed": 1, "confidence": 0.95}
 
@@ -141,6 +143,9 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
     assert (low, high) == bootstrap_ci(scores, **BOOT)
     assert low < 0.7 < high and high - low == pytest.approx(2 * 1.96 * np.sqrt(0.21 / 100), abs=0.03)
     assert bootstrap_ci(np.ones(5), **BOOT) == (1.0, 1.0)
+    # scores (1, 0, 0, 0): a resample's mean is Binomial(4, 1/4) / 4, P(<= 0.5) = 0.949, P(<= 0.75) = 0.996,
+    # so the exact 95 % percentile interval is (0, 0.75)
+    assert bootstrap_ci([1, 0, 0, 0], resamples=20000, seed=4, confidence=0.95) == (0.0, 0.75)
 
 
 def test_best_temperature_takes_the_highest_headline_and_the_lowest_temperature_on_ties():

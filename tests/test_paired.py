@@ -1,9 +1,13 @@
 """Per-case paired statistics against hand computations and scipy."""
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from radonc_llm.paired import compare, holm, mcnemar_exact, paired_bootstrap, wilcoxon_cases
+from radonc_llm.paired import compare
+from radonc_llm.stats import holm, mcnemar_exact, paired_bootstrap, wilcoxon_cases
 
 
 def test_mcnemar_exact_on_a_hand_made_two_by_two():
@@ -19,32 +23,39 @@ def test_mcnemar_exact_on_a_hand_made_two_by_two():
     assert mcnemar_exact([1] * 10, [0] * 10)["p_value"] == pytest.approx(2 / 1024)
 
 
-def test_mcnemar_matches_the_chi_square_free_binomial_form_in_scipy():
-    from scipy.stats import binomtest
-    rng = np.random.default_rng(5)
-    a, b = rng.random(200) < 0.7, rng.random(200) < 0.6
+def test_mcnemar_exact_is_the_binomial_tail_summed_by_hand():
+    # 3 cases only a gets right, 12 only b: P(X <= 3), X ~ Bin(15, 1/2), is (1 + 15 + 105 + 455) / 2^15
+    a = [1] * 3 + [0] * 12 + [1] * 20 + [0] * 7
+    b = [0] * 3 + [1] * 12 + [1] * 20 + [0] * 7
     result = mcnemar_exact(a, b)
-    assert result["p_value"] == pytest.approx(binomtest(result["a_only"], result["a_only"] + result["b_only"]).pvalue)
+    assert (result["a_only"], result["b_only"]) == (3, 12)
+    by_hand = 2 * sum(math.comb(15, k) for k in range(4)) / 2 ** 15
+    assert by_hand == 1152 / 32768 and result["p_value"] == pytest.approx(by_hand, rel=1e-12)
+    # 7 vs 8 of 15: the tail passes the middle, so the two-sided p is capped at 1
+    assert mcnemar_exact([1] * 7 + [0] * 8, [0] * 7 + [1] * 8)["p_value"] == pytest.approx(1.0)
 
 
-def test_wilcoxon_over_cases_is_scipys_two_sided_test():
-    from scipy.stats import wilcoxon
-    a = np.array([0.5, 0.7, 0.9, 0.4, 0.8, 0.6, 0.75])
-    b = np.array([0.4, 0.7, 0.5, 0.3, 0.6, 0.65, 0.5])
-    assert wilcoxon_cases(a, b) == pytest.approx(wilcoxon(a, b).pvalue)
-    # by hand: non-zero differences 0.1, 0.4, 0.1, 0.2, -0.05, 0.25 -> ranks 2.5, 6, 2.5, 4, 1, 5; W- = 1
-    assert wilcoxon(a, b).statistic == 1
-    assert wilcoxon_cases(a, a) == 1.0
+def test_wilcoxon_over_cases_is_the_exact_signed_rank_test_by_hand():
+    # differences 0.1, 0.2, 0.3, 0.4, 0.5 and -0.05: ranks 2..6 positive, rank 1 negative, so W- = 1. Under the
+    # null each of the 2^6 sign patterns is equally likely; W- <= 1 for two of them (no negative rank, or only
+    # rank 1): two-sided p = 2 x 2 / 64
+    b = np.array([0.5, 0.4, 0.3, 0.2, 0.1, 0.6])
+    a = b + np.array([0.1, 0.2, 0.3, 0.4, 0.5, -0.05])
+    patterns = [sum(r for r, negative in zip(range(1, 7), signs) if negative)
+                for signs in itertools.product([False, True], repeat=6)]
+    by_hand = 2 * sum(w <= 1 for w in patterns) / len(patterns)
+    assert by_hand == 0.0625 and wilcoxon_cases(a, b) == pytest.approx(by_hand)
+    assert wilcoxon_cases(a, a) == 1.0  # every case tied: no evidence
 
 
-def test_paired_bootstrap_with_a_fixed_seed():
-    d = np.array([1, 0, 0, 1, 1, 0, 1, 1, -1, 0], dtype=float)
-    mean, low, high = paired_bootstrap(d, resamples=2000, seed=7, confidence=0.95)
-    assert mean == pytest.approx(0.4)
-    draws = np.random.default_rng(7).integers(0, 10, size=(2000, 10))  # the same resampling by hand
-    by_hand = d[draws].mean(axis=1)
-    assert (low, high) == (pytest.approx(np.percentile(by_hand, 2.5)), pytest.approx(np.percentile(by_hand, 97.5)))
-    assert low < mean < high and paired_bootstrap(d, 2000, 7, 0.95) == (mean, low, high)
+def test_paired_bootstrap_matches_the_exact_bootstrap_distribution():
+    # d = (0, 0, 0, 1): a resample's mean is Binomial(4, 1/4) / 4, so P(mean <= 0.5) = 0.949 and
+    # P(mean <= 0.75) = 0.996: the 95 % percentile interval is (0, 0.75), whatever the seed
+    d = np.array([0, 0, 0, 1], dtype=float)
+    for seed in (1, 2):
+        assert paired_bootstrap(d, resamples=20000, seed=seed, confidence=0.95) == (0.25, 0.0, 0.75)
+    # a 50 % interval: P(mean = 0) = 0.316 covers the 25th percentile; P(mean <= 0.25) = 0.738 < 0.75 <= 0.949
+    assert paired_bootstrap(d, resamples=20000, seed=3, confidence=0.5) == (0.25, 0.0, 0.5)
     assert paired_bootstrap(np.full(5, 0.25), 100, 1, 0.95) == (0.25, 0.25, 0.25)
 
 

@@ -1,7 +1,7 @@
 """Answer parsing on nasty model outputs: empty, verbose, several answers, upper/lower case."""
 import pytest
 
-from radonc_llm.parsing import UNPARSED, is_refusal, parse_icd10, parse_modality, parse_regimen
+from radonc_llm.parsing import UNPARSED, is_refusal, parse_icd10, parse_modality, regimen_text
 
 
 @pytest.mark.parametrize("text, label", [
@@ -32,10 +32,10 @@ def test_parse_icd10(text, code):
 
 def test_parse_regimen_keeps_the_text_whole_but_trimmed():
     long = "The radiation therapy prescription would likely involve:\n1. Radiation Field: ...\n2. Dose: 40-50 Gy"
-    assert parse_regimen("  plan 25 Gy/ 5 fx photons. primary, photon, 25.0Gy, fractions:5 \n") == \
+    assert regimen_text("  plan 25 Gy/ 5 fx photons. primary, photon, 25.0Gy, fractions:5 \n") == \
         "plan 25 Gy/ 5 fx photons. primary, photon, 25.0Gy, fractions:5"
-    assert parse_regimen(long) == long
-    assert parse_regimen("") == "" and parse_regimen(None) == ""
+    assert regimen_text(long) == long
+    assert regimen_text("") == "" and regimen_text(None) == ""
 
 
 # How real instruction models answer: sentences, synonyms, abbreviations, negations, refusals.

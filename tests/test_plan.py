@@ -138,9 +138,12 @@ def test_a_wrong_model_directory_is_refused_at_planning_with_the_key_and_the_pat
     out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
                           str(overlay)], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr and "MissingInput" not in out.stderr
-    last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: models.llama2-7b.path: {folder}: "), last
-    assert ("model directory not found" if layout == "absent" else "missing *.safetensors weights") in last
+    lines = out.stderr.strip().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("error: "))
+    problems = [line.strip() for line in lines[first:]]  # every problem at once, one line each
+    assert problems[0].startswith(f"error: models.llama2-7b.path: {folder}: "), problems
+    assert ("model directory not found" if layout == "absent" else "missing *.safetensors weights") in problems[0]
+    assert problems[1].startswith("models.mistral-7b.path: /models/Mistral-7B-v0.1: model directory not found")
 
 
 def test_a_learning_curve_size_not_below_the_full_adapters_pairs_is_refused_at_planning(tmp_path):

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from radonc_llm.predict import (PREDICTION_COLUMNS, generate, load_for_prediction, predict_temperatures, prefill,
                                 prefix_states, sample_next, shared_prefix, stop_token_ids, temperature_seed)
@@ -121,7 +122,8 @@ def test_bf16_predictions_on_cpu_mostly_agree_with_fp32(tiny, tiny_adapter, tmp_
     import torch
 
     from radonc_llm.models import resolve_precision
-    assert not torch.cuda.is_available()
+    if torch.cuda.is_available():
+        pytest.skip("CPU precision: on a GPU, auto resolves to bf16 and the model runs there")
     assert [resolve_precision(s) for s in ("auto", "bf16", "fp32")] == ["fp32", "bf16", "fp32"]
     spec, _ = tiny_adapter
     pairs = pd.read_parquet(tiny / "eval.parquet")

@@ -1,7 +1,11 @@
 """The regimen parser on the forms real notes use, and on texts it must refuse."""
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
-from radonc_llm.regimen import fractionation_class, parse_regimen
+from radonc_llm.metrics import Scoring, score_cases
+from radonc_llm.regimen import WINDOW, Window, compare, fractionation_class, parse_regimen
 
 # text -> (total dose Gy, fractions, modality); None where the text does not say
 READ = [
@@ -117,26 +121,21 @@ def test_comparison_columns_and_an_unreadable_reference():
     assert compare("see outside records", "primary, photon, 60.0Gy, fractions:30")["proxy_grade"] is None
 
 
-def test_proxy_grade_against_a_radiation_oncologists_grades():
+def oncologist_rows():
     """tests/data/proxy_grades.csv: physician/generated pairs with the grade an oncologist gives by the paper's
-    scale. The proxy must give it wherever its rules apply; the rows where it cannot (intent, not modality or
-    fractionation class) are kept with the proxy's own grade as its known limits."""
+    scale; the rows the proxy's rules cannot grade (intent, not modality or fractionation class) are its known
+    limits: expected to fail, and a proxy that learns them fails the mark (strict), to be lifted."""
     import csv
-    from pathlib import Path
-
-    from radonc_llm.regimen import compare
     with open(Path(__file__).parent / "data" / "proxy_grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    agree = 0
-    for row in rows:
-        grade = compare(row["physician"], row["generated"])["proxy_grade"]
-        assert grade == int(row["proxy_grade"]), row["generated"]
-        if row["why"].startswith("known limit"):
-            assert grade != int(row["oncologist_grade"])
-        else:
-            assert grade == int(row["oncologist_grade"]), row["generated"]
-            agree += 1
-    assert len(rows) >= 20 and agree == len(rows) - 2
+    assert len(rows) >= 20
+    return [pytest.param(row, id=f"row{i}", marks=[pytest.mark.xfail(strict=True, reason=row["why"])]
+                         if row["why"].startswith("known limit") else []) for i, row in enumerate(rows, 2)]
+
+
+@pytest.mark.parametrize("row", oncologist_rows())
+def test_proxy_grade_is_the_radiation_oncologists_grade(row):
+    assert compare(row["physician"], row["generated"])["proxy_grade"] == int(row["oncologist_grade"])
 
 
 def test_ldr_implant_is_its_own_class_without_eqd2():
@@ -153,3 +152,33 @@ def test_ldr_implant_is_its_own_class_without_eqd2():
 def test_simultaneous_levels_are_not_added_to_eqd2():
     r = parse_regimen("IMRT 70 Gy, 63 Gy and 56 Gy in 35 fractions")
     assert r.levels == [63, 56] and r.boosts == [] and r.eqd2(10) == pytest.approx(70)
+
+
+def test_the_reader_reads_within_the_runs_clinical_window():
+    """A department that widens curation.window to keep 120 Gy courses gets them read and proxy-graded too."""
+    wide = Window(max_total=130.0)
+    assert parse_regimen("120 Gy in 60 fractions").total_dose is None  # outside the default window: refused
+    assert (parse_regimen("120 Gy in 60 fractions", wide).total_dose, parse_regimen("120 Gy in 60 fractions",
+                                                                                      wide).fractions) == (120, 60)
+    assert parse_regimen("primary, photon, 120.0Gy, fractions:60", wide).fractions == 60
+    assert compare("photons 120 Gy in 60 fractions", "photons 120 Gy in 60 fractions")["proxy_grade"] is None
+    assert compare("photons 120 Gy in 60 fractions", "photons 120 Gy in 60 fractions", 10, wide)["proxy_grade"] == 1
+    implant = "I-125 seed implant 210 Gy"
+    assert not parse_regimen(implant).implant and parse_regimen(implant, Window(implant_max=250.0)).implant
+    pairs = pd.DataFrame({"case_id": ["a"], "answer": ["photons 120 Gy in 60 fractions"]})
+    predictions = pd.DataFrame({"case_id": ["a"], "temperature": [0.1], "answer": ["photons 60 Gy in 30 fractions"]})
+    assert score_cases("regimen", pairs, predictions)["proxy_grade"].isna().all()
+    scored = score_cases("regimen", pairs, predictions, Scoring(window=wide))
+    assert scored["proxy_grade"].tolist() == [1] and scored["ref_dose"].tolist() == [120]  # same class and modality
+
+
+def test_scoring_takes_the_window_from_the_runs_config():
+    params = {"alpha_beta": 3.0, "window": {"max_fractions": 80, "min_per_fraction": 0.5, "max_single_fraction": 34.0,
+                                            "max_per_fraction": 25.0, "max_total": 130.0, "implant_min": 20.0,
+                                            "implant_max": 200.0}, "bootstrap": {"resamples": 10, "seed": 1,
+                                                                                  "confidence": 0.9}}
+    scoring = Scoring.from_params(params)
+    assert scoring.window == Window(max_fractions=80, max_total=130.0) != WINDOW and scoring.alpha_beta == 3.0
+    config = {"metrics": {"alpha_beta": 3.0, "bootstrap": params["bootstrap"]},
+              "curation": {"window": params["window"]}}
+    assert Scoring.from_config(config) == scoring

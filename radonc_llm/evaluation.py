@@ -1,0 +1,93 @@
+"""The tables of rule evaluation_tables: the paper's (Table 1, the scan's model vs model tests, P/R/F1, the
+ICD-10 confusions, the proxy grades) and beyond it (every predictor ranked at its chosen temperature, the paired
+tests over cases, the breakdown by disease site)."""
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from .choice import at_chosen, best_baseline, best_temperatures, chosen_settings
+from .scan import model_vs_model, table1
+from .tasks import FREE_TEXT, TASKS
+from .tasks import ORDER as TASK_ORDER
+from .variants import predictor_label
+
+
+def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame, selection_baselines: pd.DataFrame,
+            models: list[str]) -> pd.DataFrame:
+    """Per model and task, every variant (zero-shot, the prompting variants, fine-tuned) at its chosen temperature
+    (`chosen`: `chosen_settings`) and the task's classical baselines, ranked by their headline on the eval cases,
+    with its 95 % bootstrap CI, the headline on the selection pairs where the temperature was chosen, and, for
+    reference, the highest over the eval scan with its temperature (the paper's optimistic definition) and the
+    median over the scan (a baseline has one value, no temperature)."""
+    evaluated = at_chosen(summary, chosen)
+    highest = best_temperatures(summary, "best").set_index(["model", "variant", "task"])  # the eval scan's best
+    on_selection = selection_baselines.set_index(["model", "task"])["headline"]
+    rows = []
+    tasks = [t for t in TASK_ORDER if t in set(summary["task"])]
+    for model in models:
+        for task in tasks:
+            scan = summary[(summary["model"] == model) & (summary["task"] == task)]
+            ranked = []
+            for r in evaluated[(evaluated["model"] == model) & (evaluated["task"] == task)].itertuples():
+                runs, top = scan[scan["variant"] == r.variant], highest.loc[(model, r.variant, task)]
+                ranked.append({"predictor": r.variant, "temperature": r.temperature, "headline": r.headline,
+                               "ci_low": r.ci_low, "ci_high": r.ci_high, "selection_headline": r.selection_headline,
+                               "chosen_on": r.chosen_on, "highest_over_scan": top["headline"],
+                               "highest_temperature": top["temperature"], "median": runs["headline"].median()})
+            for b in baselines[baselines["task"] == task].itertuples():
+                ranked.append({"predictor": f"{b.model} baseline", "temperature": None, "headline": b.headline,
+                               "ci_low": b.ci_low, "ci_high": b.ci_high,
+                               "selection_headline": on_selection.get((b.model, task)), "chosen_on": None,
+                               "highest_over_scan": b.headline, "highest_temperature": None, "median": b.headline})
+            ranked.sort(key=lambda r: -r["headline"])  # stable: a tie keeps the listed order, and shares its rank
+            rows += [{"model": model, "task": task, "metric": TASKS[task].metric,
+                      "rank": 1 + sum(o["headline"] > r["headline"] for o in ranked), **r} for r in ranked]
+    table = pd.DataFrame(rows, columns=["model", "task", "metric", "rank", "predictor", "temperature", "headline",
+                                        "ci_low", "ci_high", "selection_headline", "chosen_on", "highest_over_scan",
+                                        "highest_temperature", "median"])
+    return table.round({c: 4 for c in ("headline", "ci_low", "ci_high", "selection_headline", "highest_over_scan",
+                                       "median")})
+
+
+PROXY_COLUMNS = ["model", "variant", "temperature", "proxy_graded", *[f"proxy_grade_{g}" for g in range(1, 6)],
+                 "proxy_grade_1_2", "dose_match", "fractions_match", "modality_match", "median_abs_delta_eqd2"]
+
+
+def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselines: pd.DataFrame,
+                      selection_baselines: pd.DataFrame, load, load_baseline, curated: pd.DataFrame,
+                      models: list[str], report_temperature, statistics_temperature,
+                      bootstrap: dict) -> dict[str, pd.DataFrame]:
+    """Every table of rule evaluation_tables, by its output name. `summary`: the metrics of every prediction
+    file; `load(model, variant, task, temperature)` and `load_baseline(name, task)` read per-case scores;
+    `baselines`: the baselines' summaries; `curated`: the curated cases (for the disease-site groups);
+    `selection`, `selection_baselines`: the same summaries on the selection pairs, where the paired tests, the
+    ranking and the breakdown choose their temperatures (`statistics_temperature`) and best competitors. The
+    paper's Table 1 and figures keep the paper's highest over the eval scan."""
+    from .breakdown import by_group, case_groups, top_confusions
+    from .metrics import prf_and_confusion
+    from .paired import paired_table
+    prf, confusion = prf_and_confusion(best_temperatures(summary, report_temperature), load)
+    listed = baselines.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"])
+    first = ["task", "baseline", "headline", "ci_low", "ci_high", "n", "unparsed"]
+    listed = listed[first + [c for c in listed.columns if c not in first]].dropna(axis=1, how="all")
+    chosen = chosen_settings(selection, statistics_temperature)
+    best = {task: best_baseline(selection_baselines, task) for task in TASK_ORDER}  # the one "best baseline"
+    best = {task: b["model"] for task, b in best.items() if b is not None}
+    paired = paired_table(chosen, load, models, bootstrap, best, load_baseline)
+    scored = {(predictor_label(r.model, r.variant, r.temperature), r.task): load(r.model, r.variant, r.task,
+                                                                                 r.temperature)
+              for r in chosen.itertuples()}
+    scored |= {(f"{name} baseline", task): load_baseline(name, task) for task, name in best.items()}
+    groups = case_groups(curated)
+    logging.getLogger(__name__).info("tables from %d prediction files of %d models; %s", len(summary), len(models),
+                                     "temperatures chosen on the selection pairs" if statistics_temperature ==
+                                     "validation" else f"temperature {statistics_temperature} pre-registered")
+    return {"by_temperature": summary, "table1": table1(summary, models),
+            "model_vs_model": model_vs_model(summary, models),
+            "regimen_proxy": summary.loc[summary["task"].isin(FREE_TEXT), PROXY_COLUMNS],
+            **{f"{task}_prf": table for task, table in prf.items()}, "icd10_confusion": confusion,
+            "baselines": listed, "ranking": ranking(summary, chosen, baselines, selection_baselines, models),
+            "paired_tests": paired.astype({"a_only": "Int64", "b_only": "Int64"}),
+            "by_group": by_group(scored, groups), "top_confusions": top_confusions(scored, groups)}

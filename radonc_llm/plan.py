@@ -1,0 +1,134 @@
+"""What a run's validated config must also satisfy before any job is planned (rules/common.smk stops on the
+first planning pass with every problem listed, one line each, before Snakemake touches an output), and the
+values the rules derive from the config: each model's directory, each task's fine-tuning settings.
+
+The schema checks each key alone; these checks relate keys to each other and to the machine (a model's
+directory and the memory its weights need)."""
+from __future__ import annotations
+
+from .errors import UserError
+from .finetune import per_process_batch
+from .models import check_model_dir, host_memory_mb, weights_bytes
+from .tasks import ORDER as TASK_ORDER
+from .variants import temperature_name
+
+
+def run_root(config: dict) -> str:
+    """Each configuration's run writes under its own root, so that two runs (the demo, make real, the paper's)
+    never re-plan or overwrite each other's outputs."""
+    return f"results/{config['run']}/"
+
+
+def built(spec: dict) -> bool:
+    """Whether the workflow builds this base itself (the demo's tiny models, a packaged GGUF file)."""
+    return bool(spec.get("tiny") or spec.get("gguf"))
+
+
+def model_dir(config: dict, model: str) -> str:
+    """The local directory of a base model: the workflow's own build for the tiny and GGUF bases, else
+    models.<model>.path."""
+    spec = config["models"][model]
+    return f"{run_root(config)}models/base/{model}" if built(spec) else spec["path"]
+
+
+def finetune_settings(config: dict, task: str) -> dict:
+    """Hyper-parameters of one task's fine-tuning: the shared ones, then finetune.per_task.<task>."""
+    shared = {k: v for k, v in config["finetune"].items() if k not in ("per_task", "threads", "resources")}
+    for key, value in config["finetune"].get("per_task", {}).get(task, {}).items():
+        shared[key] = {**shared[key], **value} if isinstance(value, dict) else value
+    return shared
+
+
+def model_problems(config: dict) -> list[str]:
+    """Each configured model says where its weights are; each active one is configured; a base the hospital
+    provides is a complete local directory whose weights fit the memory rules finetune and predict ask for."""
+    problems = []
+    for model, spec in config["models"].items():
+        if built(spec) and spec.get("path"):
+            problems.append(f"models.{model}.path: leave it out, the workflow builds this base in "
+                            f"{model_dir(config, model)}")
+        elif not built(spec) and not spec.get("path"):
+            problems.append(f"models.{model}.path: the local directory of this base model is not set")
+    for model in config["active_models"]:
+        if model not in config["models"]:
+            problems.append(f"active_models names {model!r}, which is not in models:")
+        elif not built(config["models"][model]) and config["models"][model].get("path"):
+            problems += memory_problems(config, model)
+    return problems
+
+
+def memory_problems(config: dict, model: str) -> list[str]:
+    path = config["models"][model]["path"]
+    try:
+        check_model_dir(path)
+    except UserError as err:
+        return [f"models.{model}.path: {err}"]
+    problems = []
+    for stage in ("finetune", "predict"):
+        resources, precision = config[stage]["resources"], config[stage]["precision"]
+        loads_fp32 = precision == "fp32" or (precision == "auto" and not resources["gpu"])
+        processes = max(1, resources["gpu"])
+        need = host_memory_mb(path, loads_fp32, processes)
+        if resources["mem_mb"] < need:
+            problems.append(f"{stage}.resources.mem_mb is {resources['mem_mb']}, but {model}'s "
+                            f"{weights_bytes(path) / 1e9:.1f} GB of weights need about {need} MB to load "
+                            f"({'fp32' if loads_fp32 else 'bf16'}, {processes} process(es)): raise it in the config")
+    return problems
+
+
+def finetune_problems(config: dict) -> list[str]:
+    """The effective batch must be shared evenly by the fine-tuning's processes (one per GPU)."""
+    problems = []
+    for task in TASK_ORDER:
+        settings = finetune_settings(config, task)
+        try:
+            per_process_batch(settings["batch_size"], settings["gradient_accumulation"],
+                              max(1, config["finetune"]["resources"]["gpu"]))
+        except UserError as err:
+            if str(err) not in problems:
+                problems.append(str(err))
+    return problems
+
+
+def predict_problems(config: dict) -> list[str]:
+    problems = []
+    if config["predict"]["backend"] == "vllm" and not config["predict"]["resources"]["gpu"]:
+        problems.append("predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more")
+    names = [temperature_name(t) for t in config["predict"]["temperatures"]]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"predict.temperatures: {names.count(name)} temperatures would write the same files "
+                        f"(T{name}.parquet): list each temperature once")
+    return problems
+
+
+def temperature_problems(config: dict) -> list[str]:
+    """Every setting that names one temperature names one of predict.temperatures."""
+    scanned = {temperature_name(t) for t in config["predict"]["temperatures"]}
+    settings = {"statistics.temperature": config["statistics"]["temperature"],
+                "learning_curve.temperature": config["learning_curve"]["temperature"],
+                "metrics.report_temperature": config["metrics"]["report_temperature"],
+                "grading.temperature": config["grading"]["temperature"]}
+    return [f"{key} {value} is not one of predict.temperatures" for key, value in settings.items()
+            if isinstance(value, (int, float)) and temperature_name(value) not in scanned]
+
+
+def curve_problems(config: dict) -> list[str]:
+    """The learning curve's models are active ones, and its sizes below the full adapter's training pairs."""
+    curve = config["learning_curve"]
+    problems = [f"learning_curve.models names {m!r}, which is not in active_models"
+                for m in curve["models"] or [] if m not in config["active_models"]]
+    for task in curve["tasks"] or TASK_ORDER:
+        full = finetune_settings(config, task).get("max_train_pairs")
+        problem = (f"learning_curve.sizes: {max(curve['sizes'], default=0)} is not below finetune.max_train_pairs "
+                   f"({full}), the full adapter's training pairs")
+        if full and max(curve["sizes"], default=0) >= full and problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+CHECKS = (model_problems, finetune_problems, predict_problems, temperature_problems, curve_problems)
+
+
+def problems(config: dict) -> list[str]:
+    """Every problem of a validated config that planning can know, one line each ([] when there is none)."""
+    return [problem for check in CHECKS for problem in check(config)]

@@ -1,0 +1,93 @@
+"""The figures' content from hand-made tables: panels, titles, and the data on their axes."""
+import matplotlib.colors as mcolors
+import pandas as pd
+import pytest
+
+from radonc_llm import figures
+
+
+@pytest.fixture
+def out(tmp_path):
+    return str(tmp_path / "f.png"), str(tmp_path / "f.pdf")
+
+
+def bar_heights(ax):
+    return [round(p.get_height(), 4) for p in ax.patches]
+
+
+def texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_figure3_draws_each_tasks_highest_bars_median_ticks_and_p(out):
+    table1 = pd.DataFrame({"model": ["m"] * 3, "task": ["regimen", "icd10", "overall"],
+                           "metric": ["ROUGE-1", "accuracy (main category)", ""],
+                           "finetuned_highest": [0.8, 0.6, None], "finetuned_median": [0.7, 0.5, None],
+                           "vanilla_highest": [0.3, 0.1, None], "vanilla_median": [0.2, 0.05, None],
+                           "p_value": [0.001, 0.02, 1e-6], "n": [10, 10, 20]})
+    fig = figures.highest_and_median(table1, *out)
+    assert len(fig.axes) == 2  # one panel per task, none for the pooled row
+    regimen, icd10 = fig.axes
+    assert regimen.get_title() == "Treatment regimen\nROUGE-1"
+    assert icd10.get_title() == "ICD-10 code\naccuracy (main category)"
+    assert bar_heights(regimen) == [0.3, 0.8] and bar_heights(icd10) == [0.1, 0.6]  # vanilla, then fine-tuned
+    assert [c.get_segments()[0][0][1] for c in regimen.collections] == [0.2, 0.7]  # the medians
+    assert "p = 0.001" in texts(regimen) and "p = 0.02" in texts(icd10)
+    assert mcolors.to_hex(regimen.patches[1].get_facecolor()) == "#1f77b4"  # fine-tuned's colour
+
+
+def test_temperature_scan_plots_each_variants_headline_against_temperature(out):
+    rows = [("m", v, "modality", t, h) for v, hs in (("vanilla", [0.2, 0.1]), ("finetuned", [0.7, 0.9]))
+            for t, h in zip((0.1, 0.25), hs)]
+    summary = pd.DataFrame(rows, columns=["model", "variant", "task", "temperature", "headline"])
+    summary = summary.assign(ci_low=summary["headline"] - 0.05, ci_high=summary["headline"] + 0.05)
+    baselines = pd.DataFrame({"task": ["modality"], "baseline": ["majority"], "headline": [0.5]})
+    fig = figures.temperature_scan(summary, *out, baselines)
+    [ax] = [a for a in fig.axes if a.get_title()]
+    assert ax.get_title() == "Treatment modality" and ax.get_ylabel() == "accuracy"
+    lines = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines
+             if not line.get_label().startswith("_")}
+    assert lines == {"m vanilla": ([0.1, 0.25], [0.2, 0.1]), "m fine-tuned": ([0.1, 0.25], [0.7, 0.9])}
+    assert "majority 0.50" in texts(ax)
+
+
+def test_paired_differences_show_each_comparisons_difference_ci_and_holm_p(out):
+    table = pd.DataFrame({"task": ["modality", "modality"], "a": ["m finetuned (T=0.1)", "m finetuned (T=0.1)"],
+                          "b": ["m vanilla (T=0.25)", "majority baseline"], "difference": [0.3, -0.1],
+                          "ci_low": [0.2, -0.2], "ci_high": [0.4, 0.05], "p_holm": [0.001, 0.2]})
+    fig = figures.paired_differences(table, *out)
+    [ax] = fig.axes
+    assert ax.get_title() == "Treatment modality\naccuracy"
+    [points] = ax.containers  # the error bars: their centres, and the CI as each bar's ends
+    assert list(points.lines[0].get_xdata()) == [0.3, -0.1]
+    assert [list(seg[:, 0].round(9)) for seg in points.lines[2][0].get_segments()] == [[0.2, 0.4], [-0.2, 0.05]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["m fine-tuned\n  vs m vanilla",
+                                                            "m fine-tuned\n  vs majority baseline"]
+    assert texts(ax) == ["+0.300, p(Holm) 0.001", "-0.100, p(Holm) 0.2"]
+
+
+def test_learning_curve_plots_the_adapters_against_training_pairs_and_the_references_flat(out):
+    table = pd.DataFrame({"model": ["m"] * 4, "task": ["icd10"] * 4, "metric": ["accuracy (main category)"] * 4,
+                          "predictor": ["finetuned", "finetuned", "retrieved", "majority baseline"],
+                          "train_pairs": [50, 400, None, None], "temperature": [0.25, 0.25, 0.25, None],
+                          "headline": [0.2, 0.6, 0.4, 0.1], "ci_low": [0.1, 0.5, 0.3, 0.05],
+                          "ci_high": [0.3, 0.7, 0.5, 0.15]})
+    fig = figures.learning_curve(table, *out)
+    [ax] = fig.axes
+    assert ax.get_title() == "m: ICD-10 code" and ax.get_xscale() == "log"
+    assert fig._suptitle.get_text().startswith("Learning curve at T = 0.25\n")
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines}
+    assert lines["fine-tuned"] == [0.2, 0.6] and lines["retrieved examples"] == [0.4, 0.4]
+    assert lines["majority baseline"] == [0.1, 0.1]
+
+
+def test_prf_bars_one_group_per_predictor_and_label(out):
+    prf = pd.DataFrame({"model": ["m"] * 3, "variant": ["finetuned"] * 3, "temperature": [0.25] * 3,
+                        "label": ["photon", "proton", "weighted"], "precision": [0.9, 0.5, 0.8],
+                        "recall": [0.8, 0.4, 0.7], "f1": [0.85, 0.45, 0.75], "support": [8, 2, 10]})
+    fig = figures.prf_bars(prf, "weighted", "Treatment modality: weighted P / R / F1", *out)
+    [ax] = fig.axes
+    assert ax.get_title() == "Treatment modality: weighted P / R / F1"
+    assert sorted(bar_heights(ax)) == sorted([0.8, 0.7, 0.75])  # the weighted average's P, R and F1
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["m\nfine-tuned (T 0.25)"]
+    assert ax.get_ylabel() == "weighted average"

@@ -1,0 +1,127 @@
+"""radonc_llm/plan.py called directly: each planning check on a config that breaks it, and on the shipped configs
+that break none (the dry runs through Snakemake are in test_plan.py)."""
+import copy
+import json
+
+import pytest
+import yaml
+
+from radonc_llm import plan
+from test_workflow import REPO
+
+
+def layered(*names):
+    """The configs as Snakemake layers them (`--configfile a b`): later keys replace earlier ones, recursively."""
+    def merge(a, b):
+        return {k: merge(a[k], v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+                for k, v in {**a, **b}.items()}
+    config = {}
+    for name in names:
+        config = merge(config, yaml.safe_load((REPO / "config" / name).read_text()))
+    return config
+
+
+@pytest.fixture
+def config():
+    return copy.deepcopy(layered("config.yaml"))
+
+
+def model_dir(folder, weights_bytes=1000):
+    """A local model directory: config, tokenizer and one safetensors file of `weights_bytes` (sparse)."""
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama", "torch_dtype": "bfloat16"}))
+    (folder / "tokenizer.json").write_text("{}")
+    with open(folder / "model.safetensors", "wb") as f:
+        f.truncate(weights_bytes)
+    return folder
+
+
+def test_the_shipped_demo_and_real_model_configs_have_no_problems():
+    assert plan.problems(layered("config.yaml")) == []
+    assert plan.problems(layered("config.yaml", "smollm2.yaml")) == []
+
+
+def test_built_bases_live_in_the_run_and_take_no_path(config):
+    assert plan.model_dir(config, "tiny-llama") == "results/demo/models/base/tiny-llama"
+    config["models"]["tiny-llama"]["path"] = "/models/x"
+    assert plan.problems(config) == ["models.tiny-llama.path: leave it out, the workflow builds this base in "
+                                     "results/demo/models/base/tiny-llama"]
+
+
+def test_a_hospital_base_needs_a_path_and_an_active_model_a_definition(config):
+    config["models"]["llama2-7b"] = {"prompt_format": "llama2"}
+    config["active_models"] = ["tiny-llama", "gpt-9"]
+    assert plan.problems(config) == ["models.llama2-7b.path: the local directory of this base model is not set",
+                                     "active_models names 'gpt-9', which is not in models:"]
+
+
+def test_an_active_hospital_base_must_be_a_complete_directory(config, tmp_path):
+    config["models"]["llama2-7b"] = {"path": str(tmp_path / "absent"), "prompt_format": "llama2"}
+    config["active_models"] = ["llama2-7b"]
+    [problem] = plan.problems(config)
+    assert problem.startswith(f"models.llama2-7b.path: {tmp_path / 'absent'}: model directory not found")
+    config["active_models"] = ["tiny-llama"]  # an inactive model's directory is not looked at
+    assert plan.problems(config) == []
+
+
+def test_weights_that_do_not_fit_the_jobs_memory_are_refused_per_stage(config, tmp_path):
+    # 10 GB of bf16 weights: bf16 on the GPU loads 10 GB, x 1.2 + 2 GB = 14,000 MB; fp32 on a CPU node twice that
+    path = model_dir(tmp_path / "m", weights_bytes=10_000_000_000)
+    config["models"]["big"] = {"path": str(path), "prompt_format": "llama2"}
+    config["active_models"] = ["big"]
+    config["finetune"]["resources"] |= {"gpu": 1, "mem_mb": 14_000}
+    config["predict"]["resources"] |= {"gpu": 0, "mem_mb": 14_000}
+    assert plan.problems(config) == [
+        "predict.resources.mem_mb is 14000, but big's 10.0 GB of weights need about 26000 MB to load (fp32, "
+        "1 process(es)): raise it in the config"]
+
+
+def test_an_effective_batch_the_gpus_cannot_share_is_refused_once(config):
+    config["finetune"] |= {"batch_size": 3, "gradient_accumulation": 1}
+    config["finetune"]["resources"]["gpu"] = 2
+    assert plan.problems(config) == ["finetune.batch_size 3 x gradient_accumulation 1 cannot be shared by 2 processes "
+                                     "(finetune.resources.gpu): make one of them a multiple of 2"]
+
+
+def test_vllm_needs_a_gpu(config):
+    config["predict"]["backend"] = "vllm"
+    assert plan.problems(config) == ["predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more"]
+
+
+def test_temperature_names_are_exact_and_a_collision_is_refused(config):
+    assert [plan.temperature_name(t) for t in (0.1, 0.15, 0.25, 1, 1.0, 0.2)] == \
+        ["0.1", "0.15", "0.25", "1.0", "1.0", "0.2"]
+    config["predict"]["temperatures"] = [0.1, 0.15, 0.25]  # one decimal would write 0.1, 0.1 (or 0.2), 0.2
+    assert plan.problems(config) == []
+    config["predict"]["temperatures"] = [0.5, 1, 1.0]  # the schema's uniqueItems sees 1 and 1.0 as one too
+    assert plan.problems(config) == ["predict.temperatures: 2 temperatures would write the same files (T1.0.parquet): "
+                                     "list each temperature once"]
+
+
+def test_every_setting_naming_a_temperature_names_a_scanned_one(config):
+    config["predict"]["temperatures"] = [0.1, 0.25]
+    config["statistics"]["temperature"] = 0.2
+    config["learning_curve"]["temperature"] = 0.25
+    config["metrics"]["report_temperature"] = 0.7
+    config["grading"]["temperature"] = "best"
+    assert plan.problems(config) == ["statistics.temperature 0.2 is not one of predict.temperatures",
+                                     "metrics.report_temperature 0.7 is not one of predict.temperatures"]
+
+
+def test_the_learning_curve_uses_active_models_and_sizes_below_the_full_adapters(config):
+    config["learning_curve"]["models"] = ["tiny-llama", "mistral-7b"]
+    config["learning_curve"]["sizes"] = [10, 50]
+    config["finetune"]["max_train_pairs"] = 60
+    config["finetune"].setdefault("per_task", {})["icd10"] = {"max_train_pairs": 50}
+    assert plan.problems(config) == [
+        "learning_curve.models names 'mistral-7b', which is not in active_models",
+        "learning_curve.sizes: 50 is not below finetune.max_train_pairs (50), the full adapter's training pairs"]
+
+
+def test_finetune_settings_layer_the_tasks_own_over_the_shared(config):
+    config["finetune"]["per_task"] = {"icd10": {"epochs": 9, "lora": {"r": 4}}}
+    icd10, regimen = plan.finetune_settings(config, "icd10"), plan.finetune_settings(config, "regimen")
+    assert icd10["epochs"] == 9 and icd10["lora"]["r"] == 4
+    assert icd10["lora"]["alpha"] == regimen["lora"]["alpha"] == config["finetune"]["lora"]["alpha"]
+    assert regimen["epochs"] == config["finetune"]["epochs"]
+    assert "resources" not in regimen and "per_task" not in regimen
