@@ -4,6 +4,8 @@ from pathlib import Path
 
 import yaml
 
+from radonc_llm import plan
+
 root = Path(__file__).parents[1]
 
 
@@ -18,8 +20,8 @@ def workflow_config(model: str) -> dict:
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())
     if model == "smollm2-135m":
         config = merged(config, yaml.safe_load((root / "config" / "smollm2.yaml").read_text()))
-    config["results"] = root / "results" / config["run"]
+    config["results"] = root / plan.run_root(config)
     for name, spec in config["models"].items():
-        if spec.get("tiny") or spec.get("gguf"):
-            spec["path"] = str(config["results"] / "models" / "base" / name)
+        if plan.built(spec):
+            spec["path"] = str(root / plan.model_dir(config, name))
     return config

@@ -323,23 +323,22 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
     and never a selection pair: the selection cases are train pairs, and a variant must be the same predictor on
     both splits (the same few-shot draw, the same pool to retrieve from)."""
     import torch
-    model_name, base_dir, prompt_format, adapter_dir, task = (job.model, job.base_dir, job.prompt_format,
-                                                              job.adapter_dir, job.task)
-    settings, prompting, threads = job.settings, job.prompting, job.threads
 
     from .demonstrations import variant_prompts
     from .variants import VARIANTS
+    base_dir, prompt_format, adapter_dir, task, settings = (job.base_dir, job.prompt_format, job.adapter_dir,
+                                                            job.task, job.settings)
     vllm = settings["backend"] == "vllm"
     if vllm:
         tokenizer = models.load_tokenizer(base_dir, prompt_format)
     else:
         if not torch.cuda.is_available():
-            torch.set_num_threads(threads)
+            torch.set_num_threads(job.threads)
         dtype = torch.bfloat16 if models.resolve_precision(settings["precision"]) == "bf16" else torch.float32
         model, tokenizer = load_for_prediction(base_dir, prompt_format, adapter_dir, dtype=dtype)
         if torch.cuda.is_available():
             model.to("cuda")
-    shown = prompting or {"k": 0, "seed": 0}
+    shown = job.prompting or {"k": 0, "seed": 0}
     if train is not None and "selection" in pairs:
         train = train[~train["case_id"].isin(pairs["selection"]["case_id"])].reset_index(drop=True)
     room = models.context_length(base_dir) - max_new_tokens(settings, task, one_line=True)
@@ -355,6 +354,6 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
         if vllm:
             predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, examples)
             continue
-        log.info("%s %s on %d %s %s pairs at %d temperatures, %s on %s", model_name, variant, len(cases), task,
+        log.info("%s %s on %d %s %s pairs at %d temperatures, %s on %s", job.model, variant, len(cases), task,
                  split, len(files), str(dtype).removeprefix("torch."), model.device)
         predict_temperatures(model, tokenizer, task, cases, settings, one_line, files, prompts, examples)

@@ -149,17 +149,15 @@ def score(smk) -> None:
 
 
 def baselines(smk) -> None:
-    from .metrics import Scoring
-    from .metrics import score_baseline as scored
+    from .metrics import Scoring, score_baseline
     with logged(smk):
+        name, task, scoring = smk.wildcards.baseline, smk.wildcards.task, Scoring.from_params(smk.params.scoring)
         train, selection = pd.read_parquet(smk.input.train), pd.read_parquet(smk.input.selection)
-        scoring = Scoring.from_params(smk.params.scoring)
-        cases, summary = scored(smk.wildcards.baseline, smk.wildcards.task, train, pd.read_parquet(smk.input.eval),
-                                scoring)
+        cases, summary = score_baseline(name, task, train, pd.read_parquet(smk.input.eval), scoring)
         write_parquet(cases, smk.output.cases)
         write_csv(summary, smk.output.summary)
-        _, summary = scored(smk.wildcards.baseline, smk.wildcards.task,  # fitted without the selection pairs
-                            train[~train["case_id"].isin(selection["case_id"])], selection, scoring)
+        _, summary = score_baseline(name, task, train[~train["case_id"].isin(selection["case_id"])], selection,
+                                    scoring)  # fitted without the selection pairs
         write_csv(summary, smk.output.selection_summary)
 
 
