@@ -20,6 +20,20 @@ from .variants import display_name as variant_name  # noqa: E402
 MODEL_STYLES = ["-", "--", ":", "-."]
 
 
+def predictor_variant(label: str) -> tuple[str, str | None]:
+    """(model, variant) of a predictor's label in the tables ('tiny-llama fewshot (T=0.2)'); (label, None) for a
+    baseline."""
+    model, _, variant = label.split(" (T=")[0].rpartition(" ")
+    return (model, variant) if model and variant in VARIANTS else (label, None)
+
+
+def predictor_name(label: str) -> str:
+    """A predictor as figures name it: 'tiny-llama fewshot (T=0.2)' is 'tiny-llama few-shot' (its temperature
+    is in the tables); a baseline as it is."""
+    model, variant = predictor_variant(label)
+    return f"{model} {variant_name(variant)}" if variant else label
+
+
 def save(fig, png: str, pdf: str):
     """Write the figure as PNG and PDF and close it; the figure, for a reader of its axes (tests)."""
     fig.savefig(png, dpi=150, metadata={"Software": None})
@@ -120,7 +134,7 @@ def prf_bars(prf: pd.DataFrame, average: str, title: str, png: str, pdf: str) ->
     return save(fig, png, pdf)
 
 
-def confusion_matrices(cases: dict[str, pd.DataFrame], png: str, pdf: str) -> None:
+def confusion_matrices(cases: dict[str, pd.DataFrame], png: str, pdf: str) -> plt.Figure:
     """Figure 6: ICD-10 category confusion, one panel per model/variant (truth rows, predicted
     columns; shading: share of the truth row, numbers: cases)."""
     from .parsing import UNPARSED
@@ -154,7 +168,7 @@ def confusion_matrices(cases: dict[str, pd.DataFrame], png: str, pdf: str) -> No
     fig.suptitle("ICD-10 categories: truth (rows) vs prediction (columns); diagonal = correct category",
                  fontsize=14)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
-    save(fig, png, pdf)
+    return save(fig, png, pdf)
 
 
 GRADE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
@@ -231,8 +245,7 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
         ax.set_ylim(-0.6, len(rows) - 0.3)
         low, high = min(0.0, rows["ci_low"].min()), max(0.0, rows["ci_high"].max())
         ax.set_xlim(low - 0.15 * ((high - low) or 1), high + 0.15 * ((high - low) or 1))
-        ax.set_yticks(y, [f"{r.a.split(' (')[0]}\n  vs {r.b.split(' (')[0]}".replace(TRAINED, variant_name(TRAINED))
-                          for r in rows.itertuples()], fontsize=7)
+        ax.set_yticks(y, [f"{predictor_name(r.a)}\n  vs {predictor_name(r.b)}" for r in rows.itertuples()], fontsize=7)
         ax.set_xlabel("mean per-case difference (a - b), 95 % CI")
         ax.set_title(f"{TASKS[task].title}\n{TASKS[task].metric}", fontsize=10)
         tidy(ax)
@@ -244,7 +257,8 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
 def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> plt.Figure:
     """Small multiples: the headline metric per disease site (sites with at least `min_cases` eval cases),
     one panel per task, one bar per predictor (fine-tuned models and the best baseline); n per panel."""
-    sites = table[(table["grouping"] == "site") & ~table["predictor"].str.contains(ZERO_SHOT)]
+    shown_predictors = table["predictor"].map(lambda p: predictor_variant(p)[1] in (TRAINED, None))
+    sites = table[(table["grouping"] == "site") & shown_predictors]
     tasks = [t for t in TASK_ORDER if t in set(sites["task"])]
     shown = sorted(set(sites.loc[sites["n"] >= min_cases, "group"]))
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(5.2 * max(1, len(tasks)), 0.42 * len(shown) + 2.2),
@@ -258,7 +272,7 @@ def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> plt
             y = np.arange(len(shown)) + (k - (len(predictors) - 1) / 2) * width
             ax.barh(y, values, height=width * 0.95, color=["#4c72b0", "#55a868", "#999999", "#dd8452"][k % 4],
                     label="the task's best baseline" if predictor.endswith(" baseline") else
-                    predictor.split(" (T=")[0].replace(TRAINED, variant_name(TRAINED)))
+                    predictor_name(predictor))
         counts = rows.drop_duplicates("group").set_index("group")["n"].reindex(shown)
         for i, n in enumerate(counts):
             ax.text(1.01, i, "n 0" if n != n else f"n {int(n)}", transform=ax.get_yaxis_transform(), va="center",

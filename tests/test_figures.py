@@ -53,7 +53,7 @@ def test_temperature_scan_plots_each_variants_headline_against_temperature(out):
 
 def test_paired_differences_show_each_comparisons_difference_ci_and_holm_p(out):
     table = pd.DataFrame({"task": ["modality", "modality"], "a": ["m finetuned (T=0.1)", "m finetuned (T=0.1)"],
-                          "b": ["m vanilla (T=0.25)", "majority baseline"], "difference": [0.3, -0.1],
+                          "b": ["m fewshot (T=0.25)", "majority baseline"], "difference": [0.3, -0.1],
                           "ci_low": [0.2, -0.2], "ci_high": [0.4, 0.05], "p_holm": [0.001, 0.2]})
     fig = figures.paired_differences(table, *out)
     [ax] = fig.axes
@@ -61,7 +61,7 @@ def test_paired_differences_show_each_comparisons_difference_ci_and_holm_p(out):
     [points] = ax.containers  # the error bars: their centres, and the CI as each bar's ends
     assert list(points.lines[0].get_xdata()) == [0.3, -0.1]
     assert [list(seg[:, 0].round(9)) for seg in points.lines[2][0].get_segments()] == [[0.2, 0.4], [-0.2, 0.05]]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["m fine-tuned\n  vs m vanilla",
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["m fine-tuned\n  vs m few-shot",
                                                             "m fine-tuned\n  vs majority baseline"]
     assert texts(ax) == ["+0.300, p(Holm) 0.001", "-0.100, p(Holm) 0.2"]
 
@@ -91,3 +91,57 @@ def test_prf_bars_one_group_per_predictor_and_label(out):
     assert sorted(bar_heights(ax)) == sorted([0.8, 0.7, 0.75])  # the weighted average's P, R and F1
     assert [t.get_text() for t in ax.get_xticklabels()] == ["m\nfine-tuned (T 0.25)"]
     assert ax.get_ylabel() == "weighted average"
+
+
+def test_confusion_matrices_count_each_truth_and_prediction_pair_per_panel(out):
+    cases = pd.DataFrame({"truth_category": ["Malignant: Breast", "Malignant: Breast", "Malignant: Prostate"],
+                          "predicted_category": ["Malignant: Breast", "unparsed", "Malignant: Breast"]})
+    fig = figures.confusion_matrices({"m fine-tuned (T 0.1)": cases, "m vanilla (T 0.1)": cases.iloc[:1]}, *out)
+    first, second = fig.axes[:2]
+    assert (first.get_title(), second.get_title()) == ("m fine-tuned (T 0.1)", "m vanilla (T 0.1)")
+    assert [t.get_text() for t in first.get_xticklabels()] == ["Malignant - Breast", "Malignant - Prostate",
+                                                               "unparsed"]
+    cells = {(t.get_position(), t.get_text()) for t in first.texts}  # (column, row): breast row, prostate row
+    assert cells == {((0, 0), "1"), ((2, 0), "1"), ((0, 1), "1")}
+    assert [t.get_text() for t in second.texts] == ["1"]
+
+
+def test_proxy_grades_stack_each_predictors_grade_shares(out):
+    rows = pd.DataFrame({"model": ["m", "m"], "variant": ["vanilla", "finetuned"], "temperature": [0.1, 0.25],
+                         "proxy_grade_1": [0.0, 0.5], "proxy_grade_2": [0.0, 0.25], "proxy_grade_3": [0.0, 0.25],
+                         "proxy_grade_4": [0.0, 0.0], "proxy_grade_5": [1.0, 0.0]})
+    fig = figures.proxy_grades(rows, *out)
+    [ax] = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["m vanilla (T 0.1)", "m fine-tuned (T 0.25)"]
+    widths = [(round(p.get_y() + p.get_height() / 2), round(p.get_x(), 4), round(p.get_width(), 4))
+              for p in ax.patches if p.get_width() > 0]
+    assert sorted(widths) == [(0, 0.0, 1.0), (1, 0.0, 0.5), (1, 0.5, 0.25), (1, 0.75, 0.25)]
+
+
+def test_by_site_draws_the_sites_with_enough_cases_per_predictor(out):
+    rows = [("m finetuned (T=0.1)", "modality", "site", "Breast", 12, 0.9),
+            ("m finetuned (T=0.1)", "modality", "site", "Prostate", 3, 0.2),
+            ("majority baseline", "modality", "site", "Breast", 12, 0.5),
+            ("m vanilla (T=0.1)", "modality", "site", "Breast", 12, 0.1),
+            ("m retrieved (T=0.1)", "modality", "site", "Breast", 12, 0.7),
+            ("m finetuned (T=0.1)", "modality", "intent", "curative", 15, 0.8)]
+    table = pd.DataFrame(rows, columns=["predictor", "task", "grouping", "group", "n", "headline"])
+    fig = figures.by_site(table, *out, min_cases=10)
+    [ax] = fig.axes
+    assert ax.get_title() == "Treatment modality" and [t.get_text() for t in ax.get_yticklabels()] == ["Breast"]
+    bars = {c.get_label(): [round(p.get_width(), 4) for p in c] for c in ax.containers}
+    # the fine-tuned model beside the best baseline, not the prompted base; Prostate has fewer than 10 cases
+    assert bars == {"m fine-tuned": [0.9], "the task's best baseline": [0.5]}
+
+
+def test_human_grades_count_each_graders_cases_per_grade_with_the_average_shares(out):
+    rows = [("m", "finetuned", grader, 4, *counts, share_1, share_12) for grader, counts, share_1, share_12 in
+            (("ann", (3, 1, 0, 0, 0), 0.75, 1.0), ("bob", (2, 1, 1, 0, 0), 0.5, 0.75),
+             ("average", (2.5, 1, 0.5, 0, 0), 0.625, 0.875))]
+    dist = pd.DataFrame(rows, columns=["model", "variant", "grader", "n", *[f"grade_{g}" for g in range(1, 6)],
+                                       "grade_1_share", "grade_1_2_share"])
+    fig = figures.human_grades(dist, *out)
+    [ax] = fig.axes
+    assert ax.get_title() == "m fine-tuned\nGrade 1: 62%, Grade 1+2: 88% (average of graders)"
+    assert {c.get_label(): [p.get_height() for p in c] for c in ax.containers} == {"ann": [3, 1, 0, 0, 0],
+                                                                                   "bob": [2, 1, 1, 0, 0]}
