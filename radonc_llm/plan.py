@@ -19,6 +19,21 @@ def run_root(config: dict) -> str:
     return f"results/{config['run']}/"
 
 
+def synthetic_export(config: dict, kind: str) -> str:
+    """Where the run's synthetic cohort writes its `kind` export (diagnoses or plans)."""
+    return f"{run_root(config)}synthetic/{kind}.csv"
+
+
+def raw_export(config: dict, kind: str) -> str:
+    """The export of `kind`: raw.<kind>, or the run's synthetic cohort when it is null."""
+    return config["raw"][kind] or synthetic_export(config, kind)
+
+
+def exports_synthetic(config: dict) -> bool:
+    """Whether the exports are the embedded synthetic cohort (the only data the config's public key may key)."""
+    return all(raw_export(config, kind) == synthetic_export(config, kind) for kind in ("diagnoses", "plans"))
+
+
 def built(spec: dict) -> bool:
     """Whether the workflow builds this base itself (the demo's tiny models, a packaged GGUF file)."""
     return bool(spec.get("tiny") or spec.get("gguf"))
@@ -76,6 +91,17 @@ def memory_problems(config: dict, model: str) -> list[str]:
     return problems
 
 
+def stand_in_problems(config: dict) -> list[str]:
+    """The demo's tiny stand-ins on a hospital's own exports: most likely a config dropped from the command
+    (`--configfile a.yaml --configfile b.yaml` keeps only b.yaml), unless tiny.own_exports says it is meant."""
+    tiny = [m for m in config["active_models"] if config["models"].get(m, {}).get("tiny")]
+    if not tiny or exports_synthetic(config) or config["tiny"].get("own_exports"):
+        return []
+    return [f"active_models are the demo's tiny stand-ins ({', '.join(tiny)}), but raw.diagnoses and raw.plans are "
+            "your own exports: was a config dropped? Layer configs with one flag (--configfile config/paper.yaml "
+            "my.yaml); to try the stand-ins on your exports, set tiny.own_exports: true"]
+
+
 def finetune_problems(config: dict) -> list[str]:
     """The effective batch must be shared evenly by the fine-tuning's processes (one per GPU)."""
     problems = []
@@ -126,7 +152,7 @@ def curve_problems(config: dict) -> list[str]:
     return problems
 
 
-CHECKS = (model_problems, finetune_problems, predict_problems, temperature_problems, curve_problems)
+CHECKS = (model_problems, stand_in_problems, finetune_problems, predict_problems, temperature_problems, curve_problems)
 
 
 def problems(config: dict) -> list[str]:

@@ -34,19 +34,16 @@ wildcard_constraints:
 
 
 SYNTHETIC_EXPORTS = {
-    "diagnoses": run_path("synthetic/diagnoses.csv"),
-    "plans": run_path("synthetic/plans.csv"),
+    k: plan.synthetic_export(config, k) for k in ("diagnoses", "plans")
 }
 
 
 def raw_export(kind):
-    """The export of `kind` (diagnoses or plans): raw.<kind>, or the run's synthetic cohort when it is null."""
-    return config["raw"][kind] or SYNTHETIC_EXPORTS[kind]
+    return plan.raw_export(config, kind)
 
 
 def raw_is_synthetic():
-    """Whether the exports are the embedded synthetic cohort (the only data the config's public key may key)."""
-    return all(raw_export(kind) == path for kind, path in SYNTHETIC_EXPORTS.items())
+    return plan.exports_synthetic(config)
 
 
 def stop_at_planning(message):

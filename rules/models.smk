@@ -43,7 +43,11 @@ rule tiny_base:
     params:
         architecture=model_setting("tiny"),
         prompt_format=model_setting("prompt_format"),
-        settings={k: v for k, v in config["tiny"].items() if k != "threads"},
+        settings={
+            k: v
+            for k, v in config["tiny"].items()
+            if k not in ("threads", "own_exports")
+        },
         model_dir=run_path("models/base/{model}"),
     script:
         "../scripts/tiny_base.py"

@@ -73,3 +73,28 @@ def test_no_history_narration_in_the_user_docs():
     for page in PAGES:
         for phrase in ("this round", "later session", "this session", "in a later", "previous session"):
             assert phrase not in page.read_text().lower(), f"{page.name}: '{phrase}'"
+
+
+def commands(text: str) -> list[str]:
+    """The snakemake command lines a page shows (code spans, code blocks, recipe lines)."""
+    found = re.findall(r"`([^`\n]*snakemake[^`\n]*)`|^\s*(?:\$\(BIN\)/)?([^`\n]*snakemake [^`\n]*)$", text, flags=re.M)
+    return [command for span, line in found for command in (span, line) if command]
+
+
+def repeated_configfile(command: str) -> bool:
+    return len(re.findall(r"--configfile(?=[\s=])", command)) > 1
+
+
+def test_the_repeated_configfile_finder_refuses_a_second_flag():
+    assert repeated_configfile("snakemake --configfile config/paper.yaml --configfile my.yaml")
+    assert not repeated_configfile("snakemake --profile profiles/slurm --configfile config/paper.yaml my.yaml")
+    assert commands("run `snakemake --configfile a.yaml b.yaml` then\n\t$(BIN)/snakemake --configfile c.yaml\n") == [
+        "snakemake --configfile a.yaml b.yaml", "snakemake --configfile c.yaml"]
+
+
+@pytest.mark.parametrize("page", [*PAGES, REPO / "Makefile", *sorted((REPO / "config").glob("*.yaml"))],
+                         ids=lambda p: str(p.relative_to(REPO)))
+def test_every_layered_command_uses_one_configfile_flag(page):
+    """Snakemake's --configfile takes a list: a second flag replaces the first (config/paper.yaml dropped)."""
+    shown = commands(page.read_text())
+    assert [c for c in shown if repeated_configfile(c)] == []

@@ -154,3 +154,17 @@ def test_a_learning_curve_size_not_below_the_full_adapters_pairs_is_refused_at_p
     assert out.returncode == 1 and out.stderr.strip().splitlines()[-1] == (
         "error: learning_curve.sizes: 400 is not below finetune.max_train_pairs (400), the full adapter's training "
         "pairs"), out.stderr[-1000:]
+
+
+def test_a_second_configfile_flag_that_drops_the_papers_config_is_refused_at_planning(tmp_path):
+    """`--configfile config/paper.yaml --configfile my.yaml` keeps only my.yaml: the tiny stand-ins on the
+    hospital's exports. Planning refuses it in one line; one flag with both files layers them."""
+    mine = tmp_path / "my.yaml"
+    mine.write_text(f"run: hospital\nraw: {{diagnoses: {tmp_path}/dx.csv, plans: {tmp_path}/plans.csv}}\n")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+                          "--configfile", str(mine)], cwd=REPO, capture_output=True, text=True,
+                         env={**os.environ, "RADONC_PSEUDONYM_KEY": "k" * 32})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith(
+        "error: active_models are the demo's tiny stand-ins (tiny-llama, tiny-mistral), but raw.diagnoses and "
+        "raw.plans are your own exports: was a config dropped?"), out.stderr[-1000:]

@@ -125,3 +125,16 @@ def test_finetune_settings_layer_the_tasks_own_over_the_shared(config):
     assert icd10["lora"]["alpha"] == regimen["lora"]["alpha"] == config["finetune"]["lora"]["alpha"]
     assert regimen["epochs"] == config["finetune"]["epochs"]
     assert "resources" not in regimen and "per_task" not in regimen
+
+
+def test_the_tiny_stand_ins_on_a_hospitals_exports_are_refused_unless_meant(config):
+    assert plan.exports_synthetic(config)  # raw: null, the run's synthetic cohort
+    config["raw"] |= {"diagnoses": "results/demo/synthetic/diagnoses.csv", "plans": "results/demo/synthetic/plans.csv"}
+    assert plan.exports_synthetic(config) and plan.problems(config) == []  # named explicitly: still the cohort's
+    config["raw"] |= {"diagnoses": "/data/aria/dx.csv", "plans": "/data/aria/plans.csv"}
+    assert plan.problems(config) == [
+        "active_models are the demo's tiny stand-ins (tiny-llama, tiny-mistral), but raw.diagnoses and raw.plans are "
+        "your own exports: was a config dropped? Layer configs with one flag (--configfile config/paper.yaml "
+        "my.yaml); to try the stand-ins on your exports, set tiny.own_exports: true"]
+    config["tiny"]["own_exports"] = True
+    assert plan.problems(config) == []
