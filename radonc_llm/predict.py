@@ -281,12 +281,15 @@ def predict_temperatures(model, tokenizer, task: str, pairs: pd.DataFrame, setti
         write_predictions(task, pairs, temperature, seed, texts, counts, outputs[temperature], examples)
 
 
-def predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, outputs, prompts,
+def predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, outputs, prompts, tokenizer,
                  examples=None) -> None:
     """The optional vLLM backend for GPU nodes: the base loaded once, the adapter applied per request;
-    `prompts` rendered as for `predict_temperatures`."""
+    `prompts` rendered as for `predict_temperatures` (their chat template already holds the BOS), handed to the
+    engine as token IDs tokenized as the transformers path does (no special tokens added), so that one BOS is
+    sent, never two."""
     from vllm import LLM, SamplingParams  # imported only when selected
     from vllm.lora.request import LoRARequest
+    requests = [{"prompt_token_ids": ids} for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"]]
     dtype = {"bf16": "bfloat16", "fp32": "float32"}[models.resolve_precision(settings["precision"])]
     llm = LLM(model=str(base_dir), tokenizer=str(base_dir), enable_lora=adapter_dir is not None, dtype=dtype,
               max_lora_rank=settings.get("max_lora_rank", 64), seed=settings["seed"], trust_remote_code=False)
@@ -296,7 +299,7 @@ def predict_vllm(base_dir, adapter_dir, task, pairs, settings, one_line, outputs
         params = SamplingParams(temperature=temperature, top_p=settings["top_p"], top_k=settings["top_k"],
                                 max_tokens=max_new_tokens(settings, task, one_line), seed=seed,
                                 stop=["\n"] if one_line else None, skip_special_tokens=True)
-        results = llm.generate(prompts, params, lora_request=lora)
+        results = llm.generate(requests, params, lora_request=lora)
         write_predictions(task, pairs, temperature, seed, [r.outputs[0].text for r in results],
                           [len(r.outputs[0].token_ids) for r in results], path, examples)
 
@@ -352,7 +355,7 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
                      "model's %d tokens", variant, shown["k"], cut, len(cases), room)
         one_line = VARIANTS[variant].one_line
         if vllm:
-            predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, examples)
+            predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, tokenizer, examples)
             continue
         log.info("%s %s on %d %s %s pairs at %d temperatures, %s on %s", job.model, variant, len(cases), task,
                  split, len(files), str(dtype).removeprefix("torch."), model.device)

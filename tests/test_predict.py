@@ -135,3 +135,40 @@ def test_bf16_predictions_on_cpu_mostly_agree_with_fp32(tiny, tiny_adapter, tmp_
     fp32, bf16 = answers[torch.float32], answers[torch.bfloat16]
     assert (bf16["answer"] != "unparsed").mean() > 0.9
     assert (bf16["answer"] == fp32["answer"]).mean() > 0.8
+
+
+def test_vllm_is_handed_token_ids_with_one_bos(tiny, tmp_path, monkeypatch):
+    """The rendered prompt already opens with the chat template's BOS; vLLM gets the IDs the transformers path
+    uses (no special tokens added), so one BOS reaches the engine. vLLM itself is faked: not installed here."""
+    import sys
+    import types
+
+    from radonc_llm.models import load_tokenizer
+    from radonc_llm.predict import predict_vllm
+    handed = {}
+
+    class LLM:
+        def __init__(self, **kwargs):
+            handed["engine"] = kwargs
+
+        def generate(self, requests, params, lora_request=None):
+            handed["requests"], handed["lora"] = requests, lora_request
+            out = types.SimpleNamespace(text="photon", token_ids=[5])
+            return [types.SimpleNamespace(outputs=[out]) for _ in requests]
+
+    vllm = types.ModuleType("vllm")
+    vllm.LLM, vllm.SamplingParams = LLM, lambda **kwargs: kwargs
+    lora = types.ModuleType("vllm.lora.request")
+    lora.LoRARequest = lambda *args: args
+    for name, module in {"vllm": vllm, "vllm.lora": types.ModuleType("vllm.lora"), "vllm.lora.request": lora}.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    tokenizer = load_tokenizer(tiny / "base", "llama2")
+    pairs = pd.read_parquet(tiny / "eval.parquet").head(3)
+    prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
+    settings = {**PREDICT, "precision": "bf16"}
+    predict_vllm(tiny / "base", None, "modality", pairs, settings, True, {0.2: str(tmp_path / "T0.2.parquet")},
+                 prompts, tokenizer)
+    ids = [r["prompt_token_ids"] for r in handed["requests"]]
+    assert ids == tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    assert all(row.count(tokenizer.bos_token_id) == 1 and row[0] == tokenizer.bos_token_id for row in ids)
+    assert pd.read_parquet(tmp_path / "T0.2.parquet")["answer"].tolist() == ["photon"] * 3
