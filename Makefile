@@ -1,9 +1,12 @@
 # One command to set up and run the demo, one to run the tests (see README).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-# The PyTorch build: cpu (default), or a CUDA build from PyTorch's index, e.g. make install TORCH=cu126
-# (the builds PyTorch lists for 2.13.0); TORCH=pypi takes PyPI's default build (CUDA on Linux, several GB).
+# The PyTorch build: cpu (default), or a CUDA build, e.g. make install TORCH=cu126 (the builds PyTorch lists for
+# 2.13.0), from the index or wheelhouse pip is configured with (PIP_INDEX_URL, PIP_FIND_LINKS, pip.conf);
+# PyTorch's own index is the fallback for the CPU build, and for a CUDA build only when asked:
+# make install TORCH=cu126 TORCH_INDEX=https://download.pytorch.org/whl/cu126. TORCH=pypi takes PyPI's default
+# build (CUDA on Linux, several GB).
 TORCH ?= cpu
-TORCH_INDEX ?= https://download.pytorch.org/whl/$(TORCH)
+TORCH_INDEX ?= $(if $(filter cpu,$(TORCH)),https://download.pytorch.org/whl/cpu)
 VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
@@ -18,13 +21,15 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt pyp
 	       "$$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not found'):" \
 	       "install python3.11 or run make install PYTHON=/path/to/python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-# torch: a wheel pip already has (a hospital's wheelhouse or mirror) first, else the build from PyTorch's index
+# torch: from the index or wheelhouse pip is configured with (a hospital's mirror), else from TORCH_INDEX
 ifeq ($(TORCH),pypi)
 	$(BIN)/pip install --quiet torch==2.13.0
 else
-	if $(BIN)/pip install --quiet --no-index --no-deps torch==2.13.0+$(TORCH) 2>/dev/null; \
-	then $(BIN)/pip install --quiet torch==2.13.0+$(TORCH); \
-	else $(BIN)/pip install --quiet torch==2.13.0+$(TORCH) --extra-index-url $(TORCH_INDEX); fi
+	$(BIN)/pip install --quiet torch==2.13.0+$(TORCH) 2>/dev/null \
+	|| { [ -n "$(TORCH_INDEX)" ] && $(BIN)/pip install --quiet torch==2.13.0+$(TORCH) --extra-index-url $(TORCH_INDEX); } \
+	|| { echo "error: torch 2.13.0+$(TORCH) is not in the index or wheelhouse pip is configured with" \
+	          "(PIP_INDEX_URL, PIP_FIND_LINKS): point pip at your wheelhouse, or add" \
+	          "TORCH_INDEX=https://download.pytorch.org/whl/$(TORCH) to fetch it from PyTorch's index" >&2; exit 1; }
 endif
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt

@@ -102,7 +102,9 @@ def _precision(setting: str) -> str:
     import torch
     setting = models.resolve_precision(setting)
     if setting == "bf16" and not (torch.cuda.is_available() and torch.cuda.is_bf16_supported()):
-        raise ValueError("finetune.precision bf16 needs a GPU with bf16 support; use auto or fp32")
+        raise ValueError("finetune.precision bf16 needs a GPU with bf16 support, and this process sees none: on a "
+                         "GPU node, check its devices and that torch is a CUDA build; auto or fp32 only to train a "
+                         "small model on the CPU")
     return setting
 
 

@@ -74,6 +74,20 @@ def load_tokenizer(path: str | Path, prompt_format: str):
     return tokenizer
 
 
+def require_gpus(gpus: int) -> None:
+    """A job that asked the scheduler for `gpus` GPUs computes on them: without them it stops at once, naming the
+    host and the devices it was given, instead of running a 7B model on the CPU until its time limit."""
+    import socket
+
+    import torch
+    seen = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if gpus and seen < gpus:
+        raise UserError(f"this job asked for {gpus} GPU(s) but sees {seen} (host {socket.gethostname()}, "
+                        f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(unset)')}, torch "
+                        f"{torch.__version__}): it stops rather than compute on the CPU; check the GPU partition's "
+                        "nodes and that torch is a CUDA build (gpu_jobs_need_cuda: false only for fake GPUs)")
+
+
 def resolve_precision(setting: str) -> str:
     """auto: bf16 on a GPU that has it, fp32 everywhere else (bf16 or fp32 as given)."""
     import torch

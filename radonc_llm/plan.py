@@ -152,6 +152,33 @@ def curve_problems(config: dict) -> list[str]:
     return problems
 
 
+def gpu_requests(config: dict) -> dict[str, int]:
+    """The stages whose jobs ask the scheduler for GPUs, and how many each."""
+    return {stage: config[stage]["resources"]["gpu"] for stage in ("finetune", "predict")
+            if config[stage]["resources"]["gpu"]}
+
+
+def torch_build() -> tuple[str, str | None]:
+    """This environment's torch: its version and its CUDA version (None: a CPU build)."""
+    import torch
+    return torch.__version__, torch.version.cuda
+
+
+def cuda_problems(config: dict, build=torch_build) -> list[str]:
+    """GPU jobs with a CPU build of torch would compute a 7B model on the CPU until their time limit, or fail
+    after the queue wait: refused at planning. `build` gives (torch version, CUDA version or None); called only
+    when a job asks for GPUs. For the environment the jobs run in (not a conda env of their own)."""
+    requests = gpu_requests(config)
+    if not requests or not config.get("gpu_jobs_need_cuda", True):
+        return []
+    version, cuda = build()
+    if cuda:
+        return []
+    asked = " and ".join(f"{stage}.resources.gpu is {n}" for stage, n in requests.items())
+    return [f"{asked}, but this environment's torch {version} is a CPU build: install a CUDA build (make install "
+            "TORCH=cu126, from your wheelhouse: docs/finetuning.md) or set the GPU requests to 0"]
+
+
 CHECKS = (model_problems, stand_in_problems, finetune_problems, predict_problems, temperature_problems, curve_problems)
 
 

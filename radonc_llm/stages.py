@@ -102,6 +102,15 @@ def gguf_base(smk) -> None:
                         source=f"{spec['distribution']}: {spec['file']}")
 
 
+def gpus(smk) -> int:
+    """The GPUs the job asked for; without them a job stops at once (gpu_jobs_need_cuda)."""
+    from .models import require_gpus
+    asked = int(smk.resources.get("gpu", 0))
+    if smk.config.get("gpu_jobs_need_cuda", True):
+        require_gpus(asked)
+    return asked
+
+
 def finetune(smk) -> None:
     from .finetune import run_finetune
     with logged(smk):
@@ -110,12 +119,13 @@ def finetune(smk) -> None:
                       "settings": smk.params.settings, "work_root": smk.params.work_root, "threads": smk.threads,
                       "outputs": {"adapter": smk.output.adapter, "log_csv": smk.output.train_log,
                                   "curve": smk.output.loss_curve, "card": smk.output.model_card}},
-                     int(smk.resources.get("gpu", 0)))  # data-parallel over the job's GPUs
+                     gpus(smk))  # data-parallel over the job's GPUs
 
 
 def predict(smk) -> None:
     from .predict import PredictionJob, predict_variants
     with logged(smk):
+        gpus(smk)
         p = smk.params  # variants: the job's; splits: eval (and selection); prompting: None, or k and seed
         outputs = {(s, *k): f for s in p.splits
                    for k, f in keyed(smk.output[s], product(p.variants, p.settings["temperatures"])).items()}

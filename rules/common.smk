@@ -101,7 +101,20 @@ def pair_inputs(wildcards):
 MODELS = config["active_models"]
 TINY_MODELS = [m for m, spec in config["models"].items() if spec.get("tiny")]
 GGUF_MODELS = [m for m, spec in config["models"].items() if spec.get("gguf")]
-if PLANNING_PROBLEMS := plan.problems(config):
+
+
+def jobs_use_this_environment():
+    """Whether the jobs run in this Python environment (not in conda envs of their own, --sdm conda)."""
+    methods = getattr(
+        getattr(workflow, "deployment_settings", None), "deployment_method", ()
+    )
+    return not any(str(m).lower().endswith("conda") for m in methods)
+
+
+PLANNING_PROBLEMS = plan.problems(config)
+if jobs_use_this_environment():  # a conda env of its own has its own torch
+    PLANNING_PROBLEMS += plan.cuda_problems(config)
+if PLANNING_PROBLEMS:
     stop_at_planning("\n       ".join(PLANNING_PROBLEMS))
 
 

@@ -21,6 +21,9 @@ LLAMA2_7B = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidd
              "torch_dtype": "float16"}
 WEIGHTS_BYTES = 13_476_839_424  # LLaMA-2-7B's safetensors, as its shard index gives them
 GPU_RULES = {"finetune", "predict", "predict_prompted"}
+# the GPU run planned on this machine: its torch may be a CPU build (the jobs' nodes have CUDA); the check that
+# refuses a CPU build for GPU jobs: tests/test_plan_checks.py, and the last test here
+CPU_PLANNING = ("--config", "gpu_jobs_need_cuda=False")
 ENV = {"RADONC_SLURM_GPU_PARTITION": "gpu-a100", "RADONC_SLURM_CPU_PARTITION": "cpu", "RADONC_SLURM_ACCOUNT": "onc"}
 
 
@@ -40,7 +43,7 @@ def fake_7b(folder, total=WEIGHTS_BYTES):
 def plan(*configs, env=None, targets=()):
     """Every job a dry run through profiles/slurm plans: [(rule, {resource: value})]."""
     out = subprocess.run([sys.executable, "-m", "snakemake", *targets, "--dry-run", "--profile", "profiles/slurm",
-                          "--configfile", *configs], cwd=REPO, capture_output=True, text=True,
+                          *CPU_PLANNING, "--configfile", *configs], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, **ENV, **(env or {})})
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     jobs = []
@@ -106,21 +109,24 @@ def test_a_job_too_small_for_its_model_is_refused_at_planning(paper_models, tmp_
     _, overlay = paper_models
     small = tmp_path / "small.yaml"
     small.write_text("predict:\n  resources: {gpu: 1, cpus_per_task: 4, mem_mb: 4000, runtime: 60}\n")
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", *CPU_PLANNING, "--configfile",
+                          "config/paper.yaml",
                           str(overlay), str(small)], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert re.search(r"^error: predict.resources.mem_mb is 4000, but llama2-7b's 13.5 GB of weights need about "
                      r"\d+ MB to load \(bf16, 1 process\(es\)\): raise it in the config$", out.stderr, flags=re.M)
     uneven = tmp_path / "uneven.yaml"
     uneven.write_text("finetune:\n  batch_size: 5\n  gradient_accumulation: 3\n")
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", *CPU_PLANNING, "--configfile",
+                          "config/paper.yaml",
                           str(overlay), str(uneven)], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 1 and out.stderr.strip().endswith(
         "error: finetune.batch_size 5 x gradient_accumulation 3 cannot be shared by 2 processes "
         "(finetune.resources.gpu): make one of them a multiple of 2")
     vllm = tmp_path / "vllm.yaml"
     vllm.write_text("predict:\n  backend: vllm\n  resources: {gpu: 0, cpus_per_task: 4, mem_mb: 64000, runtime: 60}\n")
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", *CPU_PLANNING, "--configfile",
+                          "config/paper.yaml",
                           str(overlay), str(vllm)], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 1 and out.stderr.strip().endswith(
         "error: predict.backend vllm runs on a GPU only: set predict.resources.gpu to 1 or more")
@@ -135,7 +141,8 @@ def test_a_wrong_model_directory_is_refused_at_planning_with_the_key_and_the_pat
         (folder / "tokenizer.model").write_bytes(b"x")
     overlay = tmp_path / "models.yaml"
     overlay.write_text(f"models:\n  llama2-7b: {{path: {folder}}}\n")
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", *CPU_PLANNING, "--configfile",
+                          "config/paper.yaml",
                           str(overlay)], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr and "MissingInput" not in out.stderr
     lines = out.stderr.strip().splitlines()
@@ -161,10 +168,25 @@ def test_a_second_configfile_flag_that_drops_the_papers_config_is_refused_at_pla
     hospital's exports. Planning refuses it in one line; one flag with both files layers them."""
     mine = tmp_path / "my.yaml"
     mine.write_text(f"run: hospital\nraw: {{diagnoses: {tmp_path}/dx.csv, plans: {tmp_path}/plans.csv}}\n")
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", *CPU_PLANNING, "--configfile",
+                          "config/paper.yaml",
                           "--configfile", str(mine)], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, "RADONC_PSEUDONYM_KEY": "k" * 32})
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines()[-1].startswith(
         "error: active_models are the demo's tiny stand-ins (tiny-llama, tiny-mistral), but raw.diagnoses and "
         "raw.plans are your own exports: was a config dropped?"), out.stderr[-1000:]
+
+
+def test_gpu_jobs_planned_with_a_cpu_torch_are_refused_in_one_line(paper_models):
+    import torch
+    if torch.version.cuda:
+        pytest.skip("this environment's torch is a CUDA build (the refusal itself: tests/test_plan_checks.py)")
+    _, overlay = paper_models
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--configfile", "config/paper.yaml",
+                          str(overlay)], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "Building DAG" not in out.stdout + out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"error: finetune.resources.gpu is 2 and predict.resources.gpu is 1, but this environment's torch "
+        f"{torch.__version__} is a CPU build: install a CUDA build (make install TORCH=cu126, from your wheelhouse: "
+        "docs/finetuning.md) or set the GPU requests to 0")

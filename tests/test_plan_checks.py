@@ -138,3 +138,37 @@ def test_the_tiny_stand_ins_on_a_hospitals_exports_are_refused_unless_meant(conf
         "my.yaml); to try the stand-ins on your exports, set tiny.own_exports: true"]
     config["tiny"]["own_exports"] = True
     assert plan.problems(config) == []
+
+
+def test_gpu_jobs_with_a_cpu_build_of_torch_are_refused(config):
+    def never():
+        raise AssertionError("torch is looked at only when a job asks for GPUs")
+    assert plan.cuda_problems(config, never) == []  # the demo asks for none
+    config["finetune"]["resources"]["gpu"], config["predict"]["resources"]["gpu"] = 2, 1
+    assert plan.cuda_problems(config, lambda: ("2.13.0+cpu", None)) == [
+        "finetune.resources.gpu is 2 and predict.resources.gpu is 1, but this environment's torch 2.13.0+cpu is a CPU "
+        "build: install a CUDA build (make install TORCH=cu126, from your wheelhouse: docs/finetuning.md) or set the "
+        "GPU requests to 0"]
+    assert plan.cuda_problems(config, lambda: ("2.13.0+cu126", "12.6")) == []
+    config["gpu_jobs_need_cuda"] = False  # fake GPUs (the live-SLURM test)
+    assert plan.cuda_problems(config, lambda: ("2.13.0+cpu", None)) == []
+
+
+def test_a_gpu_job_without_its_devices_stops_at_once_naming_host_and_devices(monkeypatch):
+    import socket
+
+    import torch
+
+    from radonc_llm.errors import UserError
+    from radonc_llm.models import require_gpus
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    require_gpus(0)  # a CPU job: nothing to check
+    with pytest.raises(UserError, match=rf"asked for 1 GPU\(s\) but sees 0 \(host {socket.gethostname()}, "
+                                        r"CUDA_VISIBLE_DEVICES=, torch .*\): it stops rather than compute on the CPU"):
+        require_gpus(1)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    require_gpus(1)
+    with pytest.raises(UserError, match=r"asked for 2 GPU\(s\) but sees 1"):
+        require_gpus(2)
