@@ -6,6 +6,8 @@ The schema checks each key alone; these checks relate keys to each other and to 
 directory and the memory its weights need)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from .errors import UserError
 from .finetune import per_process_batch
 from .models import check_model_dir, host_memory_mb, weights_bytes
@@ -32,6 +34,13 @@ def raw_export(config: dict, kind: str) -> str:
 def exports_synthetic(config: dict) -> bool:
     """Whether the exports are the embedded synthetic cohort (the only data the config's public key may key)."""
     return all(raw_export(config, kind) == synthetic_export(config, kind) for kind in ("diagnoses", "plans"))
+
+
+def annotation_table(config: dict, name: str) -> str:
+    """annotations.<name>: the table a department fills, or, until it exists, its template (headers only), so that
+    creating the table re-runs what reads it."""
+    path = Path(config["annotations"][name])
+    return str(path) if path.exists() else f"config/annotations/{name}.template.csv"
 
 
 def built(spec: dict) -> bool:

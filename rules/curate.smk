@@ -3,7 +3,7 @@ rule curate:
     input:
         diagnoses=raw_export("diagnoses"),
         plans=raw_export("plans"),
-        text_separations=config["annotations"]["text_separations"],
+        text_separations=plan.annotation_table(config, "text_separations"),
     output:
         cases=run_path("data/cases.parquet"),
         steps=run_path("data/curation_steps.csv"),
@@ -28,7 +28,7 @@ rule curate:
 rule modality_labels:
     input:
         cases=run_path("data/cases.parquet"),
-        overrides=config["annotations"]["modality_overrides"],
+        overrides=plan.annotation_table(config, "modality_overrides"),
     output:
         labels=run_path("data/modality_labels.parquet"),
         needs_annotation=report(

@@ -10,7 +10,8 @@ PAGES = [REPO / "README.md", REPO / "config" / "README.md", REPO / "results" / "
          *sorted((REPO / "docs").glob("*.md"))]
 SCHEMA = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
 FILE_TYPES = (".conf", ".csv", ".yaml", ".py", ".md", ".json")
-USER_FILES = ("config/grading/",)  # the graders' sheets: the docs say where to save them
+# the graders' sheets and the annotation tables: the docs say where to save them (the tables' templates are tracked)
+USER_FILES = ("config/grading/", "config/annotations/modality_overrides.csv", "config/annotations/text_separations.csv")
 FOLDERS = ("benchmarks", "config", "docs", "envs", "profiles", "radonc_llm", "report", "rules", "scripts", "tests")
 
 

@@ -172,3 +172,16 @@ def test_a_gpu_job_without_its_devices_stops_at_once_naming_host_and_devices(mon
     require_gpus(1)
     with pytest.raises(UserError, match=r"asked for 2 GPU\(s\) but sees 1"):
         require_gpus(2)
+
+
+def test_an_annotation_table_not_yet_filled_is_its_template(config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the workflow's directory: config/annotations/ holds the templates
+    table = tmp_path / "secure" / "overrides.csv"
+    config["annotations"]["modality_overrides"] = str(table)
+    assert plan.annotation_table(config, "modality_overrides") == "config/annotations/modality_overrides.template.csv"
+    table.parent.mkdir()
+    table.write_text("case_id,modality\n")
+    assert plan.annotation_table(config, "modality_overrides") == str(table)
+    assert (REPO / "config/annotations/modality_overrides.template.csv").read_text() == "case_id,modality\n"
+    assert (REPO / "config/annotations/text_separations.template.csv").read_text() == \
+        "case_id,diagnosis,plan_summary\n"

@@ -369,13 +369,14 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     selection = pd.read_parquet(workflow / "results/small/pairs/modality/selection.parquet")
     assert len(selection) == 23 and selection["case_id"].isin(train["case_id"]).all()  # 5 % of 460, held out
     case = train.loc[(train["answer"] != "proton") & ~train["case_id"].isin(selection["case_id"]), "case_id"].iloc[0]
-    overrides = workflow / "config/annotations/modality_overrides.csv"
-    original, first = overrides.read_bytes(), digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
+    overrides = workflow / "config/annotations/modality_overrides.csv"  # not yet there: its template stands in
+    assert not overrides.exists()
+    first = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     overrides.write_text(f"case_id,modality\n{case},proton\n")
     try:
         overridden(workflow, case)
-    finally:  # the shared tree as it was: the original overrides, the files they give, every job up to date
-        overrides.write_bytes(original)
+    finally:  # the shared tree as it was: the template again, the files it gives, every job up to date
+        overrides.unlink()
         out = snakemake(workflow, "--forceall", targets=["results/small/pairs/modality/selection.parquet"])
         assert out.returncode == 0, out.stderr[-3000:]
         out = snakemake(workflow, "--touch")  # the bytes are the first run's again: only their times moved
