@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .baselines import most_similar
-from .prompting import render_prompt
+from .prompting import cut_prompt_start, render_prompt
 
 
 def fewshot_rows(train: pd.DataFrame, evaluation: pd.DataFrame, k: int, seed: int) -> list[list[int]]:
@@ -59,9 +59,17 @@ def variant_prompts(draw, tokenizer, evaluation: pd.DataFrame, train: pd.DataFra
                     k: int = 0, seed: int = 0, max_tokens: int = 0) -> tuple[list[str], list[str] | None, int]:
     """One variant's rendered prompts (`draw`: its `Variant.draw`, None for a variant shown no examples), the
     case IDs each showed (comma-joined; None without examples) and how many prompts lost examples to fit
-    `max_tokens`."""
+    `max_tokens` (without examples: how many were cut from their start to fit it)."""
     if draw is None:
-        return [render_prompt(tokenizer, p) for p in evaluation["prompt"]], None, 0
+        def length(prompt):
+            return len(tokenizer(render_prompt(tokenizer, prompt), add_special_tokens=False)["input_ids"])
+        prompts = list(evaluation["prompt"])
+        rendered = [render_prompt(tokenizer, p) for p in prompts]
+        over = [i for i, ids in enumerate(tokenizer(rendered, add_special_tokens=False)["input_ids"])
+                if max_tokens and len(ids) > max_tokens]
+        for i in over:
+            rendered[i] = render_prompt(tokenizer, cut_prompt_start(tokenizer, prompts[i], length, max_tokens))
+        return rendered, None, len(over)
     rows = example_rows(draw, train, evaluation, k, seed)
     prompts, kept, cut = prompts_with_examples(tokenizer, train, evaluation, rows, max_tokens)
     return prompts, [",".join(train["case_id"].iloc[i]) for i in kept], cut

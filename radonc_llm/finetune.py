@@ -23,7 +23,7 @@ import pandas as pd
 from . import models
 from .errors import UserError
 from .pairs import split_rank
-from .prompting import conversation
+from .prompting import conversation, cut_prompt_start
 
 log = logging.getLogger(__name__)
 LOG_COLUMNS = ("step", "epoch", "train_loss", "eval_loss", "learning_rate")
@@ -62,6 +62,28 @@ def training_pairs(pairs: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, p
     """(train, validation): the pairs an adapter fine-tuned with `settings` trains and validates on."""
     subset = training_subset(pairs, settings.get("max_train_pairs"), settings["seed"])
     return split_validation(subset, settings["val_fraction"], settings["seed"])
+
+
+def fit_to_length(pairs: pd.DataFrame, tokenizer, max_length: int, policy: str) -> tuple[pd.DataFrame, int]:
+    """The trainer cuts a sequence over `max_length` tokens at its end, so a long pair would train on a prompt
+    without its answer or EOS. `policy` 'truncate' cuts such a pair's prompt from its start until prompt, answer
+    and EOS fit (a pair whose answer alone does not fit is dropped); 'drop' leaves them out. Returns the pairs
+    and how many were too long."""
+    def lengths(prompts, answers):
+        texts = [tokenizer.apply_chat_template([*c["prompt"], *c["completion"]], tokenize=False)
+                 for c in map(conversation, prompts, answers)]
+        return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+    over = [n > max_length for n in lengths(pairs["prompt"], pairs["answer"])]
+    if not any(over):
+        return pairs, 0
+    fitted = pairs.copy()
+    for i in [i for i, o in enumerate(over) if o] if policy == "truncate" else []:
+        answer = fitted["answer"].iat[i]
+        fitted.iat[i, fitted.columns.get_loc("prompt")] = cut_prompt_start(
+            tokenizer, fitted["prompt"].iat[i], lambda p: lengths([p], [answer])[0], max_length)
+    still = [n > max_length for n in lengths(fitted["prompt"], fitted["answer"])]
+    return fitted[[not s for s in still]].reset_index(drop=True), sum(over)
 
 
 def held_out(pairs: pd.DataFrame, settings: dict) -> pd.DataFrame:
@@ -167,6 +189,13 @@ def train_adapter(spec: dict) -> dict:
     if s.get("report_to") == "tensorboard":  # event files beside the adapter, not in the work directory (removed)
         os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(spec["outputs"]["card"]).parent / "tensorboard")
     train, val = training_pairs(pd.read_parquet(spec["train"]), s)
+    policy = s.get("too_long", "truncate")
+    (train, too_long), (val, val_too_long) = (fit_to_length(p, tokenizer, s["max_length"], policy)
+                                              for p in (train, val))
+    if too_long or val_too_long:
+        log.warning("%d training and %d validation pairs exceed finetune.max_length %d tokens: %s", too_long,
+                    val_too_long, s["max_length"], "prompts cut from their start, answers whole"
+                    if policy == "truncate" else "left out")
     lora = s["lora"]
     args = _sft_config(s, work, batch_size, accumulation, precision)
     # the answer-token loss calls the backbone directly, around DistributedDataParallel's forward: one process only
@@ -186,6 +215,7 @@ def train_adapter(spec: dict) -> dict:
     final_loss = trainer.evaluate()["eval_loss"]
 
     card = _model_card(spec, trainer, trained, fingerprint=fingerprint, n_train=len(train), n_val=len(val),
+                       too_long={"train": too_long, "validation": val_too_long},
                        precision=precision, processes=processes, per_process_batch=batch_size * accumulation,
                        resume=resume, vanilla_loss=vanilla_loss, final_loss=final_loss, started=started)
     if trainer.is_world_process_zero():
@@ -226,7 +256,8 @@ def _sft_config(s: dict, work: Path, batch_size: int, accumulation: int, precisi
         train_sampling_strategy="group_by_length" if s.get("group_by_length") else "random")
 
 
-def _model_card(spec: dict, trainer, trained, *, fingerprint: str, n_train: int, n_val: int, precision: str,
+def _model_card(spec: dict, trainer, trained, *, fingerprint: str, n_train: int, n_val: int, too_long: dict,
+                precision: str,
                 processes: int, per_process_batch: int, resume, vanilla_loss: float, final_loss: float,
                 started: float) -> dict:
     """What the adapter is: its base, data, settings, devices, steps, losses and time (model_card.json)."""
@@ -238,7 +269,8 @@ def _model_card(spec: dict, trainer, trained, *, fingerprint: str, n_train: int,
         "model": spec["model"], "task": spec["task"], "base_model": str(spec["base_dir"]),
         "prompt_format": spec["prompt_format"], "training_fingerprint": fingerprint,
         "train_data_sha256": hashlib.sha256(Path(spec["train"]).read_bytes()).hexdigest(),
-        "train_pairs": n_train, "validation_pairs": n_val, "settings": s, "precision": precision,
+        "train_pairs": n_train, "validation_pairs": n_val, "too_long_pairs": too_long, "settings": s,
+        "precision": precision,
         "devices": max(1, torch.cuda.device_count()) if torch.cuda.is_available() else "cpu",
         "processes": processes, "effective_batch": per_process_batch * processes,
         "optimizer_steps": trainer.state.global_step,

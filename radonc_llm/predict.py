@@ -353,6 +353,9 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
         if examples is not None:
             log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
                      "model's %d tokens", variant, shown["k"], cut, len(cases), room)
+        elif cut:
+            log.warning("%s: %d of %d prompts longer than the model's %d tokens (less the answer's room): cut from "
+                        "their start", variant, cut, len(cases), room)
         one_line = VARIANTS[variant].one_line
         if vllm:
             predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, tokenizer, examples)

@@ -48,6 +48,17 @@ def conversation(prompt: str, answer: str | None = None, examples=()) -> dict:
     return record
 
 
+def cut_prompt_start(tokenizer, prompt: str, length, limit: int) -> str:
+    """`prompt` with tokens cut from its start until `length(prompt)`, the tokens of what it is rendered into, is
+    at most `limit` ('' when nothing of it fits): a note too long for the model loses its start, never the
+    answer after it or the end of the prompt, where generation starts."""
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    while ids and (n := length(prompt)) > limit:
+        ids = ids[n - limit:] if n - limit < len(ids) else []
+        prompt = tokenizer.decode(ids, skip_special_tokens=True)
+    return prompt
+
+
 def render_prompt(tokenizer, prompt: str, examples=()) -> str:
     """The exact text a model is given at prediction time (what TRL used as the training prompt), after
     the solved `examples` (prompt, answer) of a prompting variant."""

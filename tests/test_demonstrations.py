@@ -82,3 +82,21 @@ def test_prompts_too_long_for_the_context_lose_their_least_similar_examples_firs
         assert text.endswith(render_prompt(tokenizer, prompt)[len(tokenizer.bos_token):])
     assert cut == sum(len(e) < len(f) for e, f in zip(kept, rows)) > 0
     assert prompts_with_examples(tokenizer, train, evaluation, rows, 10_000)[2] == 0
+
+
+def test_a_prompt_too_long_for_the_context_loses_its_start_not_its_question_end(tiny):
+    from radonc_llm.demonstrations import variant_prompts
+    tokenizer = load_tokenizer(tiny / "base", "llama2")
+    evaluation = pd.read_parquet(tiny / "eval.parquet").head(3).reset_index(drop=True)
+    evaluation.loc[1, "prompt"] = "Which modality is used for this: " + "right lung nodule, " * 60 + "stage IIIA"
+
+    def length(text):
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    limit = 120
+    assert length(render_prompt(tokenizer, evaluation.loc[1, "prompt"])) > limit
+    assert max(length(render_prompt(tokenizer, p)) for p in evaluation["prompt"][[0, 2]]) <= limit
+    prompts, examples, cut = variant_prompts(None, tokenizer, evaluation, max_tokens=limit)
+    assert cut == 1 and examples is None
+    assert [prompts[0], prompts[2]] == [render_prompt(tokenizer, p) for p in evaluation["prompt"][[0, 2]]]
+    assert length(prompts[1]) <= limit and prompts[1].endswith("stage IIIA [/INST]")  # the start is what went
+    assert "Which modality" not in prompts[1] and prompts[1].startswith(f"{tokenizer.bos_token}[INST] ")

@@ -239,3 +239,29 @@ def test_a_tiny_mistral_base_learns_the_task_in_its_own_prompt_format_and_answer
     predict_temperatures(model, tokenizer, "modality", evaluation, settings, True, {0.2: tmp_path / "T0.2.parquet"})
     table = pd.read_parquet(tmp_path / "T0.2.parquet")
     assert list(table["case_id"]) == list(evaluation["case_id"]) and (table["answer"] != "unparsed").mean() > 0.8
+
+
+@pytest.mark.parametrize("policy", ["truncate", "drop"])
+def test_a_pair_longer_than_max_length_keeps_its_whole_answer_or_is_left_out(tiny, policy):
+    from radonc_llm.finetune import fit_to_length
+    tokenizer = load_tokenizer(tiny / "base", "llama2")
+    pairs = pd.read_parquet(tiny / "train.parquet").head(3).reset_index(drop=True)
+    long = "Which modality is used for this: " + " ".join(["left breast carcinoma, stage two"] * 80)
+    pairs.loc[1, "prompt"] = long
+
+    def length(prompt, answer):
+        record = conversation(prompt, answer)
+        text = tokenizer.apply_chat_template([*record["prompt"], *record["completion"]], tokenize=False)
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert length(long, pairs.loc[1, "answer"]) > 200 > max(length(p, a) for p, a in zip(pairs["prompt"][[0, 2]],
+                                                                                          pairs["answer"][[0, 2]]))
+    fitted, too_long = fit_to_length(pairs, tokenizer, 200, policy)
+    assert too_long == 1
+    if policy == "drop":
+        assert fitted["case_id"].tolist() == pairs["case_id"][[0, 2]].tolist()
+        return
+    assert fitted.drop(columns="prompt").equals(pairs.drop(columns="prompt"))  # every answer whole
+    assert fitted["prompt"][[0, 2]].tolist() == pairs["prompt"][[0, 2]].tolist()
+    cut = fitted.loc[1, "prompt"]
+    assert length(cut, fitted.loc[1, "answer"]) <= 200 and long.endswith(cut.strip()[-40:])  # its start cut off
+    assert fit_to_length(pairs.iloc[[0, 2]], tokenizer, 200, policy)[1] == 0
