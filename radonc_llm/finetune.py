@@ -203,6 +203,7 @@ def train_adapter(spec: dict) -> dict:
     trainer = _trainer_class(answer_tokens_only)(
         model=model, args=args, train_dataset=_dataset(train), eval_dataset=_dataset(val),
         processing_class=tokenizer,
+        callbacks=[wall_clock_checkpoints(s["save_minutes"])] if s.get("save_minutes") else None,
         peft_config=LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
                                target_modules=lora["target_modules"], modules_to_save=lora.get("modules_to_save"),
                                task_type="CAUSAL_LM"))
@@ -224,6 +225,28 @@ def train_adapter(spec: dict) -> dict:
         with contextlib.suppress(OSError):
             work.parent.rmdir()  # the work root, once no other training's checkpoints are in it
     return card
+
+
+def wall_clock_checkpoints(minutes: float):
+    """A trainer callback: a checkpoint every `minutes` of training wall time besides every finetune.save_steps,
+    so that a job preempted or killed at its time limit loses at most that much work (a 7B step can take
+    seconds, or minutes with long prompts)."""
+    from transformers import TrainerCallback
+
+    class WallClockCheckpoints(TrainerCallback):
+        def __init__(self):
+            self.last = time.monotonic()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if time.monotonic() - self.last >= 60 * minutes:
+                control.should_save = True
+            return control
+
+        def on_save(self, args, state, control, **kwargs):
+            self.last = time.monotonic()
+            return control
+
+    return WallClockCheckpoints()
 
 
 def _base_for_training(base_dir, precision: str, load_in_4bit: bool):

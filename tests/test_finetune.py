@@ -265,3 +265,25 @@ def test_a_pair_longer_than_max_length_keeps_its_whole_answer_or_is_left_out(tin
     cut = fitted.loc[1, "prompt"]
     assert length(cut, fitted.loc[1, "answer"]) <= 200 and long.endswith(cut.strip()[-40:])  # its start cut off
     assert fit_to_length(pairs.iloc[[0, 2]], tokenizer, 200, policy)[1] == 0
+
+
+def test_a_job_killed_between_step_checkpoints_resumes_from_its_wall_time_checkpoint(tiny, tiny_adapter, monkeypatch):
+    """finetune.save_minutes: with the step interval out of reach, the wall-time checkpoints are what a killed job
+    resumes from (here every step: a tiny interval), to the same adapter."""
+    reference, _ = tiny_adapter
+    killed = spec_for(tiny, "killed_timed", settings={**SETTINGS, "save_steps": 10_000, "save_minutes": 1e-9})
+    real_step, calls = transformers.Trainer.training_step, []
+
+    def dies_at_step_7(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 7:
+            raise KeyboardInterrupt("SLURM preemption")
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.Trainer, "training_step", dies_at_step_7)
+    with pytest.raises(KeyboardInterrupt):
+        train_adapter(killed)
+    monkeypatch.setattr(transformers.Trainer, "training_step", real_step)
+    card = train_adapter(killed)
+    assert card["resumed_from"] == "checkpoint-6"  # saved on the clock after step 6, never by step count
+    assert adapter_bytes(killed) == adapter_bytes(reference)
