@@ -53,21 +53,26 @@ def test_adapter_beats_vanilla_and_same_seed_gives_identical_weights(tiny, tiny_
     assert not Path(first["work_root"]).exists() or not any(Path(first["work_root"]).iterdir())
 
 
-def test_killed_job_resumes_from_its_checkpoint_to_the_same_adapter(tiny, tiny_adapter, monkeypatch):
-    reference, _ = tiny_adapter  # uninterrupted
-    killed = spec_for(tiny, "killed")
+def killed_at_step(step: int, spec: dict, monkeypatch) -> None:
+    """Train `spec` until its `step`-th training step, where the job is killed (as SLURM preempts it)."""
     real_step, calls = transformers.Trainer.training_step, []
 
-    def dies_at_step_7(self, *args, **kwargs):
+    def dies(self, *args, **kwargs):
         calls.append(1)
-        if len(calls) == 7:
+        if len(calls) == step:
             raise KeyboardInterrupt("SLURM preemption")
         return real_step(self, *args, **kwargs)
 
-    monkeypatch.setattr(transformers.Trainer, "training_step", dies_at_step_7)
+    monkeypatch.setattr(transformers.Trainer, "training_step", dies)
     with pytest.raises(KeyboardInterrupt):
-        train_adapter(killed)
+        train_adapter(spec)
     monkeypatch.setattr(transformers.Trainer, "training_step", real_step)
+
+
+def test_killed_job_resumes_from_its_checkpoint_to_the_same_adapter(tiny, tiny_adapter, monkeypatch):
+    reference, _ = tiny_adapter  # uninterrupted
+    killed = spec_for(tiny, "killed")
+    killed_at_step(7, killed, monkeypatch)
     assert not Path(killed["outputs"]["adapter"]).exists()  # nothing half-written in place
     card = train_adapter(killed)
     assert card["resumed_from"] == "checkpoint-4"
@@ -76,19 +81,7 @@ def test_killed_job_resumes_from_its_checkpoint_to_the_same_adapter(tiny, tiny_a
 
 def test_checkpoint_of_other_data_is_never_resumed(tiny, monkeypatch):
     spec = spec_for(tiny, "changed")
-    real_step = transformers.Trainer.training_step
-    calls = []
-
-    def dies(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return real_step(self, *args, **kwargs)
-
-    monkeypatch.setattr(transformers.Trainer, "training_step", dies)
-    with pytest.raises(KeyboardInterrupt):
-        train_adapter(spec)
-    monkeypatch.setattr(transformers.Trainer, "training_step", real_step)
+    killed_at_step(6, spec, monkeypatch)
     pairs = pd.read_parquet(tiny / "train.parquet")
     pairs.iloc[: len(pairs) - 5].to_parquet(tiny / "edited.parquet")  # an annotator changed the data
     edited = spec_for(tiny, "changed", train="edited.parquet")
@@ -272,18 +265,7 @@ def test_a_job_killed_between_step_checkpoints_resumes_from_its_wall_time_checkp
     resumes from (here every step: a tiny interval), to the same adapter."""
     reference, _ = tiny_adapter
     killed = spec_for(tiny, "killed_timed", settings={**SETTINGS, "save_steps": 10_000, "save_minutes": 1e-9})
-    real_step, calls = transformers.Trainer.training_step, []
-
-    def dies_at_step_7(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 7:
-            raise KeyboardInterrupt("SLURM preemption")
-        return real_step(self, *args, **kwargs)
-
-    monkeypatch.setattr(transformers.Trainer, "training_step", dies_at_step_7)
-    with pytest.raises(KeyboardInterrupt):
-        train_adapter(killed)
-    monkeypatch.setattr(transformers.Trainer, "training_step", real_step)
+    killed_at_step(7, killed, monkeypatch)
     card = train_adapter(killed)
     assert card["resumed_from"] == "checkpoint-6"  # saved on the clock after step 6, never by step count
     assert adapter_bytes(killed) == adapter_bytes(reference)
