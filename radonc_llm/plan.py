@@ -188,6 +188,31 @@ def cuda_problems(config: dict, build=torch_build) -> list[str]:
             "TORCH=cu126, from your wheelhouse: docs/finetuning.md) or set the GPU requests to 0"]
 
 
+SLURM_GPU_PLUGIN = "1.0.0"  # snakemake-executor-plugin-slurm 1.0.0 (2025-03-12) passes the `gpu` resource to sbatch
+
+
+def slurm_plugin() -> str | None:
+    """The installed version of Snakemake's SLURM executor plugin, or None."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("snakemake-executor-plugin-slurm")
+    except PackageNotFoundError:
+        return None
+
+
+def slurm_plugin_problems(config: dict, installed=slurm_plugin) -> list[str]:
+    """An older SLURM plugin ignores the `gpu` resource: the GPU jobs would be queued on nodes without GPUs."""
+    if not gpu_requests(config) or (found := installed()) is None:
+        return []
+    def release(text):
+        return tuple(int("".join(c for c in part if c.isdigit()) or 0) for part in text.split(".")[:3])
+    if release(found) >= release(SLURM_GPU_PLUGIN):
+        return []
+    return [f"snakemake-executor-plugin-slurm {found} does not pass the gpu resource to SLURM (from "
+            f"{SLURM_GPU_PLUGIN} on it does): the GPU jobs would run without GPUs; install the version "
+            "requirements.txt pins"]
+
+
 CHECKS = (model_problems, stand_in_problems, finetune_problems, predict_problems, temperature_problems, curve_problems)
 
 

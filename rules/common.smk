@@ -112,6 +112,7 @@ def jobs_use_this_environment():
 
 
 PLANNING_PROBLEMS = plan.problems(config)
+PLANNING_PROBLEMS += plan.slurm_plugin_problems(config)
 if jobs_use_this_environment():  # a conda env of its own has its own torch
     PLANNING_PROBLEMS += plan.cuda_problems(config)
 if PLANNING_PROBLEMS:

@@ -185,3 +185,17 @@ def test_an_annotation_table_not_yet_filled_is_its_template(config, tmp_path, mo
     assert (REPO / "config/annotations/modality_overrides.template.csv").read_text() == "case_id,modality\n"
     assert (REPO / "config/annotations/text_separations.template.csv").read_text() == \
         "case_id,diagnosis,plan_summary\n"
+
+
+def test_a_slurm_plugin_that_ignores_the_gpu_resource_is_refused_for_gpu_jobs(config):
+    def never():
+        raise AssertionError("the plugin is looked at only when a job asks for GPUs")
+    assert plan.slurm_plugin_problems(config, never) == []
+    config["predict"]["resources"]["gpu"] = 1
+    assert plan.slurm_plugin_problems(config, lambda: "0.15.1") == [
+        "snakemake-executor-plugin-slurm 0.15.1 does not pass the gpu resource to SLURM (from 1.0.0 on it does): "
+        "the GPU jobs would run without GPUs; install the version requirements.txt pins"]
+    assert plan.slurm_plugin_problems(config, lambda: "1.0.0") == []
+    assert plan.slurm_plugin_problems(config, lambda: "2.8.0") == []
+    assert plan.slurm_plugin_problems(config, lambda: None) == []  # not installed: not run through SLURM
+    assert plan.slurm_plugin() is not None  # pinned in requirements.txt
