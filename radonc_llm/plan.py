@@ -2,8 +2,9 @@
 first planning pass with every problem listed, one line each, before Snakemake touches an output), and the
 values the rules derive from the config: each model's directory, each task's fine-tuning settings.
 
-The schema checks each key alone; these checks relate keys to each other and to the machine (a model's
-directory and the memory its weights need)."""
+The schema checks each key alone; these checks relate keys to each other and to the machine: a model's
+directory and the memory its weights need, the exports the models meet, and the torch build and SLURM plugin
+that jobs asking for GPUs need."""
 from __future__ import annotations
 
 from pathlib import Path
