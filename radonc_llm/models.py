@@ -66,12 +66,27 @@ def load_tokenizer(path: str | Path, prompt_format: str):
     if tokenizer.pad_token is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
         # LLaMA-2 has no pad token; padding with EOS would mask EOS out of the labels and the model
         # would never learn to stop. A distinct pad token keeps EOS in the answer's labels.
-        if tokenizer.unk_token is None or tokenizer.unk_token_id == tokenizer.eos_token_id:
-            raise ModelDirError(f"{path}: the tokenizer has no pad token distinct from EOS and no unk token "
-                                "to pad with; add a pad token to the model directory")
-        tokenizer.pad_token = tokenizer.unk_token  # never predicted, always masked; no new embedding row
+        pad = spare_special_token(tokenizer)
+        if pad is None:
+            raise ModelDirError(f"{path}: the tokenizer has no pad token distinct from EOS, no unk token and no "
+                                "spare special token to pad with; add a pad token to the model directory")
+        tokenizer.pad_token = pad  # never predicted, always masked; no new embedding row
     use_prompt_format(tokenizer, prompt_format)
     return tokenizer
+
+
+def spare_special_token(tokenizer) -> str | None:
+    """A token to pad with that is not EOS and that no text or chat turn contains: the unk token (LLaMA-2),
+    else a special token the tokenizer reserves and its chat template never writes (Llama-3.x's
+    <|finetune_right_pad_id|> or a <|reserved_special_token_N|>, Qwen2.5 base's <|fim_pad|>), a pad-named
+    one first; None if there is none."""
+    if tokenizer.unk_token is not None and tokenizer.unk_token_id != tokenizer.eos_token_id:
+        return tokenizer.unk_token
+    taken = {tokenizer.bos_token, tokenizer.eos_token}
+    template = str(getattr(tokenizer, "chat_template", None) or "")
+    spare = [t.content for _, t in sorted(tokenizer.added_tokens_decoder.items())
+             if t.special and t.content not in taken and t.content not in template]
+    return next((t for t in spare if "pad" in t.lower()), next(iter(spare), None))
 
 
 def require_gpus(gpus: int) -> None:

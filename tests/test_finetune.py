@@ -269,3 +269,60 @@ def test_a_job_killed_between_step_checkpoints_resumes_from_its_wall_time_checkp
     card = train_adapter(killed)
     assert card["resumed_from"] == "checkpoint-6"  # saved on the clock after step 6, never by step count
     assert adapter_bytes(killed) == adapter_bytes(reference)
+
+
+def shaped_tokenizer(tiny, folder, special, **roles):
+    """The tiny base's directory with its tokenizer given `special` tokens and the `roles` (bos, eos, pad, unk,
+    chat_template) of a current model family's, saved as that family ships it."""
+    import shutil
+    shutil.copytree(tiny / "base", folder)
+    tokenizer = load_tokenizer(folder, "llama2")
+    tokenizer.add_special_tokens({"additional_special_tokens": special})
+    for role, value in roles.items():
+        setattr(tokenizer, role, value)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_current_chat_models_pad_with_a_spare_special_token_never_eos(tiny, tmp_path, monkeypatch):
+    # Llama-3.x: no unk, no pad, EOS <|eot_id|>, reserved special tokens (one named for padding)
+    llama3 = shaped_tokenizer(tiny, tmp_path / "llama3", ["<|begin_of_text|>", "<|eot_id|>",
+                              "<|reserved_special_token_0|>", "<|finetune_right_pad_id|>"],
+                              bos_token="<|begin_of_text|>", eos_token="<|eot_id|>", unk_token=None, pad_token=None)
+    tokenizer = load_tokenizer(llama3, "llama2")  # the tiny vocabulary's own <pad> is a spare special token too
+    assert tokenizer.unk_token is None and tokenizer.pad_token in ("<pad>", "<|finetune_right_pad_id|>")
+    assert tokenizer.pad_token_id != tokenizer.eos_token_id
+    # Qwen2.5 base: pad = EOS = <|endoftext|>; its chat template writes <|im_start|> and <|im_end|>
+    template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    qwen = shaped_tokenizer(tiny, tmp_path / "qwen", ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|fim_pad|>"],
+                            eos_token="<|endoftext|>", pad_token="<|endoftext|>", unk_token=None,
+                            chat_template=template)
+    tokenizer = load_tokenizer(qwen, "tokenizer")
+    assert tokenizer.pad_token in ("<pad>", "<|fim_pad|>") and tokenizer.pad_token_id != tokenizer.eos_token_id
+    assert render_prompt(tokenizer, "case").endswith("<|im_start|>assistant\n")  # its own template
+    # nothing spare (the tiny vocabulary always has its <pad>): refused, naming the directory
+    import radonc_llm.models
+    monkeypatch.setattr(radonc_llm.models, "spare_special_token", lambda tokenizer: None)
+    with pytest.raises(ModelDirError, match=f"{qwen}: the tokenizer has no pad token distinct from EOS"):
+        load_tokenizer(qwen, "tokenizer")
+
+
+
+@pytest.mark.parametrize("family, vocabulary, eos, template, pad", [
+    ("Llama-3.1", ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>",
+                   "<|finetune_right_pad_id|>", "<|start_header_id|>", "<|eot_id|>"], "<|eot_id|>",
+     "<|start_header_id|>{{ m }}<|eot_id|>", "<|finetune_right_pad_id|>"),
+    ("Qwen2.5 base", ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|fim_prefix|>", "<|fim_pad|>"],
+     "<|endoftext|>", "<|im_start|>{{ m }}<|im_end|>", "<|fim_pad|>"),
+    ("no spare token", ["<|endoftext|>"], "<|endoftext|>", "", None),
+])
+def test_the_spare_special_token_of_each_family(family, vocabulary, eos, template, pad):
+    from types import SimpleNamespace
+
+    from radonc_llm.models import spare_special_token
+    added = {1000 + i: SimpleNamespace(content=t, special=True) for i, t in enumerate(vocabulary)}
+    tokenizer = SimpleNamespace(unk_token=None, unk_token_id=None, eos_token=eos, eos_token_id=None,
+                                bos_token=vocabulary[0] if family.startswith("Llama") else None,
+                                chat_template=template, added_tokens_decoder=added)
+    assert spare_special_token(tokenizer) == pad
