@@ -14,23 +14,16 @@ import pandas as pd  # noqa: E402
 from .tasks import ORDER as TASK_ORDER  # noqa: E402
 from .tasks import CLASSIFYING, FREE_TEXT, TASKS  # noqa: E402
 from .variants import ORDER as VARIANT_ORDER  # noqa: E402
-from .variants import TRAINED, VARIANTS, ZERO_SHOT, temperature_name  # noqa: E402
+from .variants import TRAINED, VARIANTS, ZERO_SHOT, parse_predictor_label, temperature_name  # noqa: E402
 from .variants import display_name as variant_name  # noqa: E402
 
 MODEL_STYLES = ["-", "--", ":", "-."]
 
 
-def predictor_variant(label: str) -> tuple[str, str | None]:
-    """(model, variant) of a predictor's label in the tables ('tiny-llama fewshot (T=0.2)'); (label, None) for a
-    baseline."""
-    model, _, variant = label.split(" (T=")[0].rpartition(" ")
-    return (model, variant) if model and variant in VARIANTS else (label, None)
-
-
 def predictor_name(label: str) -> str:
     """A predictor as figures name it: 'tiny-llama fewshot (T=0.2)' is 'tiny-llama few-shot' (its temperature
     is in the tables); a baseline as it is."""
-    model, variant = predictor_variant(label)
+    model, variant = parse_predictor_label(label)
     return f"{model} {variant_name(variant)}" if variant else label
 
 
@@ -257,7 +250,7 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
 def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> plt.Figure:
     """Small multiples: the headline metric per disease site (sites with at least `min_cases` eval cases),
     one panel per task, one bar per predictor (fine-tuned models and the best baseline); n per panel."""
-    shown_predictors = table["predictor"].map(lambda p: predictor_variant(p)[1] in (TRAINED, None))
+    shown_predictors = table["predictor"].map(lambda p: parse_predictor_label(p)[1] in (TRAINED, None))
     sites = table[(table["grouping"] == "site") & shown_predictors]
     tasks = [t for t in TASK_ORDER if t in set(sites["task"])]
     shown = sorted(set(sites.loc[sites["n"] >= min_cases, "group"]))

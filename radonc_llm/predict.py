@@ -328,7 +328,7 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
     import torch
 
     from .demonstrations import variant_prompts
-    from .variants import VARIANTS
+    from .variants import variant as registered
     base_dir, prompt_format, adapter_dir, task, settings = (job.base_dir, job.prompt_format, job.adapter_dir,
                                                             job.task, job.settings)
     vllm = settings["backend"] == "vllm"
@@ -348,15 +348,15 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
     for split, variant in dict.fromkeys((s, v) for s, v, _ in outputs):
         files = {t: path for (s, v, t), path in outputs.items() if (s, v) == (split, variant)}
         cases = pairs[split]
-        prompts, examples, cut = variant_prompts(VARIANTS[variant].draw, tokenizer, cases, train, shown["k"],
-                                                 shown["seed"], room)
+        spec = registered(variant)
+        prompts, examples, cut = variant_prompts(spec.draw, tokenizer, cases, train, shown["k"], shown["seed"], room)
         if examples is not None:
             log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
                      "model's %d tokens", variant, shown["k"], cut, len(cases), room)
         elif cut:
             log.warning("%s: %d of %d prompts longer than the model's %d tokens (less the answer's room): cut from "
                         "their start", variant, cut, len(cases), room)
-        one_line = VARIANTS[variant].one_line
+        one_line = spec.one_line
         if vllm:
             predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, tokenizer, examples)
             continue

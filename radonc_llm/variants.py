@@ -58,3 +58,9 @@ def temperature_name(temperature: float) -> str:
 def predictor_label(model: str, variant_name: str, temperature: float) -> str:
     """One model's variant at one temperature, as the paired tests and the breakdown name it."""
     return f"{model} {variant_name} (T={temperature_name(temperature)})"
+
+
+def parse_predictor_label(label: str) -> tuple[str, str | None]:
+    """(model, variant) of a `predictor_label`; (label, None) for any other predictor (a baseline)."""
+    model, _, name = label.split(" (T=")[0].rpartition(" ")
+    return (model, name) if model and name in VARIANTS else (label, None)

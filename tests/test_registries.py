@@ -98,3 +98,9 @@ def test_the_task_registry_says_what_differs_per_task(task, classifies, labelled
     spec = TASKS[task]
     assert (spec.classifies, spec.labelled, spec.coded) == (classifies, labelled, coded)
     assert spec.baselines and (spec.average is None) != classifies
+
+
+def test_a_predictor_label_reads_back_as_its_model_and_variant():
+    from radonc_llm.variants import parse_predictor_label
+    assert parse_predictor_label(predictor_label("tiny-llama", "fewshot", 0.25)) == ("tiny-llama", "fewshot")
+    assert parse_predictor_label("majority baseline") == ("majority baseline", None)
