@@ -7,8 +7,10 @@ directory and the memory its weights need, the exports the models meet, and the 
 that jobs asking for GPUs need."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from .batching import budget_bytes, footprint
 from .errors import UserError
 from .finetune import per_process_batch
 from .models import check_model_dir, host_memory_mb, weights_bytes
@@ -98,7 +100,30 @@ def memory_problems(config: dict, model: str) -> list[str]:
             problems.append(f"{stage}.resources.mem_mb is {resources['mem_mb']}, but {model}'s "
                             f"{weights_bytes(path) / 1e9:.1f} GB of weights need about {need} MB to load "
                             f"({'fp32' if loads_fp32 else 'bf16'}, {processes} process(es)): raise it in the config")
-    return problems
+    return problems + generation_problems(config, model)
+
+
+def generation_problems(config: dict, model: str) -> list[str]:
+    """On a GPU of predict.device_memory_gb, the base's weights leave room to generate from one prompt as long as
+    the model's context (radonc_llm/batching.py; the jobs batch by the device's free memory)."""
+    settings = config["predict"]
+    if not settings["resources"]["gpu"] or not settings.get("device_memory_gb"):
+        return []
+    path = Path(config["models"][model]["path"])
+    stored = json.loads((path / "config.json").read_text())
+    model_config = stored.get("text_config") or stored
+    dtype_bytes = 4 if settings["precision"] == "fp32" else 2
+    stored_bytes = 4 if (stored.get("dtype") or stored.get("torch_dtype")) == "float32" else 2
+    weights = weights_bytes(path) * dtype_bytes / stored_bytes
+    free = settings["device_memory_gb"] * 2**30 - weights
+    room = max(settings["vanilla_max_new_tokens"].values())
+    width = model_config["max_position_embeddings"] - room
+    need = footprint(stored, dtype_bytes).batch_bytes(1, width, room, settings["prefill_chunk"])
+    if need <= budget_bytes(free):
+        return []
+    return [f"predict.device_memory_gb is {settings['device_memory_gb']}, but {model}'s weights "
+            f"({weights / 2**30:.1f} GiB) and one prompt of its context ({width} tokens and {room} to answer, "
+            f"{need / 2**30:.1f} GiB) do not fit in it: use GPUs with more memory"]
 
 
 def stand_in_problems(config: dict) -> list[str]:

@@ -19,6 +19,7 @@ import pandas as pd
 from . import models
 from .parsing import UNPARSED, is_refusal
 from .tasks import TASKS
+from .batching import budget_bytes, footprint, free_memory_bytes, plan_batches
 from .prompting import render_prompt
 from .variants import temperature_name
 
@@ -201,12 +202,13 @@ def decode(model, prefilled, *, temperature: float, warpers, max_new_tokens: int
 
 def generate(model, tokenizer, prompts: list[str], *, temperatures: list[float], seeds: list[int], top_p: float,
              top_k: int, max_new_tokens: int, batch_size: int, stop_ids: list[int], prefill_chunk: int = 16,
-             progress=None) -> list[tuple[list[str], list[int]]]:
+             memory_budget: int | None = None, progress=None) -> list[tuple[list[str], list[int]]]:
     """Sample one completion per rendered prompt at each temperature (seeded by the matching seed).
 
-    Prompts are sorted by length and batched; each batch is prefilled once and decoded at every
-    temperature. Returns, per temperature, (texts, generated token counts incl. the stop token)
-    in input order."""
+    Prompts are sorted by length and batched: at most `batch_size` prompts, and as many as fit in
+    `memory_budget` bytes (None: no limit) by the model's footprint (radonc_llm/batching.py); each batch is
+    prefilled once and decoded at every temperature. Returns, per temperature, (texts, generated token counts
+    incl. the stop token) in input order."""
     import torch
     from transformers.generation.logits_process import TopKLogitsWarper, TopPLogitsWarper
     warpers = ([TopKLogitsWarper(top_k)] if top_k else []) + ([TopPLogitsWarper(top_p)] if top_p < 1 else [])
@@ -218,9 +220,17 @@ def generate(model, tokenizer, prompts: list[str], *, temperatures: list[float],
         shared = shared_prefix(input_ids)
         prefix = prefix_states(model, input_ids[0][:shared]) if shared else None
     results = [([None] * len(prompts), [0] * len(prompts)) for _ in temperatures]
+    widths = [len(input_ids[i]) for i in order]
+    if memory_budget is None:
+        sizes = [min(batch_size, len(order) - s) for s in range(0, len(order), batch_size)]
+    else:
+        sizes = plan_batches(widths, max_new_tokens, model_footprint(model), memory_budget, batch_size, prefill_chunk)
+        log.info("%d prompts in %d batches of %d to %d rows (%.1f GiB for generation)", len(order), len(sizes),
+                 min(sizes, default=0), max(sizes, default=0), memory_budget / 2**30)
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            index = order[start:start + batch_size]
+        for start, size in zip(starts, sizes):
+            index = order[start:start + size]
             prefilled = prefill(model, tokenizer, [input_ids[i] for i in index], prefill_chunk, prefix,
                                 room=max_new_tokens)
             for (texts, counts), temperature, generator in zip(results, temperatures, generators):
@@ -235,6 +245,11 @@ def generate(model, tokenizer, prompts: list[str], *, temperatures: list[float],
                 if progress is not None:
                     progress.update(len(index))
     return results
+
+
+def model_footprint(model):
+    """The loaded model's batch footprint (radonc_llm/batching.py), at the dtype it computes in."""
+    return footprint(model.config.get_text_config(decoder=True).to_dict(), model.dtype.itemsize)
 
 
 def max_new_tokens(settings: dict, task: str, one_line: bool) -> int:
@@ -263,10 +278,10 @@ def write_predictions(task: str, pairs: pd.DataFrame, temperature: float, seed: 
 
 def predict_temperatures(model, tokenizer, task: str, pairs: pd.DataFrame, settings: dict, one_line: bool,
                          outputs: dict[float, str], prompts: list[str] | None = None,
-                         examples: list[str] | None = None) -> None:
+                         examples: list[str] | None = None, memory_budget: int | None = None) -> None:
     """Write one parquet per temperature (`outputs` maps temperature -> path); `one_line` as in
     `max_new_tokens`. `prompts`: the rendered prompts (default: each pair's prompt alone); `examples`: the
-    case IDs each prompt showed."""
+    case IDs each prompt showed; `memory_budget`: bytes the batches may take (`generate`)."""
     from tqdm import tqdm
     if prompts is None:
         prompts = [render_prompt(tokenizer, p) for p in pairs["prompt"]]
@@ -276,7 +291,8 @@ def predict_temperatures(model, tokenizer, task: str, pairs: pd.DataFrame, setti
         results = generate(model, tokenizer, prompts, temperatures=temperatures, seeds=seeds, top_p=settings["top_p"],
                            top_k=settings["top_k"], max_new_tokens=max_new_tokens(settings, task, one_line),
                            batch_size=settings["batch_size"], prefill_chunk=settings["prefill_chunk"],
-                           stop_ids=stop_token_ids(tokenizer, stop_at_newline=one_line), progress=bar)
+                           memory_budget=memory_budget, stop_ids=stop_token_ids(tokenizer, stop_at_newline=one_line),
+                           progress=bar)
     for temperature, seed, (texts, counts) in zip(temperatures, seeds, results):
         write_predictions(task, pairs, temperature, seed, texts, counts, outputs[temperature], examples)
 
@@ -315,6 +331,7 @@ class PredictionJob:
     settings: dict  # predict: of the config (temperatures, seed, token budgets, batching, precision, backend)
     prompting: dict | None  # prompting: of the config (k, seed) for the prompting variants; None: no examples
     threads: int
+    memory_mb: int | None = None  # the job's host memory (on the CPU, the batches' limit with what is available)
 
 
 def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: pd.DataFrame | None,
@@ -341,6 +358,7 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
         model, tokenizer = load_for_prediction(base_dir, prompt_format, adapter_dir, dtype=dtype)
         if torch.cuda.is_available():
             model.to("cuda")
+        budget = budget_bytes(free_memory_bytes(model.device, job.memory_mb))
     shown = job.prompting or {"k": 0, "seed": 0}
     if train is not None and "selection" in pairs:
         train = train[~train["case_id"].isin(pairs["selection"]["case_id"])].reset_index(drop=True)
@@ -362,4 +380,4 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
             continue
         log.info("%s %s on %d %s %s pairs at %d temperatures, %s on %s", job.model, variant, len(cases), task,
                  split, len(files), str(dtype).removeprefix("torch."), model.device)
-        predict_temperatures(model, tokenizer, task, cases, settings, one_line, files, prompts, examples)
+        predict_temperatures(model, tokenizer, task, cases, settings, one_line, files, prompts, examples, budget)

@@ -130,7 +130,7 @@ def predict(smk) -> None:
         outputs = {(s, *k): f for s in p.splits
                    for k, f in keyed(smk.output[s], product(p.variants, p.settings["temperatures"])).items()}
         job = PredictionJob(smk.wildcards.model, p.base_dir, p.prompt_format, smk.input.get("adapter"),
-                            smk.wildcards.task, p.settings, p.prompting, smk.threads)
+                            smk.wildcards.task, p.settings, p.prompting, smk.threads, smk.resources.get("mem_mb"))
         train = pd.read_parquet(smk.input.train) if p.prompting else None  # the solved cases prompts show
         predict_variants(job, {s: pd.read_parquet(smk.input[s]) for s in p.splits}, train, outputs)
 

@@ -47,7 +47,7 @@ def test_vanilla_is_prompted_the_same_way_and_kept_whole(tiny, tmp_path):
     assert stop_token_ids(tokenizer, stop_at_newline=False) == [tokenizer.eos_token_id]
 
 
-def test_batched_greedy_decoding_matches_model_generate_prompt_by_prompt(tiny, tiny_adapter):
+def test_batched_greedy_decoding_matches_model_generate_prompt_by_prompt(tiny, tiny_adapter, monkeypatch):
     """Chunked prefill, left padding, row pruning and position ids must not change what a prompt gets."""
     import torch
     spec, _ = tiny_adapter
@@ -67,6 +67,22 @@ def test_batched_greedy_decoding_matches_model_generate_prompt_by_prompt(tiny, t
                                      max_new_tokens=6, batch_size=batch_size, prefill_chunk=chunk, stop_ids=stop_ids)
         assert sum(t == r for t, r in zip(texts, reference)) >= 0.95 * len(prompts), (batch_size, chunk)
         assert all(1 <= n <= 6 for n in counts)
+    # batches by a memory budget (radonc_llm/batching.py): room for 5 of the longest prompts, more of the shorter
+    import radonc_llm.predict as predict
+    widths = sorted((len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"]), reverse=True)
+    budget = predict.model_footprint(model).batch_bytes(5, widths[0], 6, 4)
+    sizes = []
+
+    def spy(model, tokenizer, input_ids, *args, **kwargs):
+        sizes.append(len(input_ids))
+        assert predict.model_footprint(model).batch_bytes(len(input_ids), len(input_ids[0]), 6, 4) <= budget
+        return prefill(model, tokenizer, input_ids, *args, **kwargs)
+
+    monkeypatch.setattr(predict, "prefill", spy)
+    [(texts, _)] = generate(model, tokenizer, prompts, temperatures=[1.0], seeds=[1], top_p=1.0, top_k=1,
+                            max_new_tokens=6, batch_size=48, prefill_chunk=4, stop_ids=stop_ids, memory_budget=budget)
+    assert sizes[0] == 5 and max(sizes) > 5 and sum(sizes) == len(prompts)
+    assert sum(t == r for t, r in zip(texts, reference)) >= 0.95 * len(prompts)
 
 
 def test_a_temperature_samples_the_same_whatever_else_is_scanned(tiny, tiny_adapter):
