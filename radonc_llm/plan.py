@@ -58,9 +58,12 @@ def model_dir(config: dict, model: str) -> str:
     return f"{run_root(config)}models/base/{model}" if built(spec) else spec["path"]
 
 
+SCHEDULING_KEYS = ("threads", "resources", "throughput_tflops", "device_memory_gb")  # for the scheduler and planning
+
+
 def finetune_settings(config: dict, task: str) -> dict:
     """Hyper-parameters of one task's fine-tuning: the shared ones, then finetune.per_task.<task>."""
-    shared = {k: v for k, v in config["finetune"].items() if k not in ("per_task", "threads", "resources")}
+    shared = {k: v for k, v in config["finetune"].items() if k not in ("per_task", *SCHEDULING_KEYS)}
     for key, value in config["finetune"].get("per_task", {}).get(task, {}).items():
         shared[key] = {**shared[key], **value} if isinstance(value, dict) else value
     return shared
@@ -96,7 +99,7 @@ def memory_problems(config: dict, model: str) -> list[str]:
         loads_fp32 = precision == "fp32" or (precision == "auto" and not resources["gpu"])
         processes = max(1, resources["gpu"])
         need = host_memory_mb(path, loads_fp32, processes)
-        if resources["mem_mb"] < need:
+        if resources["mem_mb"] != "auto" and resources["mem_mb"] < need:
             problems.append(f"{stage}.resources.mem_mb is {resources['mem_mb']}, but {model}'s "
                             f"{weights_bytes(path) / 1e9:.1f} GB of weights need about {need} MB to load "
                             f"({'fp32' if loads_fp32 else 'bf16'}, {processes} process(es)): raise it in the config")

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
-from radonc_llm import plan
+from radonc_llm import plan, requests
 from radonc_llm.baselines import BASELINES
 from radonc_llm.errors import UserError
 from radonc_llm.metrics import Scoring
@@ -137,7 +137,24 @@ def held_out_settings(task):
 
 
 def finetune_resource(name):
-    return config["finetune"]["resources"][name]
+    return job_request("finetune", name)
+
+
+def job_request(stage, name):
+    """A resource of `stage`'s jobs (finetune or predict): the config's value, or where it is `auto` (runtime,
+    mem_mb) one sized from the job's model and pairs when it is scheduled (radonc_llm/requests.py).
+    """
+    value = config[stage]["resources"][name]
+    if value != "auto":
+        return value
+    return lambda wc, input: requests.request(
+        config,
+        stage,
+        name,
+        dict(wc.items()),
+        dict(input.items()),
+        plan.model_dir(config, wc.model),
+    )
 
 
 def model_file(name):
@@ -179,14 +196,13 @@ def prompted_inputs(wildcards):
 
 
 def predict_settings():
-    """What a prediction job reads of predict: (its threads and resources go to the scheduler)."""
-    return {
-        k: v for k, v in config["predict"].items() if k not in ("threads", "resources")
-    }
+    """What a prediction job reads of predict: (its threads, resources and what sizes them go to the scheduler;
+    device_memory_gb to planning)."""
+    return {k: v for k, v in config["predict"].items() if k not in plan.SCHEDULING_KEYS}
 
 
 def predict_resource(name):
-    return config["predict"]["resources"][name]
+    return job_request("predict", name)
 
 
 # The learning curve (rules/learning_curve.smk): its models, tasks and temperature (checked in radonc_llm/plan.py).

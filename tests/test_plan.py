@@ -40,17 +40,22 @@ def fake_7b(folder, total=WEIGHTS_BYTES):
     return folder
 
 
-def plan(*configs, env=None, targets=()):
-    """Every job a dry run through profiles/slurm plans: [(rule, {resource: value})]."""
-    out = subprocess.run([sys.executable, "-m", "snakemake", *targets, "--dry-run", "--profile", "profiles/slurm",
-                          *CPU_PLANNING, "--configfile", *configs], cwd=REPO, capture_output=True, text=True,
-                         env={**os.environ, **ENV, **(env or {})})
+def plan(*configs, env=None, targets=(), workdir=None):
+    """Every job a dry run through profiles/slurm plans: [(rule, {resource: value})]; with `workdir`, the run's
+    working directory (its results/ tree) is that folder, and each job's wildcards come third."""
+    where = ("--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)) if workdir else ()
+    out = subprocess.run([sys.executable, "-m", "snakemake", *targets, "--dry-run", *where, "--profile",
+                          str(REPO / "profiles/slurm"), *CPU_PLANNING, "--configfile",
+                          *(str(REPO / c) if c.startswith("config/") else c for c in configs)],
+                         cwd=workdir or REPO, capture_output=True, text=True, env={**os.environ, **ENV, **(env or {})})
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     jobs = []
     for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", out.stdout, flags=re.M):
         resources = re.search(r"^    resources: (.*)$", body, flags=re.M)
         pairs = (item.split("=", 1) for item in resources.group(1).split(", ")) if resources else ()
-        jobs.append((rule, dict(pairs)))
+        wildcards = re.search(r"^    wildcards: (.*)$", body, flags=re.M)
+        named = dict(item.split("=", 1) for item in wildcards.group(1).split(", ")) if wildcards else {}
+        jobs.append((rule, dict(pairs), named) if workdir else (rule, dict(pairs)))
     return jobs
 
 
@@ -63,31 +68,77 @@ def paper_models(tmp_path_factory):
     return root, overlay
 
 
-def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models):
+PAPER_PAIRS = {"train": 7500, "eval": 403, "selection": 300}  # regimen and modality; icd10: 6,800 / 377 / 300
+PROMPT_CHARS = 600  # the pairs' prompt and answer: 600 / 3 + 32 = 232 tokens each (radonc_llm/requests.py)
+
+
+@pytest.fixture(scope="module")
+def paper_workdir(tmp_path_factory):
+    """A working directory whose results/paper/ holds pairs as many as the paper's, so that the dry run sizes
+    each fine-tuning and prediction job from them (runtime and mem_mb: auto)."""
+    import pandas as pd
+    work = tmp_path_factory.mktemp("work")
+    (work / "config").symlink_to(REPO / "config")  # the annotation templates, as in a checkout
+    for task in ("regimen", "modality", "icd10"):
+        folder = work / "results" / "paper" / "pairs" / task
+        folder.mkdir(parents=True)
+        sizes = PAPER_PAIRS | ({"train": 6800, "eval": 377} if task == "icd10" else {})
+        for split, n in sizes.items():
+            pd.DataFrame({"prompt": ["x" * (PROMPT_CHARS - 40)] * n, "answer": ["y" * 40] * n}).to_parquet(
+                folder / f"{split}.parquet")
+    return work
+
+
+def estimated_minutes(rule, wildcards, parameters):
+    """The job's compute at the paper config's throughput (fine-tuning 100, generation 20 TFLOP/s a GPU),
+    from the pairs by hand: what the request must cover, and exceed by no more than a few times."""
+    icd10 = wildcards["task"] == "icd10"
+    if rule == "finetune":
+        train = (6800 if icd10 else 7500) * 0.95
+        return 8 * parameters * 3 * train * 232 / (2 * 100e12) / 60
+    pairs = (377 if icd10 else 403) + 300
+    answer = {"regimen": (64, 96), "modality": (8, 32), "icd10": (12, 32)}[wildcards["task"]]
+    if rule == "predict_prompted":  # fewshot and retrieved: four solved pairs before the case's own
+        tokens = 2 * pairs * (5 * 232 + 10 * answer[0])
+    else:
+        tokens = pairs * (232 + 10 * answer[wildcards["variant"] == "vanilla"])
+    return 2 * parameters * tokens / 20e12 / 60
+
+
+def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models, paper_workdir):
     root, overlay = paper_models
-    jobs = plan("config/paper.yaml", str(overlay))
+    jobs = plan("config/paper.yaml", str(overlay), workdir=paper_workdir)
     counts = {}
-    for rule, _ in jobs:
+    for rule, _, _ in jobs:
         counts[rule] = counts.get(rule, 0) + 1
     # 2 models x 3 tasks: adapters; x 2 variants predictions (every temperature in one job); one job for the
     # prompting variants; one scoring job for every variant
     assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["predict_prompted"] == 6
     assert counts["score"] == 6
     assert counts["selection_pairs"] == 3 and sum(counts.values()) == 50
-    need_one = host_memory_mb(root / "llama", loads_fp32=False)
-    assert need_one > WEIGHTS_BYTES / 1e6  # the weights themselves, at least
-    for rule, res in jobs:
+    parameters = WEIGHTS_BYTES // 2
+    for rule, res, wildcards in jobs:
         if rule == "all" or "slurm_partition" not in res:
             continue  # local rules run where Snakemake runs
         gpus = int(res.get("gpu", 0))
         if rule in GPU_RULES:
             assert res["slurm_partition"] == "gpu-a100" and res["slurm_account"] == "onc", (rule, res)
             assert gpus == (2 if rule == "finetune" else 1), (rule, res)  # the paper's two A100s for training
-            assert int(res["mem_mb"]) >= gpus * need_one, (rule, res)  # each process loads the base
-            assert int(res["runtime"]) >= (600 if rule == "finetune" else 120), (rule, res)
+            # mem_mb: auto, the base's weights once per process
+            assert int(res["mem_mb"]) == host_memory_mb(root / "llama", False, gpus) > gpus * WEIGHTS_BYTES / 1e6
+            # runtime: auto, a few times the estimated compute, not the fixed 12 h and 4 h of a request by hand
+            estimate = estimated_minutes(rule, wildcards, parameters)
+            assert estimate < int(res["runtime"]) <= 4 * estimate + 10, (rule, wildcards, res["runtime"], estimate)
             assert int(res["cpus_per_task"]) >= 4, (rule, res)
         else:
             assert res["slurm_partition"] == "cpu" and gpus == 0, (rule, res)
+
+
+def test_before_its_pairs_exist_a_job_sized_from_its_work_shows_tbd(paper_models):
+    _, overlay = paper_models
+    for rule, res in plan("config/paper.yaml", str(overlay)):
+        if rule in GPU_RULES:
+            assert res["runtime"] == res["mem_mb"] == "<TBD>", (rule, res)
 
 
 def test_the_real_models_gpu_config_asks_for_a_gpu_per_model_job():
