@@ -68,8 +68,7 @@ def load_tokenizer(path: str | Path, prompt_format: str):
         # would never learn to stop. A distinct pad token keeps EOS in the answer's labels.
         pad = spare_special_token(tokenizer)
         if pad is None:
-            raise ModelDirError(f"{path}: the tokenizer has no pad token distinct from EOS, no unk token and no "
-                                "spare special token to pad with; add a pad token to the model directory")
+            raise ModelDirError(f"{path}: {NO_PAD}")
         tokenizer.pad_token = pad  # never predicted, always masked; no new embedding row
     use_prompt_format(tokenizer, prompt_format)
     return tokenizer
@@ -87,6 +86,48 @@ def spare_special_token(tokenizer) -> str | None:
     spare = [t.content for _, t in sorted(tokenizer.added_tokens_decoder.items())
              if t.special and t.content not in taken and t.content not in template]
     return next((t for t in spare if "pad" in t.lower()), next(iter(spare), None))
+
+
+NO_PAD = ("the tokenizer has no pad token distinct from EOS, no unk token and no spare special token to pad with; "
+          "add a pad token to the model directory")
+
+
+def declared_tokens(path: str | Path):
+    """What a model directory's tokenizer files declare of the special tokens (their roles, the added special
+    tokens, the chat template), shaped as `spare_special_token` reads a tokenizer, read without loading it; None
+    where there is no tokenizer_config.json to read."""
+    from types import SimpleNamespace
+    path = Path(path)
+    if not (path / "tokenizer_config.json").is_file():
+        return None
+    declared = json.loads((path / "tokenizer_config.json").read_text())
+    if (path / "special_tokens_map.json").is_file():
+        declared = {**json.loads((path / "special_tokens_map.json").read_text()), **declared}
+
+    def content(value):
+        return value.get("content") if isinstance(value, dict) else value
+    template = declared.get("chat_template") or ""
+    if isinstance(template, list):  # several named templates
+        template = " ".join(t.get("template", "") for t in template)
+    if (path / "chat_template.jinja").is_file():
+        template += (path / "chat_template.jinja").read_text()
+    roles = {role: content(declared.get(f"{role}_token")) for role in ("bos", "eos", "unk", "pad")}
+    added = {int(i): t for i, t in declared.get("added_tokens_decoder", {}).items()}
+    if not added and (path / "tokenizer.json").is_file():  # as transformers 5 saves them
+        added = {t["id"]: t for t in json.loads((path / "tokenizer.json").read_text()).get("added_tokens", [])}
+    added = {i: SimpleNamespace(content=t["content"], special=t.get("special", False)) for i, t in added.items()}
+    return SimpleNamespace(bos_token=roles["bos"], eos_token=roles["eos"], unk_token=roles["unk"],
+                           pad_token=roles["pad"], unk_token_id=roles["unk"], eos_token_id=roles["eos"],
+                           chat_template=template, added_tokens_decoder=added)
+
+
+def pad_problem(path: str | Path) -> str | None:
+    """Planning's check of what `load_tokenizer` will pad with, from the directory's files: None if the tokenizer
+    has a pad token apart from EOS or one can be chosen (`spare_special_token`), or its files do not say."""
+    tokens = declared_tokens(path)
+    if tokens is None or (tokens.pad_token is not None and tokens.pad_token != tokens.eos_token):
+        return None
+    return None if spare_special_token(tokens) is not None else f"{path}: {NO_PAD}"
 
 
 def require_gpus(gpus: int) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from .batching import budget_bytes, footprint
 from .errors import UserError
 from .finetune import per_process_batch
-from .models import check_model_dir, host_memory_mb, weights_bytes
+from .models import check_model_dir, host_memory_mb, pad_problem, weights_bytes
 from .tasks import ORDER as TASK_ORDER
 from .variants import temperature_name
 
@@ -83,17 +83,19 @@ def model_problems(config: dict) -> list[str]:
         if model not in config["models"]:
             problems.append(f"active_models names {model!r}, which is not in models:")
         elif not built(config["models"][model]) and config["models"][model].get("path"):
-            problems += memory_problems(config, model)
+            problems += directory_problems(config, model)
     return problems
 
 
-def memory_problems(config: dict, model: str) -> list[str]:
+def directory_problems(config: dict, model: str) -> list[str]:
+    """A hospital's base directory: complete, a tokenizer that can pad apart from EOS, weights that fit the memory
+    the jobs ask for and a card that holds one full-context prompt."""
     path = config["models"][model]["path"]
     try:
         check_model_dir(path)
     except UserError as err:
         return [f"models.{model}.path: {err}"]
-    problems = []
+    problems = [f"models.{model}.path: {pad}"] if (pad := pad_problem(path)) else []
     for stage in ("finetune", "predict"):
         resources, precision = config[stage]["resources"], config[stage]["precision"]
         loads_fp32 = precision == "fp32" or (precision == "auto" and not resources["gpu"])

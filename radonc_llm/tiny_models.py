@@ -10,7 +10,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from . import models  # noqa: F401  (sets the offline environment first)
+from . import models  # sets the offline environment first
 from .prompting import use_prompt_format
 
 log = logging.getLogger(__name__)
@@ -24,26 +24,28 @@ def tokenizer_texts(regimen, icd10, labels, instructions) -> list[str]:
             + list(instructions) + ["[INST] [/INST]"])
 
 
-def train_tokenizer(texts: list[str], vocab_size: int, out_dir: str | Path):
-    """Train a byte-level BPE tokenizer on `texts` and save it as a transformers tokenizer."""
+def train_tokenizer(texts: list[str], vocab_size: int, out_dir: str | Path, special=SPECIAL_TOKENS, **roles):
+    """Train a byte-level BPE tokenizer on `texts` and save it as a transformers tokenizer. `special`: its special
+    tokens; `roles`: which of them is pad, unk, bos and eos, and a chat_template (default: the LLaMA-2-like
+    stand-ins'; a current family's shape, e.g. no pad and no unk, by passing its own)."""
     from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(tok_models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(special), show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(texts, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", bos_token="<s>",
-                                   eos_token="</s>")
+    roles = roles or {"pad_token": "<pad>", "unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>"}
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, **roles)
     fast.save_pretrained(out_dir)
     log.info("trained a byte-level BPE tokenizer of %d tokens on %d texts", len(fast), len(texts))
     return fast
 
 
 def tiny_config(architecture: str, tokenizer, settings: dict):
-    from transformers import LlamaConfig, MistralConfig
+    from transformers import LlamaConfig, MistralConfig, Qwen2Config
     common = dict(
         vocab_size=len(tokenizer), hidden_size=settings["hidden_size"],
         intermediate_size=settings["intermediate_size"], num_hidden_layers=settings["layers"],
@@ -55,7 +57,9 @@ def tiny_config(architecture: str, tokenizer, settings: dict):
     if architecture == "mistral":  # grouped-query attention and a sliding window, as in Mistral-7B
         return MistralConfig(num_key_value_heads=max(1, settings["heads"] // 2),
                              sliding_window=settings["max_position_embeddings"], **common)
-    raise ValueError(f"unknown tiny architecture {architecture!r}: use llama or mistral")
+    if architecture == "qwen2":  # Qwen2.5's: grouped-query attention, biases on the query, key and value projections
+        return Qwen2Config(num_key_value_heads=max(1, settings["heads"] // 2), **common)
+    raise ValueError(f"unknown tiny architecture {architecture!r}: use llama, mistral or qwen2")
 
 
 def build_tiny_base(architecture: str, prompt_format: str, tokenizer_dir: str | Path, diagnoses: list[str],
@@ -67,12 +71,15 @@ def build_tiny_base(architecture: str, prompt_format: str, tokenizer_dir: str | 
                               Trainer, TrainingArguments, set_seed)
 
     torch.set_num_threads(threads)
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)
-    use_prompt_format(tokenizer, prompt_format)
+    shipped = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)  # saved with the model as it is
+    use_prompt_format(shipped, prompt_format)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)  # pre-training pads; a family without a pad
+    if tokenizer.pad_token is None or tokenizer.pad_token_id == tokenizer.eos_token_id:  # pads as fine-tuning will
+        tokenizer.pad_token = models.spare_special_token(tokenizer)
     set_seed(settings["seed"])
-    model = AutoModelForCausalLM.from_config(tiny_config(architecture, tokenizer, settings))
+    model = AutoModelForCausalLM.from_config(tiny_config(architecture, shipped, settings))
     pre = settings["pretrain"]
-    texts = [tokenizer.bos_token + t + tokenizer.eos_token for t in diagnoses]
+    texts = [(tokenizer.bos_token or "") + t + tokenizer.eos_token for t in diagnoses]
     data = Dataset.from_dict({"text": texts}).map(
         lambda b: tokenizer(b["text"], truncation=True, max_length=pre["max_length"], add_special_tokens=False),
         batched=True, remove_columns=["text"])
@@ -86,7 +93,7 @@ def build_tiny_base(architecture: str, prompt_format: str, tokenizer_dir: str | 
                           data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
         result = trainer.train()
     model.save_pretrained(out_dir, safe_serialization=True)
-    tokenizer.save_pretrained(out_dir)
+    shipped.save_pretrained(out_dir)
     log.info("pre-trained tiny %s (%d parameters) on %d diagnoses: final loss %.3f", architecture,
              model.num_parameters(), len(texts), result.training_loss)
     return {"parameters": model.num_parameters(), "pretrain_loss": result.training_loss}

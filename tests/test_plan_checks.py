@@ -96,6 +96,42 @@ def test_a_card_too_small_to_generate_from_one_full_context_is_refused(config, t
     assert plan.problems(config) == []
 
 
+def tokenizer_config(folder, **declared):
+    (folder / "tokenizer_config.json").write_text(json.dumps(declared))
+
+
+def test_a_tokenizer_that_cannot_pad_apart_from_eos_is_refused_at_planning_from_its_files(config, tmp_path):
+    path = model_dir(tmp_path / "qwen")
+    config["models"]["qwen"] = {"path": str(path), "prompt_format": "tokenizer"}
+    config["active_models"] = ["qwen"]
+    config["finetune"]["resources"] |= {"gpu": 1, "mem_mb": 8000}
+    config["predict"]["resources"] |= {"gpu": 1}
+    # Qwen2.5 base as it ships: pad = EOS, no unk, its chat template writes <|im_start|> and <|im_end|>
+    added = {"151643": {"content": "<|endoftext|>", "special": True},
+             "151644": {"content": "<|im_start|>", "special": True},
+             "151645": {"content": "<|im_end|>", "special": True}}
+    template = "{% for m in messages %}<|im_start|>{{ m['content'] }}<|im_end|>{% endfor %}"
+    tokenizer_config(path, eos_token="<|endoftext|>", pad_token="<|endoftext|>", unk_token=None,
+                     added_tokens_decoder=added, chat_template=template)
+    assert plan.problems(config) == [
+        f"models.qwen.path: {path}: the tokenizer has no pad token distinct from EOS, no unk token and no spare "
+        "special token to pad with; add a pad token to the model directory"]
+    added["151662"] = {"content": "<|fim_pad|>", "special": True}  # the real one reserves this: it pads
+    tokenizer_config(path, eos_token="<|endoftext|>", pad_token="<|endoftext|>", unk_token=None,
+                     added_tokens_decoder=added, chat_template=template)
+    assert plan.problems(config) == []
+    # Llama-3.1-Instruct: no pad, no unk, EOS <|eot_id|>, a reserved padding token; roles as dicts, as older files
+    llama3 = {"128000": {"content": "<|begin_of_text|>", "special": True},
+              "128009": {"content": "<|eot_id|>", "special": True},
+              "128004": {"content": "<|finetune_right_pad_id|>", "special": True}}
+    tokenizer_config(path, bos_token={"content": "<|begin_of_text|>"}, eos_token={"content": "<|eot_id|>"},
+                     added_tokens_decoder=llama3, chat_template="<|begin_of_text|>{{ m }}<|eot_id|>")
+    assert plan.problems(config) == []
+    # LLaMA-2: no pad, its unk pads
+    tokenizer_config(path, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token=None)
+    assert plan.problems(config) == []
+
+
 def test_an_effective_batch_the_gpus_cannot_share_is_refused_once(config):
     config["finetune"] |= {"batch_size": 3, "gradient_accumulation": 1}
     config["finetune"]["resources"]["gpu"] = 2
