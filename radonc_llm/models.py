@@ -50,13 +50,17 @@ def weights_bytes(path: str | Path) -> int:
     return sum(f.stat().st_size for f in path.glob("*.safetensors"))
 
 
+def parameter_count(path: str | Path) -> int:
+    """The model's parameters, from its weights' size and the dtype config.json says they are stored in."""
+    stored = json.loads((Path(path) / "config.json").read_text())
+    return weights_bytes(path) // (4 if (stored.get("dtype") or stored.get("torch_dtype")) == "float32" else 2)
+
+
 def host_memory_mb(path: str | Path, loads_fp32: bool, processes: int = 1) -> int:
     """Host memory (MB) a job needs to load the model in `path`: its weights at the dtype they are loaded in,
     once per process (each process reads the whole base before it moves to its GPU), plus a fifth and 2 GB
     for the framework, the batch and the tokenizer. An estimate for planning, not a measurement."""
-    stored = json.loads((Path(path) / "config.json").read_text())
-    stored_bytes = 4 if (stored.get("dtype") or stored.get("torch_dtype")) == "float32" else 2
-    loaded = weights_bytes(path) * (4 / stored_bytes if loads_fp32 else 2 / stored_bytes)
+    loaded = parameter_count(path) * (4 if loads_fp32 else 2)
     return int(processes * loaded * 1.2 / 1e6) + 2000
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from .batching import budget_bytes, footprint
 from .errors import UserError
 from .finetune import per_process_batch
-from .models import check_model_dir, host_memory_mb, pad_problem, weights_bytes
+from .models import check_model_dir, host_memory_mb, pad_problem, parameter_count, weights_bytes
 from .tasks import ORDER as TASK_ORDER
 from .variants import temperature_name
 
@@ -118,8 +118,7 @@ def generation_problems(config: dict, model: str) -> list[str]:
     stored = json.loads((path / "config.json").read_text())
     model_config = stored.get("text_config") or stored
     dtype_bytes = 4 if settings["precision"] == "fp32" else 2
-    stored_bytes = 4 if (stored.get("dtype") or stored.get("torch_dtype")) == "float32" else 2
-    weights = weights_bytes(path) * dtype_bytes / stored_bytes
+    weights = parameter_count(path) * dtype_bytes
     free = settings["device_memory_gb"] * 2**30 - weights
     room = max(settings["vanilla_max_new_tokens"].values())
     width = model_config["max_position_embeddings"] - room

@@ -22,24 +22,16 @@ sources; measure your own with `benchmarks/gpu_7b.py` and set them.
 from __future__ import annotations
 
 import errno
-import json
 import math
 import os
-from pathlib import Path
 
 import pandas as pd
 
-from .models import host_memory_mb, weights_bytes
+from .models import host_memory_mb, parameter_count
 from .variants import PROMPTED, TRAINED, VARIANTS
 
 CHARS_PER_TOKEN = 3  # clinical text with doses and codes: LLaMA/Mistral tokenizers give 3 to 4 characters a token
 TEMPLATE_TOKENS = 32  # the chat template and the task's question around each pair
-
-
-def parameter_count(model_dir: str | Path) -> int:
-    stored = json.loads((Path(model_dir) / "config.json").read_text())
-    stored_bytes = 4 if (stored.get("dtype") or stored.get("torch_dtype")) == "float32" else 2
-    return weights_bytes(model_dir) // stored_bytes
 
 
 def tokens_per_pair(pairs: pd.DataFrame, max_length: int) -> float:

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from radonc_llm import requests
+from radonc_llm.models import parameter_count
 from test_plan import WEIGHTS_BYTES, fake_7b
 from test_plan_checks import layered
 
@@ -45,7 +46,7 @@ def paper_run(tmp_path_factory):
 
 def test_the_papers_jobs_ask_for_a_few_times_their_estimated_time(paper_run):
     config, base, files = paper_run
-    assert requests.parameter_count(base) == PARAMETERS
+    assert parameter_count(base) == PARAMETERS
 
     def ask(stage, name, wildcards, keys):
         return requests.request(config, stage, name, {"model": "llama2-7b", "task": "regimen", **wildcards},
