@@ -73,6 +73,7 @@ rule baselines:
         **slurm_placement(0),
     params:
         scoring=SCORING,
+        code=source_fingerprint("baselines"),  # the baselines' settings live in the package: a change refits them
     script:
         "../scripts/baselines.py"
 
