@@ -34,10 +34,10 @@ def temperature_seed(seed: int, temperature: float) -> int:
 def load_for_prediction(base_dir: str | Path, prompt_format: str, adapter_dir: str | Path | None = None,
                         dtype=None):
     """Base model (vanilla) or base + LoRA adapter merged (fine-tuned), with the same prompt format."""
-    from peft import PeftModel
     tokenizer = models.load_tokenizer(base_dir, prompt_format)
     model = models.load_model(base_dir, dtype=dtype)
     if adapter_dir is not None:
+        from peft import PeftModel  # a second and a half of imports: the fine-tuned variant's jobs only
         model = PeftModel.from_pretrained(model, str(adapter_dir), local_files_only=True).merge_and_unload()
     model.eval()
     tokenizer.padding_side = "left"  # decoder-only: the prompt must end where generation starts

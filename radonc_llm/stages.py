@@ -7,7 +7,7 @@ from itertools import product
 
 import pandas as pd
 
-from . import cohort, pairs
+from . import pairs
 from .curate import curate
 from .errors import logged
 from .modality import LABELS
@@ -45,6 +45,7 @@ def modality_labels(smk) -> None:
 
 
 def cohort_summary(smk) -> None:
+    from . import cohort  # matplotlib: only the jobs that draw import it (every job imports this module)
     with logged(smk):
         cases, labels = pd.read_parquet(smk.input.cases), pd.read_parquet(smk.input.labels)
         funnel = cohort.funnel(pd.read_csv(smk.input.steps, keep_default_na=False), labels)
