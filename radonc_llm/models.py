@@ -148,12 +148,32 @@ def require_gpus(gpus: int) -> None:
                         "nodes and that torch is a CUDA build (gpu_jobs_need_cuda: false only for fake GPUs)")
 
 
-def resolve_precision(setting: str) -> str:
-    """auto: bf16 on a GPU that has it, fp32 everywhere else (bf16 or fp32 as given)."""
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo's names of the CPU instructions that compute in bf16
+# below this, a model's matrix products are too small for bf16 to pay on the CPU: SmolLM2-135M's predictions ran
+# 2.25x faster in bf16, the demo's 1M-parameter stand-ins 1.02x (docs/benchmarks.md)
+BF16_CPU_MIN_PARAMETERS = 50_000_000
+
+
+def cpu_bf16_flag() -> str | None:
+    """The bf16 instruction set this CPU has (amx_bf16 or avx512_bf16), None where it has none or cannot say."""
+    try:
+        flags = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("flags")), [])
+    except OSError:
+        return None
+    return next((flag for flag in BF16_CPU_FLAGS if flag in flags), None)
+
+
+def resolve_precision(setting: str, parameters: int | None = None) -> str:
+    """auto: bf16 on a GPU that has it; on the CPU, bf16 for prediction (a model of `parameters`) where the CPU
+    computes in bf16 and the model is large enough for it to pay, else fp32. bf16 or fp32 as given."""
     import torch
-    if setting == "auto":
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    return setting
+    if setting != "auto":
+        return setting
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    pays = parameters is not None and parameters >= BF16_CPU_MIN_PARAMETERS
+    return "bf16" if pays and cpu_bf16_flag() else "fp32"
 
 
 def load_model(path: str | Path, dtype=None, quantization_config=None, device_map=None):

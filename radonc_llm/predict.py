@@ -354,7 +354,12 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
     else:
         if not torch.cuda.is_available():
             torch.set_num_threads(job.threads)
-        dtype = torch.bfloat16 if models.resolve_precision(settings["precision"]) == "bf16" else torch.float32
+        parameters = models.parameter_count(base_dir)
+        precision = models.resolve_precision(settings["precision"], parameters)
+        log.info("precision %s (predict.precision %s; %s, %.0fM parameters)", precision, settings["precision"],
+                 "GPU" if torch.cuda.is_available() else f"CPU with {models.cpu_bf16_flag() or 'no bf16 instructions'}",
+                 parameters / 1e6)
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         model, tokenizer = load_for_prediction(base_dir, prompt_format, adapter_dir, dtype=dtype)
         if torch.cuda.is_available():
             model.to("cuda")

@@ -132,9 +132,24 @@ def test_the_shared_opening_is_computed_once_without_changing_the_prompt_logits(
     assert torch.allclose(logits, alone, atol=1e-4)
 
 
+def test_auto_precision_on_the_cpu_is_bf16_where_the_cpu_and_the_model_size_make_it_pay(monkeypatch):
+    import torch
+
+    import radonc_llm.models as models
+    if torch.cuda.is_available():
+        pytest.skip("CPU precision")
+    big, small = models.BF16_CPU_MIN_PARAMETERS, models.BF16_CPU_MIN_PARAMETERS - 1
+    for flag, expected in (("avx512_bf16", ["bf16", "fp32", "fp32"]), ("amx_bf16", ["bf16", "fp32", "fp32"]),
+                           (None, ["fp32", "fp32", "fp32"])):
+        monkeypatch.setattr(models, "cpu_bf16_flag", lambda: flag)
+        assert [models.resolve_precision("auto", n) for n in (big, small, None)] == expected, flag
+        assert models.resolve_precision("fp32", big) == "fp32" and models.resolve_precision("bf16", small) == "bf16"
+
+
 def test_bf16_predictions_on_cpu_mostly_agree_with_fp32(tiny, tiny_adapter, tmp_path):
     """predict.precision bf16 (the merged model, the KV buffers and the forward pass in bf16) gives the
-    fp32 model's answers on nearly every case at a low temperature; auto stays fp32 on a CPU."""
+    fp32 model's answers on nearly every case at a low temperature; auto stays fp32 on a CPU for a model of
+    unknown size."""
     import torch
 
     from radonc_llm.models import resolve_precision
