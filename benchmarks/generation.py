@@ -4,7 +4,7 @@
 
 Needs the demo's fine-tuned adapter (`make demo`, or `snakemake adapters`; `make real` for
 smollm2-135m). "One at a time" is what a first script does: `model.generate` per prompt (KV cache
-on, stop at the end of the line). The batched path is `radonc_llm.predict.generate` as the predict
+on, stop at the end of the line). The batched path is `radonc_llm.sampler.generate` as the predict
 rule runs it, at one temperature (the rule also reuses each batch's prefill across its ten
 temperatures, which this leaves out). Prints both times, the ratio and tokens per second; the target
 on the CPU tiny model is a ratio of 20 or more. Default: the whole eval set of the task, 2 threads,
@@ -20,7 +20,8 @@ import pandas as pd
 import torch
 from workflow_config import workflow_config
 
-from radonc_llm.predict import generate, load_for_prediction, stop_token_ids, temperature_seed
+from radonc_llm.predict import load_for_prediction, temperature_seed
+from radonc_llm.sampler import generate, stop_token_ids
 from radonc_llm.prompting import render_prompt
 
 scan = "--scan" in sys.argv

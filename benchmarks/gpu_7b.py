@@ -6,7 +6,7 @@
     finetune runs) with config/paper.yaml's settings, one epoch on `n_pairs` regimen pairs (default 512).
     Anchor: torchtune reports 3,083 tokens/s for an 8B LoRA on one RTX 4090; the target on one H200 is
     10,000 or more.
-(b) generation: the batched path (`radonc_llm.predict.generate`, as rule predict runs it) against
+(b) generation: the batched path (`radonc_llm.sampler.generate`, as rule predict runs it) against
     `model.generate` one prompt at a time, greedy, on the same `n_prompts` prompts (default 32), each
     answer `max_new_tokens` long (random weights rarely stop); the target is 20x or more.
 `shape` is 7b (default) or tiny (2 layers, hidden 256, for checking the script on CPU before a device run).
@@ -23,7 +23,8 @@ import torch
 import yaml
 from workflow_config import merged, root, workflow_config
 
-from radonc_llm.predict import generate, load_for_prediction, stop_token_ids
+from radonc_llm.predict import load_for_prediction
+from radonc_llm.sampler import generate, stop_token_ids
 from radonc_llm.prompting import render_prompt
 
 SHAPES = {  # LLaMA-2-7B's config.json, and a tiny one of the same architecture

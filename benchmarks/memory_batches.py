@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/memory_batches.py [model] [task] [rounds]
 
 Needs the demo's fine-tuned adapter (`make demo`; `make real` for smollm2-135m). The fixed path is
-`radonc_llm.predict.generate` with `predict.batch_size` prompts a batch, as before batches were sized by memory;
+`radonc_llm.sampler.generate` with `predict.batch_size` prompts a batch, as before batches were sized by memory;
 the budgeted path is what rule predict runs: the same limit, and the budget of the CPU job's memory
 (`predict.resources.mem_mb`, radonc_llm/batching.py). Prints the batches each path forms, both times and their
 ratio (median of the rounds, alternating; the target: 1.0 within noise, the budget costs nothing on the CPU).
@@ -16,7 +16,8 @@ import torch
 from workflow_config import workflow_config
 
 from radonc_llm.batching import budget_bytes, free_memory_bytes, plan_batches
-from radonc_llm.predict import generate, load_for_prediction, model_footprint, stop_token_ids, temperature_seed
+from radonc_llm.predict import load_for_prediction, temperature_seed
+from radonc_llm.sampler import generate, model_footprint, stop_token_ids
 from radonc_llm.prompting import render_prompt
 
 model_name = sys.argv[1] if len(sys.argv) > 1 else "tiny-llama"

@@ -4,8 +4,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from radonc_llm.predict import (PREDICTION_COLUMNS, generate, load_for_prediction, predict_temperatures, prefill,
-                                prefix_states, sample_next, shared_prefix, stop_token_ids, temperature_seed)
+from radonc_llm.predict import PREDICTION_COLUMNS, load_for_prediction, predict_temperatures, temperature_seed
+from radonc_llm.sampler import generate, prefill, prefix_states, sample_next, shared_prefix, stop_token_ids
 from radonc_llm.prompting import render_prompt
 
 PREDICT = {"seed": 7, "top_p": 1.0, "top_k": 0, "batch_size": 8, "prefill_chunk": 3,
@@ -68,17 +68,17 @@ def test_batched_greedy_decoding_matches_model_generate_prompt_by_prompt(tiny, t
         assert sum(t == r for t, r in zip(texts, reference)) >= 0.95 * len(prompts), (batch_size, chunk)
         assert all(1 <= n <= 6 for n in counts)
     # batches by a memory budget (radonc_llm/batching.py): room for 5 of the longest prompts, more of the shorter
-    import radonc_llm.predict as predict
+    import radonc_llm.sampler as sampler
     widths = sorted((len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"]), reverse=True)
-    budget = predict.model_footprint(model).batch_bytes(5, widths[0], 6, 4)
+    budget = sampler.model_footprint(model).batch_bytes(5, widths[0], 6, 4)
     sizes = []
 
     def spy(model, tokenizer, input_ids, *args, **kwargs):
         sizes.append(len(input_ids))
-        assert predict.model_footprint(model).batch_bytes(len(input_ids), len(input_ids[0]), 6, 4) <= budget
+        assert sampler.model_footprint(model).batch_bytes(len(input_ids), len(input_ids[0]), 6, 4) <= budget
         return prefill(model, tokenizer, input_ids, *args, **kwargs)
 
-    monkeypatch.setattr(predict, "prefill", spy)
+    monkeypatch.setattr(sampler, "prefill", spy)
     [(texts, _)] = generate(model, tokenizer, prompts, temperatures=[1.0], seeds=[1], top_p=1.0, top_k=1,
                             max_new_tokens=6, batch_size=48, prefill_chunk=4, stop_ids=stop_ids, memory_budget=budget)
     assert sizes[0] == 5 and max(sizes) > 5 and sum(sizes) == len(prompts)
