@@ -1,4 +1,4 @@
-"""How long a no-op dry run takes on a finished tree (target: 3 s or less).
+"""How long a no-op dry run takes on a finished tree (target: 2 s or less).
 
     .venv/bin/python benchmarks/noop_dryrun.py [rounds]
 
@@ -22,4 +22,4 @@ for _ in range(rounds):
     if out.returncode != 0 or "Nothing to be done" not in out.stdout + out.stderr:
         sys.exit("the tree is not finished (the dry run plans jobs): run `make demo` first\n" + out.stdout[-2000:])
 print(f"no-op dry run on the finished default tree: median {statistics.median(times):.2f} s "
-      f"(min {min(times):.2f}, max {max(times):.2f}, {rounds} runs; target <= 3 s)")
+      f"(min {min(times):.2f}, max {max(times):.2f}, {rounds} runs; target <= 2 s)")
