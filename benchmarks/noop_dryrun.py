@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/noop_dryrun.py [rounds]
 
 Run it after `make demo`: it times `snakemake --dry-run` (nothing to do) a few times in the
-repository and prints the median, and fails loudly if the tree is not finished.
+repository and prints the median, and fails loudly if the tree is not finished. Where SLURM's client tools are
+installed but no controller answers (as after `make test-slurm`), every Snakemake start waits 10 s on them
+(docs/slurm.md): put an `scontrol` that exits 1 first on the PATH to time the workflow itself.
 """
 import statistics
 import subprocess
