@@ -50,12 +50,12 @@ def footprint(config: dict, dtype_bytes: int) -> Footprint:
                      logits_per_row=text["vocab_size"] * 4 * LOGIT_COPIES)
 
 
-def plan_batches(widths: list[int], room: int, cost: Footprint, budget: int, max_rows: int,
+def plan_batches(widths: list[int], room: int, cost: Footprint, budget: float, max_rows: int,
                  prefill_chunk: int) -> list[int]:
     """Split prompts of `widths` tokens (sorted longest first) into consecutive batches: each starts at the
     longest prompt left and takes prompts while its `Footprint.batch_bytes` stays within `budget` bytes and
-    it has at most `max_rows` rows. Returns each batch's number of rows. A prompt that does not fit alone is
-    refused, naming its length and the memory."""
+    it has at most `max_rows` rows (`budget` math.inf: by the row limit alone). Returns each batch's number of
+    rows. A prompt that does not fit alone is refused, naming its length and the memory."""
     if any(a < b for a, b in zip(widths, widths[1:])):
         raise ValueError("widths must be sorted longest first")
     sizes, start = [], 0

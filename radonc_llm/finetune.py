@@ -74,16 +74,19 @@ def fit_to_length(pairs: pd.DataFrame, tokenizer, max_length: int, policy: str) 
                  for c in map(conversation, prompts, answers)]
         return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
-    over = [n > max_length for n in lengths(pairs["prompt"], pairs["answer"])]
-    if not any(over):
+    over = [i for i, n in enumerate(lengths(pairs["prompt"], pairs["answer"])) if n > max_length]
+    if not over:
         return pairs, 0
-    fitted = pairs.copy()
-    for i in [i for i, o in enumerate(over) if o] if policy == "truncate" else []:
+    fitted, keep = pairs.copy(), [True] * len(pairs)
+    column = fitted.columns.get_loc("prompt")
+    for i in over:
         answer = fitted["answer"].iat[i]
-        fitted.iat[i, fitted.columns.get_loc("prompt")] = cut_prompt_start(
-            tokenizer, fitted["prompt"].iat[i], lambda p: lengths([p], [answer])[0], max_length)
-    still = [n > max_length for n in lengths(fitted["prompt"], fitted["answer"])]
-    return fitted[[not s for s in still]].reset_index(drop=True), sum(over)
+        if policy == "truncate":
+            fitted.iat[i, column] = cut_prompt_start(tokenizer, fitted["prompt"].iat[i],
+                                                     lambda p: lengths([p], [answer])[0], max_length)
+        # dropped, or its answer alone does not fit
+        keep[i] = policy == "truncate" and lengths([fitted["prompt"].iat[i]], [answer])[0] <= max_length
+    return fitted[keep].reset_index(drop=True), len(over)
 
 
 def held_out(pairs: pd.DataFrame, settings: dict) -> pd.DataFrame:

@@ -67,15 +67,21 @@ def host_memory_mb(path: str | Path, loads_fp32: bool, processes: int = 1) -> in
 def load_tokenizer(path: str | Path, prompt_format: str):
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(check_model_dir(path), local_files_only=True, trust_remote_code=False)
-    if tokenizer.pad_token is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
-        # LLaMA-2 has no pad token; padding with EOS would mask EOS out of the labels and the model
-        # would never learn to stop. A distinct pad token keeps EOS in the answer's labels.
-        pad = spare_special_token(tokenizer)
-        if pad is None:
-            raise ModelDirError(f"{path}: {NO_PAD}")
-        tokenizer.pad_token = pad  # never predicted, always masked; no new embedding row
+    pad = pad_token_for(tokenizer)
+    if pad is None:
+        raise ModelDirError(f"{path}: {NO_PAD}")
+    tokenizer.pad_token = pad  # never predicted, always masked; no new embedding row
     use_prompt_format(tokenizer, prompt_format)
     return tokenizer
+
+
+def pad_token_for(tokenizer) -> str | None:
+    """What to pad with: the tokenizer's own pad token where it is not EOS, else `spare_special_token`. Padding
+    with EOS would mask EOS out of the labels and the model would never learn to stop (LLaMA-2 has no pad token);
+    a distinct pad keeps EOS in the answer's labels. None if there is nothing to pad with."""
+    if tokenizer.pad_token is not None and tokenizer.pad_token != tokenizer.eos_token:
+        return tokenizer.pad_token
+    return spare_special_token(tokenizer)
 
 
 def spare_special_token(tokenizer) -> str | None:
@@ -126,12 +132,10 @@ def declared_tokens(path: str | Path):
 
 
 def pad_problem(path: str | Path) -> str | None:
-    """Planning's check of what `load_tokenizer` will pad with, from the directory's files: None if the tokenizer
-    has a pad token apart from EOS or one can be chosen (`spare_special_token`), or its files do not say."""
+    """Planning's check of what `load_tokenizer` will pad with (`pad_token_for`), from the directory's files: None
+    if there is a pad token to use, or the files do not say."""
     tokens = declared_tokens(path)
-    if tokens is None or (tokens.pad_token is not None and tokens.pad_token != tokens.eos_token):
-        return None
-    return None if spare_special_token(tokens) is not None else f"{path}: {NO_PAD}"
+    return None if tokens is None or pad_token_for(tokens) is not None else f"{path}: {NO_PAD}"
 
 
 def require_gpus(gpus: int) -> None:

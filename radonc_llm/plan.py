@@ -97,15 +97,28 @@ def directory_problems(config: dict, model: str) -> list[str]:
         return [f"models.{model}.path: {err}"]
     problems = [f"models.{model}.path: {pad}"] if (pad := pad_problem(path)) else []
     for stage in ("finetune", "predict"):
-        resources, precision = config[stage]["resources"], config[stage]["precision"]
-        loads_fp32 = precision == "fp32" or (precision == "auto" and not resources["gpu"])
-        processes = max(1, resources["gpu"])
-        need = host_memory_mb(path, loads_fp32, processes)
-        if resources["mem_mb"] != "auto" and resources["mem_mb"] < need:
-            problems.append(f"{stage}.resources.mem_mb is {resources['mem_mb']}, but {model}'s "
-                            f"{weights_bytes(path) / 1e9:.1f} GB of weights need about {need} MB to load "
-                            f"({'fp32' if loads_fp32 else 'bf16'}, {processes} process(es)): raise it in the config")
+        asked, need = config[stage]["resources"]["mem_mb"], job_memory_mb(config, stage, path)
+        if asked != "auto" and asked < need:
+            problems.append(f"{stage}.resources.mem_mb is {asked}, but {model}'s {weights_bytes(path) / 1e9:.1f} GB of "
+                            f"weights need about {need} MB to load ({'fp32' if loads_fp32(config, stage) else 'bf16'}, "
+                            f"{processes(config, stage)} process(es)): raise it in the config")
     return problems + generation_problems(config, model)
+
+
+def loads_fp32(config: dict, stage: str) -> bool:
+    """Whether `stage`'s jobs load the base in fp32 (the planning estimate: auto on a CPU job)."""
+    precision = config[stage]["precision"]
+    return precision == "fp32" or (precision == "auto" and not config[stage]["resources"]["gpu"])
+
+
+def processes(config: dict, stage: str) -> int:
+    """`stage`'s processes per job, each loading the base: one per GPU."""
+    return max(1, config[stage]["resources"]["gpu"])
+
+
+def job_memory_mb(config: dict, stage: str, path: str) -> int:
+    """The host memory one job of `stage` needs to load the base in `path` (models.host_memory_mb)."""
+    return host_memory_mb(path, loads_fp32(config, stage), processes(config, stage))
 
 
 def generation_problems(config: dict, model: str) -> list[str]:
@@ -148,7 +161,7 @@ def finetune_problems(config: dict) -> list[str]:
         settings = finetune_settings(config, task)
         try:
             per_process_batch(settings["batch_size"], settings["gradient_accumulation"],
-                              max(1, config["finetune"]["resources"]["gpu"]))
+                              processes(config, "finetune"))
         except UserError as err:
             if str(err) not in problems:
                 problems.append(str(err))

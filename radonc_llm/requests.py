@@ -27,7 +27,7 @@ import os
 
 import pandas as pd
 
-from .models import host_memory_mb, parameter_count
+from .models import parameter_count
 from .variants import PROMPTED, TRAINED, VARIANTS
 
 CHARS_PER_TOKEN = 3  # clinical text with doses and codes: LLaMA/Mistral tokenizers give 3 to 4 characters a token
@@ -73,12 +73,10 @@ def require(paths) -> None:
 def request(config: dict, stage: str, name: str, wildcards: dict, inputs: dict, base_dir: str) -> int:
     """The `name` (runtime or mem_mb) of one job of `stage` (finetune or predict, the learning curve's and the
     prompting variants' jobs too) from its wildcards and inputs (`inputs`: name -> path)."""
-    from .plan import finetune_settings
+    from .plan import finetune_settings, job_memory_mb
     require([inputs["base"], *(p for key, p in inputs.items() if key in ("train", "eval", "selection"))])
-    resources, precision = config[stage]["resources"], config[stage]["precision"]
     if name == "mem_mb":
-        loads_fp32 = precision == "fp32" or (precision == "auto" and not resources["gpu"])
-        return host_memory_mb(base_dir, loads_fp32, max(1, resources["gpu"]))
+        return job_memory_mb(config, stage, base_dir)
     parameters = parameter_count(base_dir)
     size = wildcards.get("size")  # the learning curve's jobs: a subset, one temperature, the eval pairs
     if stage == "finetune":
@@ -96,4 +94,4 @@ def request(config: dict, stage: str, name: str, wildcards: dict, inputs: dict, 
                   if s in inputs]
         flops = predict_flops(parameters, splits, variants, 1 if size is not None else len(settings["temperatures"]),
                               budget, config["prompting"]["k"], config["finetune"]["max_length"])
-    return minutes(flops, resources["gpu"], config[stage]["throughput_tflops"], config["requests"])
+    return minutes(flops, config[stage]["resources"]["gpu"], config[stage]["throughput_tflops"], config["requests"])

@@ -9,7 +9,9 @@ one-line answers the end of the line). Batches hold as many prompts as fit the m
 from __future__ import annotations
 
 import logging
+import math
 import os
+from itertools import accumulate
 
 from .batching import footprint, plan_batches
 
@@ -192,16 +194,13 @@ def generate(model, tokenizer, prompts: list[str], *, temperatures: list[float],
         shared = shared_prefix(input_ids)
         prefix = prefix_states(model, input_ids[0][:shared]) if shared else None
     results = [([None] * len(prompts), [0] * len(prompts)) for _ in temperatures]
-    widths = [len(input_ids[i]) for i in order]
-    if memory_budget is None:
-        sizes = [min(batch_size, len(order) - s) for s in range(0, len(order), batch_size)]
-    else:
-        sizes = plan_batches(widths, max_new_tokens, model_footprint(model), memory_budget, batch_size, prefill_chunk)
+    sizes = plan_batches([len(input_ids[i]) for i in order], max_new_tokens, model_footprint(model),
+                         math.inf if memory_budget is None else memory_budget, batch_size, prefill_chunk)
+    if memory_budget is not None:
         log.info("%d prompts in %d batches of %d to %d rows (%.1f GiB for generation)", len(order), len(sizes),
                  min(sizes, default=0), max(sizes, default=0), memory_budget / 2**30)
-    starts = [sum(sizes[:i]) for i in range(len(sizes))]
     with torch.inference_mode():
-        for start, size in zip(starts, sizes):
+        for start, size in zip(accumulate(sizes, initial=0), sizes):
             index = order[start:start + size]
             prefilled = prefill(model, tokenizer, [input_ids[i] for i in index], prefill_chunk, prefix,
                                 room=max_new_tokens)

@@ -73,9 +73,8 @@ def build_tiny_base(architecture: str, prompt_format: str, tokenizer_dir: str | 
     torch.set_num_threads(threads)
     shipped = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)  # saved with the model as it is
     use_prompt_format(shipped, prompt_format)
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)  # pre-training pads; a family without a pad
-    if tokenizer.pad_token is None or tokenizer.pad_token_id == tokenizer.eos_token_id:  # pads as fine-tuning will
-        tokenizer.pad_token = models.spare_special_token(tokenizer)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)  # pre-training pads as fine-tuning will
+    tokenizer.pad_token = models.pad_token_for(tokenizer)
     set_seed(settings["seed"])
     model = AutoModelForCausalLM.from_config(tiny_config(architecture, shipped, settings))
     pre = settings["pretrain"]
