@@ -1,11 +1,12 @@
 """Fine-tuning throughput: non-padding tokens per second through the workflow's own code path.
 
-    .venv/bin/python benchmarks/training.py [head|dropout] [model] [task] [n_pairs] [rounds] [threads]
+    .venv/bin/python benchmarks/training.py [head|dropout|bf16] [model] [task] [n_pairs] [rounds] [threads]
 
 Runs `radonc_llm.finetune.train_adapter` (what rule finetune runs) on the same seeded subset of the
 task's training pairs, one epoch, with the settings of before and after a CPU speed-up, after being the
 config's: `head` (the default) compares TRL's LM head on every position and random batches
-(`answer_tokens_only: false, group_by_length: false`) before; `dropout` compares LoRA dropout 0.05 before.
+(`answer_tokens_only: false, group_by_length: false`) before; `dropout` compares LoRA dropout 0.05 before;
+`bf16` compares fp32 before (`precision: auto` is bf16 mixed precision on a CPU with bf16 instructions).
 The two alternate for `rounds` rounds (the machines are noisy); it prints each run's tokens per second
 (non-padding tokens of the training set / training time), the ratio within each round and the median.
 Defaults: tiny-llama, modality, 1,500 pairs, 3 rounds, 2 threads. Needs the demo's base and pairs
@@ -22,7 +23,7 @@ from workflow_config import root, workflow_config
 
 from radonc_llm.finetune import train_adapter
 
-lever = sys.argv.pop(1) if len(sys.argv) > 1 and sys.argv[1] in ("head", "dropout") else "head"
+lever = sys.argv.pop(1) if len(sys.argv) > 1 and sys.argv[1] in ("head", "dropout", "bf16") else "head"
 model = sys.argv[1] if len(sys.argv) > 1 else "tiny-llama"
 task = sys.argv[2] if len(sys.argv) > 2 else "modality"
 n_pairs = int(sys.argv[3]) if len(sys.argv) > 3 else 1500
@@ -39,8 +40,9 @@ for needed in (base / "config.json", train_path):
 
 settings = {k: v for k, v in config["finetune"].items() if k not in ("per_task", "threads", "resources")}
 settings.update(epochs=1, max_train_pairs=None, save_steps=10**6)
-before = ({**settings, "answer_tokens_only": False, "group_by_length": False} if lever == "head"
-          else {**settings, "lora": {**settings["lora"], "dropout": 0.05}})
+before = {"head": {**settings, "answer_tokens_only": False, "group_by_length": False},
+          "dropout": {**settings, "lora": {**settings["lora"], "dropout": 0.05}},
+          "bf16": {**settings, "precision": "fp32"}}[lever]
 variants = {"before": before, "after": settings}
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +58,7 @@ with tempfile.TemporaryDirectory() as tmp:
             "outputs": {"adapter": str(out / "adapter"), "log_csv": str(out / "log.csv"),
                         "curve": str(out / "curve.png"), "card": str(out / "card.json")}})
         return (card["train_tokens_per_second"], card["train_seconds"], card["train_tokens"],
-                card["final_validation_loss"])
+                card["final_validation_loss"], card["precision"])
 
     run("after")  # warm-up: imports, caches
     measured = [(run("before"), run("after")) for _ in range(rounds)]
@@ -64,10 +66,13 @@ with tempfile.TemporaryDirectory() as tmp:
 ratios = sorted(after[0] / before[0] for before, after in measured)
 before, after = measured[len(measured) // 2]
 print(f"{model} / {task}: {n_pairs} pairs, 1 epoch, batch {settings['batch_size']}, {threads} threads, {rounds} rounds")
-after_label = (", ".join(["answer tokens only" if settings.get("answer_tokens_only") else "LM head on every position",
-                          "length-grouped batches" if settings.get("group_by_length") else "random batches"])
-               if lever == "head" else f"LoRA dropout {settings['lora']['dropout']}")
-before_label = "LM head on every position, random batches" if lever == "head" else "LoRA dropout 0.05"
-for label, (tps, seconds, tokens, val) in ((f"before ({before_label})", before), (f"after ({after_label})", after)):
+after_label = {"head": ", ".join(["answer tokens only" if settings.get("answer_tokens_only")
+                                  else "LM head on every position",
+                                  "length-grouped batches" if settings.get("group_by_length") else "random batches"]),
+               "dropout": f"LoRA dropout {settings['lora']['dropout']}",
+               "bf16": f"precision {settings['precision']}: {after[4]}"}[lever]
+before_label = {"head": "LM head on every position, random batches", "dropout": "LoRA dropout 0.05",
+                "bf16": "fp32"}[lever]
+for label, (tps, seconds, tokens, val, _) in ((f"before ({before_label})", before), (f"after ({after_label})", after)):
     print(f"{label}: {seconds:.1f} s for {tokens:,} tokens, {tps:,.0f} tokens/s, validation loss {val:.3f}")
 print(f"speed-up: median {statistics.median(ratios):.1f}x (min {ratios[0]:.1f}x, max {ratios[-1]:.1f}x)")

@@ -124,12 +124,18 @@ def _dataset(pairs: pd.DataFrame):
 
 
 def _precision(setting: str) -> str:
+    """The training precision: bf16 on a GPU (the weights in bf16) or on a CPU that computes in bf16 (mixed
+    precision: fp32 weights, matrix products in bf16 under autocast), else fp32."""
     import torch
-    setting = models.resolve_precision(setting)
-    if setting == "bf16" and not (torch.cuda.is_available() and torch.cuda.is_bf16_supported()):
-        raise ValueError("finetune.precision bf16 needs a GPU with bf16 support, and this process sees none: on a "
-                         "GPU node, check its devices and that torch is a CUDA build; auto or fp32 only to train a "
-                         "small model on the CPU")
+    setting = models.resolve_precision(setting, training=True)
+    if setting != "bf16":
+        return setting
+    if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        raise ValueError("finetune.precision bf16: this GPU does not compute in bf16; use auto or fp32")
+    if not torch.cuda.is_available() and not models.cpu_bf16_flag():
+        raise ValueError("finetune.precision bf16 needs a GPU or a CPU with bf16 instructions (avx512_bf16 or "
+                         "amx_bf16), and this process sees neither: on a GPU node, check its devices and that torch "
+                         "is a CUDA build; auto or fp32 to train on this CPU")
     return setting
 
 
@@ -156,11 +162,12 @@ def _trainer_class(answer_tokens_only: bool):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
             backbone = getattr(causal_lm, causal_lm.base_model_prefix)
-            hidden = backbone(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"),
-                              use_cache=False).last_hidden_state[:, :-1]
             labels = inputs["labels"][:, 1:]
             answer = labels != -100
-            logits = causal_lm.get_output_embeddings()(hidden[answer]).float()
+            with self.accelerator.autocast():  # bf16 on a CPU that has it: the model's forward is bypassed
+                hidden = backbone(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"),
+                                  use_cache=False).last_hidden_state[:, :-1]
+                logits = causal_lm.get_output_embeddings()(hidden[answer]).float()
             count = answer.sum() if num_items_in_batch is None else torch.as_tensor(num_items_in_batch)
             loss = torch.nn.functional.cross_entropy(logits, labels[answer], reduction="sum") / count.clamp(min=1)
             return (loss, None) if return_outputs else loss
@@ -182,6 +189,8 @@ def train_adapter(spec: dict) -> dict:
     if not torch.cuda.is_available():
         torch.set_num_threads(max(1, spec.get("threads", 1) // processes))
     precision = _precision(s["precision"])
+    log.info("precision %s (finetune.precision %s; %s)", precision, s["precision"], "GPU" if torch.cuda.is_available()
+             else f"CPU with {models.cpu_bf16_flag() or 'no bf16 instructions'}")
     fingerprint = training_fingerprint(spec["train"], s, spec["base_dir"])
     work = Path(spec["work_root"]) / fingerprint[:16]
     work.mkdir(parents=True, exist_ok=True)
@@ -253,7 +262,8 @@ def wall_clock_checkpoints(minutes: float):
 
 
 def _base_for_training(base_dir, precision: str, load_in_4bit: bool):
-    """The base model in the training precision; with finetune.load_in_4bit, quantised to NF4 (QLoRA, GPU only)."""
+    """The base model in the training precision (on a CPU, fp32 weights: bf16 there is autocast's, with attention
+    in fp32); with finetune.load_in_4bit, quantised to NF4 (QLoRA, GPU only)."""
     import torch
     quantization = None
     if load_in_4bit:
@@ -262,8 +272,12 @@ def _base_for_training(base_dir, precision: str, load_in_4bit: bool):
         from transformers import BitsAndBytesConfig
         quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                                           bnb_4bit_compute_dtype=torch.bfloat16)
-    return models.load_model(base_dir, dtype=torch.bfloat16 if precision == "bf16" else torch.float32,
-                             quantization_config=quantization)
+    on_gpu = torch.cuda.is_available()
+    model = models.load_model(base_dir, dtype=torch.bfloat16 if precision == "bf16" and on_gpu else torch.float32,
+                              quantization_config=quantization)
+    if precision == "bf16" and not on_gpu:
+        models.fp32_attention_on_cpu(model)
+    return model
 
 
 def _sft_config(s: dict, work: Path, batch_size: int, accumulation: int, precision: str):
@@ -297,6 +311,7 @@ def _model_card(spec: dict, trainer, trained, *, fingerprint: str, n_train: int,
         "train_data_sha256": hashlib.sha256(Path(spec["train"]).read_bytes()).hexdigest(),
         "train_pairs": n_train, "validation_pairs": n_val, "too_long_pairs": too_long, "settings": s,
         "precision": precision,
+        "cpu_bf16_instructions": None if torch.cuda.is_available() else models.cpu_bf16_flag(),
         "devices": max(1, torch.cuda.device_count()) if torch.cuda.is_available() else "cpu",
         "processes": processes, "effective_batch": per_process_batch * processes,
         "optimizer_steps": trainer.state.global_step,

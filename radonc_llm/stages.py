@@ -92,7 +92,7 @@ def tiny_base(smk) -> None:
     with logged(smk):
         build_tiny_base(smk.params.architecture, smk.params.prompt_format, smk.input.tokenizer,
                         list(pd.read_parquet(smk.input.diagnoses)["diagnosis"]),  # never the answers
-                        smk.params.settings, smk.params.model_dir, threads=smk.threads)
+                        smk.params.settings, smk.params.model_dir, threads=smk.threads, precision=smk.params.precision)
 
 
 def gguf_base(smk) -> None:

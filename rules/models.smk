@@ -48,6 +48,7 @@ rule tiny_base:
             for k, v in config["tiny"].items()
             if k not in ("threads", "own_exports")
         },
+        precision=config["finetune"]["precision"],
         model_dir=run_path("models/base/{model}"),
     script:
         "../scripts/tiny_base.py"

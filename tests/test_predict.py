@@ -143,6 +143,8 @@ def test_auto_precision_on_the_cpu_is_bf16_where_the_cpu_and_the_model_size_make
                            (None, ["fp32", "fp32", "fp32"])):
         monkeypatch.setattr(models, "cpu_bf16_flag", lambda: flag)
         assert [models.resolve_precision("auto", n) for n in (big, small, None)] == expected, flag
+        # training's matrix products have a batch of tokens as rows: bf16 pays at any size where the CPU has it
+        assert models.resolve_precision("auto", small, training=True) == ("bf16" if flag else "fp32"), flag
         assert models.resolve_precision("fp32", big) == "fp32" and models.resolve_precision("bf16", small) == "bf16"
 
 
