@@ -66,6 +66,8 @@ benchmark: install
 	$(BIN)/python benchmarks/data_pipeline.py
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/training.py dropout
+	$(BIN)/python benchmarks/training.py bf16
+	$(BIN)/python benchmarks/prompted.py
 	$(BIN)/python benchmarks/generation.py --scan
 	$(BIN)/python benchmarks/memory_batches.py
 	$(BIN)/python benchmarks/baselines.py

@@ -5,7 +5,7 @@ the device has free, instead of a fixed number of prompts.
 A batch of `rows` prompts, the longest `width` tokens, with `room` tokens for the answers, prefilled `chunk`
 prompts at a time, needs about
 
-    rows x (width + room) x kv_per_token x 1.75   key/value buffers; dropping finished rows copies up to 3/4 of them
+    rows x (width + room) x kv_per_token x 1.5    key/value buffers; dropping finished rows copies up to half of them
   + chunk x width x (kv_per_token + act_per_token) one prefill chunk's own cache and its activations
   + rows x vocabulary x 16 bytes                 float32 logits and the sampler's copies (scaled, softmax, cumsum)
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .errors import UserError
 
-KV_COPY = 1.75  # the buffers plus the copy that keeps 3/4 of their rows when a quarter has finished
+KV_COPY = 1.5  # the buffers plus the copy that keeps half their rows when half have finished
 LOGIT_COPIES = 4  # float32 logits, scaled, softmax and its cumulative sum, per row
 USABLE = 0.9  # of the free memory: the allocator needs the rest
 

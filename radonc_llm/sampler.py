@@ -16,6 +16,7 @@ from itertools import accumulate
 from .batching import footprint, plan_batches
 
 log = logging.getLogger(__name__)
+DROP_FINISHED = 0.5  # the share of a batch finished when its finished rows leave it (decode)
 
 
 def stop_token_ids(tokenizer, stop_at_newline: bool) -> list[int]:
@@ -141,8 +142,9 @@ def decoding_cache(layers, width: int, config):
 
 def decode(model, prefilled, *, temperature: float, warpers, max_new_tokens: int, stop, pad_id: int, generator):
     """Sample until every row has produced a stop token (kept) or max_new_tokens. Finished rows leave the
-    batch (and its KV cache) once a quarter of it has finished: dropping rows copies the cache, so it is
-    done in a few large steps rather than one per finished row."""
+    batch (and its KV cache) once half of it has finished: dropping rows copies the cache, so it is done in a
+    few large steps rather than one per finished row (at a quarter, the copies were a fifth of a tiny model's
+    decoding; docs/benchmarks.md)."""
     import torch
     layers, width, mask, position, logits = prefilled
     n = len(mask)
@@ -161,7 +163,7 @@ def decode(model, prefilled, *, temperature: float, warpers, max_new_tokens: int
             n_finished = int(finished.sum())
             if n_finished == len(finished):
                 break
-            if 4 * n_finished >= len(finished):
+            if n_finished >= DROP_FINISHED * len(finished):
                 keep = (~finished).nonzero().squeeze(1)
                 alive, token, position, mask, finished = (alive[keep], token[keep], position[keep], mask[keep],
                                                           finished[keep])

@@ -26,14 +26,15 @@ def test_the_footprint_is_read_from_the_models_config():
 
 def test_batches_take_prompts_while_they_fit():
     cost = Footprint(kv_per_token=10, act_per_token=0, logits_per_row=0)
-    # 1.75 x 10 bytes x (width + room 2) per row, plus the chunk's own cache: min(chunk 1, rows) x width x 10
+    # 1.5 x 10 bytes x (width + room 2) per row, plus the chunk's own cache: min(chunk 1, rows) x width x 10
     widths = [8, 8, 6, 4, 4, 4, 2, 2]
-    assert cost.batch_bytes(2, 8, 2, 1) == int(2 * 10 * 10 * 1.75 + 8 * 10) == 430
-    # from width 8: 2 rows (430); from 6: 3 rows need 420 + 60 > 430, so 2 (340); from 4: 3 x 105 + 40 = 355,
-    # 4 rows 460; the last prompt alone
-    assert plan_batches(widths, 2, cost, budget=430, max_rows=8, prefill_chunk=1) == [2, 2, 3, 1]
+    assert cost.batch_bytes(2, 8, 2, 1) == int(2 * 10 * 10 * 1.5 + 8 * 10) == 380
+    # from width 8: 2 rows (380), 3 need 3 x 150 + 80 = 530 > 430; from 6: 3 rows 3 x 120 + 60 = 420, 4 need 540;
+    # from 4: the last three, 3 x 90 + 40 = 310
+    assert plan_batches(widths, 2, cost, budget=430, max_rows=8, prefill_chunk=1) == [2, 3, 3]
     assert plan_batches(widths, 2, cost, budget=430, max_rows=2, prefill_chunk=1) == [2, 2, 2, 2]
-    assert plan_batches(widths, 2, cost, budget=460, max_rows=8, prefill_chunk=1) == [2, 2, 4]
+    # 540: from 8, 3 rows (530); from 4, all five (5 x 90 + 40 = 490)
+    assert plan_batches(widths, 2, cost, budget=540, max_rows=8, prefill_chunk=1) == [3, 5]
     assert plan_batches(widths, 2, cost, budget=10**9, max_rows=256, prefill_chunk=1) == [8]
     with pytest.raises(UserError, match=r"a prompt of 8 tokens with room for 2 answer tokens needs about"):
         plan_batches(widths, 2, cost, budget=200, max_rows=8, prefill_chunk=1)

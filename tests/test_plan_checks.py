@@ -84,14 +84,14 @@ def test_a_card_too_small_to_generate_from_one_full_context_is_refused(config, t
     config["active_models"] = ["llama2-7b"]
     config["finetune"]["resources"] |= {"gpu": 1, "mem_mb": 64_000}
     config["predict"]["resources"] |= {"gpu": 1, "mem_mb": 64_000}
-    config["predict"]["device_memory_gb"] = 24  # 12.6 GiB of weights; one 4,096-token row ~5.9 GiB: fits
+    config["predict"]["device_memory_gb"] = 24  # 12.6 GiB of weights; one 4,096-token row ~5.4 GiB: fits
     assert plan.problems(config) == []
     config["predict"]["device_memory_gb"] = 16
-    # budget 0.9 x (16 - 12.55) GiB = 3.1 GiB; one row: 4096 x 0.5 MiB x 1.75 (3.5 GiB)
+    # budget 0.9 x (16 - 12.55) GiB = 3.1 GiB; one row: 4096 x 0.5 MiB x 1.5 (3.0 GiB)
     # + 4000 x (0.5 MiB + 112.5 KiB) (2.4 GiB) + logits
     assert plan.problems(config) == [
         "predict.device_memory_gb is 16, but llama2-7b's weights (12.6 GiB) and one prompt of its context (4000 "
-        "tokens and 96 to answer, 5.9 GiB) do not fit in it: use GPUs with more memory"]
+        "tokens and 96 to answer, 5.4 GiB) do not fit in it: use GPUs with more memory"]
     config["predict"]["resources"]["gpu"] = 0  # on the CPU the card is not used
     assert plan.problems(config) == []
 
