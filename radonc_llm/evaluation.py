@@ -18,7 +18,7 @@ def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame
             models: list[str]) -> pd.DataFrame:
     """Per model and task, every variant (zero-shot, the prompting variants, fine-tuned) at its chosen temperature
     (`chosen`: `chosen_settings`) and the task's classical baselines, ranked by their headline on the eval cases,
-    with its 95 % bootstrap CI, the headline on the selection pairs where the temperature was chosen, and, for
+    with its 95 % CI, the headline on the selection pairs where the temperature was chosen, and, for
     reference, the highest over the eval scan with its temperature (the paper's optimistic definition) and the
     median over the scan (a baseline has one value, no temperature)."""
     evaluated = at_chosen(summary, chosen)

@@ -101,7 +101,7 @@ def temperature_scan(summary: pd.DataFrame, png: str, pdf: str, baselines: pd.Da
     order = sorted(range(len(labels)), key=lambda i: (i % columns, i // columns))
     fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower center", ncols=columns,
                fontsize=8, frameon=False)
-    fig.suptitle("Temperature scan (bands: 95 % bootstrap CI over cases; grey: classical baselines)", fontsize=12)
+    fig.suptitle("Temperature scan (bands: 95 % CI over cases; grey: classical baselines)", fontsize=12)
     fig.tight_layout(rect=(0, 0.045 * -(-len(labels) // columns) + 0.01, 1, 1))
     return save(fig, png, pdf)
 
@@ -219,7 +219,7 @@ def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
 
 
 def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
-    """Per-case paired comparisons: the mean difference a - b with its bootstrap CI, one row per
+    """Per-case paired comparisons: the mean difference a - b with its paired bootstrap CI, one row per
     comparison, one panel per task; the Holm-adjusted p beside each."""
     tasks = [t for t in TASK_ORDER if t in set(table["task"])]
     height = max(len(table[table["task"] == t]) for t in tasks) if tasks else 1
@@ -311,7 +311,7 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
             ax.legend(fontsize=7, frameon=False, loc="best")
             tidy(ax)
     temperature = table.loc[table["predictor"] == TRAINED, "temperature"].iloc[0]
-    fig.suptitle(f"Learning curve at T = {temperature_name(temperature)}\nbands: 95 % bootstrap CI; dashed: the base "
+    fig.suptitle(f"Learning curve at T = {temperature_name(temperature)}\nbands: 95 % CI; dashed: the base "
                  "model prompted; dotted: the best baseline", fontsize=10)
     fig.tight_layout()
     return save(fig, png, pdf)

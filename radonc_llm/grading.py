@@ -157,7 +157,8 @@ def agreement(a, b) -> dict:
 
 def sheet_items(summary: pd.DataFrame, temperature, variants: list[str], load, pairs: pd.DataFrame) -> pd.DataFrame:
     """The rows to grade: for each graded model and variant at its grading temperature (`temperature`: 'best'
-    regimen ROUGE-1 in `summary`, or a number), every eval case's generated regimen (`load(model, variant,
+    regimen ROUGE-1 in `summary`, the selection pairs' summaries, or a number), every eval case's generated
+    regimen (`load(model, variant,
     temperature)` reads the prediction file) beside its diagnosis and the physician's regimen (`pairs`)."""
     from .choice import best_temperatures
     shown = best_temperatures(summary[summary["task"].isin(FREE_TEXT)], temperature)

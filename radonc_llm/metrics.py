@@ -16,7 +16,7 @@ import pandas as pd
 
 from .icd10 import main_category
 from .parsing import UNPARSED
-from .stats import bootstrap_ci
+from .stats import bootstrap_ci, proportion_ci
 from .regimen import WINDOW, Window
 from .tasks import CLASSIFYING, TASKS
 from .variants import temperature_name
@@ -88,11 +88,13 @@ def score_cases(task: str, pairs: pd.DataFrame, predictions: pd.DataFrame,
 
 
 def class_labels(task: str, cases: pd.DataFrame) -> list[str]:
-    """The classes P/R/F1 average over: the task's labels (the four modalities); for ICD-10 every main category
-    seen in the truth or predicted (never one absent from both, never `unparsed`)."""
+    """The classes P/R/F1 average over, the same for every predictor of a task: its labels (the four
+    modalities); for ICD-10 the main categories of the eval cases' truth. A prediction outside them (a valid
+    category no eval case has, or `unparsed`) is a miss of the case's own class and adds no class of its own, so
+    a wrong answer never weighs more, or less, than no answer."""
     if TASKS[task].labels:
         return list(TASKS[task].labels)
-    return sorted((set(cases["truth"]) | set(cases["predicted"])) - {UNPARSED})
+    return sorted(set(cases["truth"]))
 
 
 def per_class(task: str, cases: pd.DataFrame) -> pd.DataFrame:
@@ -126,7 +128,7 @@ def proxy_summary(cases: pd.DataFrame) -> dict:
 
 
 def summarise(task: str, cases: pd.DataFrame, bootstrap_settings: dict) -> dict:
-    """Every metric of one prediction file, the headline's bootstrap CI, n and the unparsed count."""
+    """Every metric of one prediction file, the headline's CI, n and the unparsed count."""
     row = {"n": len(cases), "unparsed": int((cases["predicted"] == UNPARSED).sum())}
     if TASKS[task].classifies:
         row["accuracy"] = cases["score"].mean()
@@ -135,7 +137,9 @@ def summarise(task: str, cases: pd.DataFrame, bootstrap_settings: dict) -> dict:
         row |= cases[["rouge1_precision", "rouge1_recall", "rouge1_f1"]].mean().to_dict()
         row |= proxy_summary(cases)
     row["headline"] = row[TASKS[task].headline]
-    row["ci_low"], row["ci_high"] = bootstrap_ci(cases["score"], **bootstrap_settings)
+    b = bootstrap_settings  # accuracy: Wilson's interval (a proportion); ROUGE-1: the mean's BCa bootstrap
+    row["ci_low"], row["ci_high"] = (proportion_ci(cases["score"], b["confidence"]) if TASKS[task].classifies
+                                     else bootstrap_ci(cases["score"], b["resamples"], b["seed"], b["confidence"]))
     return row
 
 

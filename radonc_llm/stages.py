@@ -3,6 +3,7 @@ the package, write its outputs. A rule listing many files of one kind gives thei
 `keys_of`): no path is read for its parts. Logs carry counts only: never a patient ID or diagnosis text."""
 from __future__ import annotations
 
+import logging
 from itertools import product
 
 import pandas as pd
@@ -17,6 +18,8 @@ from .tasks import TASKS
 from .variants import TRAINED
 from .tables import (MODALITY_OVERRIDE_COLUMNS, TEXT_SEPARATION_COLUMNS, concat_csv, keyed, read_annotation,
                      read_exports, write_csv, write_parquet, write_tables)
+
+log = logging.getLogger(__name__)
 
 
 def synthetic_cohort(smk) -> None:
@@ -90,8 +93,13 @@ def tiny_tokenizer(smk) -> None:
 def tiny_base(smk) -> None:
     from .tiny_models import build_tiny_base
     with logged(smk):
+        held_out = set().union(*(pd.read_parquet(f, columns=["case_id"])["case_id"] for f in smk.input.held_out))
+        train = pd.read_parquet(smk.input.diagnoses)
+        kept = ~train["case_id"].isin(held_out)
+        log.info("pre-training text: the diagnoses of %d regimen train pairs, less %d of cases a task evaluates or "
+                 "chooses its settings on", len(train), (~kept).sum())
         build_tiny_base(smk.params.architecture, smk.params.prompt_format, smk.input.tokenizer,
-                        list(pd.read_parquet(smk.input.diagnoses)["diagnosis"]),  # never the answers
+                        list(train.loc[kept, "diagnosis"]),  # never the answers
                         smk.params.settings, smk.params.model_dir, threads=smk.threads, precision=smk.params.precision)
 
 
@@ -214,7 +222,7 @@ def grading_sheets(smk) -> None:
     from .grading import issue, make_sheets, sheet_items
     with logged(smk):
         predictions = keyed(smk.input.predictions, smk.params.prediction_keys)
-        items = sheet_items(pd.read_csv(smk.input.by_temperature), smk.params.temperature, smk.params.variants,
+        items = sheet_items(concat_csv(smk.input.selection_summaries), smk.params.temperature, smk.params.variants,
                             lambda *key: pd.read_parquet(predictions[key]), pd.read_parquet(smk.input.pairs))
         sheets, key = make_sheets(items, smk.params.graders, smk.params.seed)
         issue({"key.csv": key, **{f"{g}.csv": sheets[g] for g in smk.params.graders}}, smk.params.issued)

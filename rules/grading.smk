@@ -7,7 +7,12 @@ GRADING_VARIANTS = config["grading"]["variants"]
 rule grading_sheets:
     input:
         pairs=run_path("pairs/regimen/eval.parquet"),
-        by_temperature=run_path("tables/metrics_by_temperature.csv"),
+        # the graded temperature is chosen on the selection pairs, never on the eval cases graded
+        selection_summaries=expand(
+            run_path("metrics/{model}/{variant}/regimen/selection/summary.csv"),
+            model=MODELS,
+            variant=GRADING_VARIANTS,
+        ),
         predictions=expand(
             run_path("predictions/{model}/{variant}/regimen/T{temperature}.parquet"),
             model=MODELS,

@@ -24,6 +24,14 @@ rule tiny_base:
     input:
         tokenizer=run_path("models/tokenizer"),
         diagnoses=run_path("pairs/regimen/train.parquet"),
+        # never pre-trained on a case a task evaluates on or chooses its settings on; not the pairs of a task
+        # answered from the annotation tables (modality, whose eval cases are regimen's): editing an override
+        # must not rebuild the bases
+        held_out=expand(
+            run_path("pairs/{task}/{split}.parquet"),
+            task=[t for t in TASKS if not TASK_REGISTRY[t].labelled],
+            split=["eval", "selection"],
+        ),
     output:
         config=run_path("models/base/{model}/config.json"),
         weights=run_path("models/base/{model}/model.safetensors"),

@@ -11,7 +11,7 @@ from radonc_llm.metrics import averaged, per_class, prf_and_confusion, rouge1, s
 from radonc_llm.scan import model_vs_model, table1
 from radonc_llm.stats import bootstrap_ci, wilcoxon_greater
 
-BOOT = {"resamples": 1000, "seed": 1, "confidence": 0.95}
+BOOT = {"resamples": 2000, "seed": 1, "confidence": 0.95}
 
 
 def frames(task, truth, predicted, temperature=0.5):
@@ -60,15 +60,12 @@ def test_icd10_main_category_accuracy_and_macro_average_by_hand():
     predicted = ["C50.412", "C34.90", "C61", "unparsed"]
     cases = frames("icd10", truth, predicted)
     assert list(cases["score"]) == [1.0, 0.0, 1.0, 0.0]  # C50.412 vs C50.911: same main category
-    # classes: C34 (predicted only: P 0, R 0), C50 (P 1, R 1/2), C61 (P 1, R 1/2); none absent from both
-    assert averaged("icd10", cases) == pytest.approx({"precision": 2 / 3, "recall": 1 / 3, "f1": 4 / 9})
+    # the label set is the eval truth's categories, C50 and C61, whatever a predictor answers: C50 (P 1, R 1/2),
+    # C61 (P 1, R 1/2); the wrong C34 and the unparsed answer are each a miss of their case's class
+    assert averaged("icd10", cases) == pytest.approx({"precision": 1.0, "recall": 0.5, "f1": 2 / 3})
     p, r, f, _ = precision_recall_fscore_support(cases["truth"], cases["predicted"], average="macro",
-                                                 labels=["C34", "C50", "C61"], zero_division=0)
-    assert (p, r, f) == pytest.approx((2 / 3, 1 / 3, 4 / 9))
-    # counting a class absent from both truth and prediction would have diluted the macro average
-    p_wrong, *_ = precision_recall_fscore_support(cases["truth"], cases["predicted"], average="macro",
-                                                  labels=["C34", "C50", "C61", "D05"], zero_division=0)
-    assert p_wrong == pytest.approx(0.5)
+                                                 labels=["C50", "C61"], zero_division=0)
+    assert (p, r, f) == pytest.approx((1.0, 0.5, 2 / 3))
     assert list(cases["predicted_category"]) == ["Malignant: breast", "Malignant: respiratory and intrathoracic organs",
                                                  "Malignant: male genital organs", "unparsed"]
 
@@ -137,15 +134,52 @@ def test_wilcoxon_exact_p_for_all_positive_differences():
     assert set(tied["p_a_greater"]) == {1.0} and set(tied["p_b_greater"]) == {1.0}  # identical: no evidence
 
 
+def test_macro_f1_ranks_a_wrong_answer_and_no_answer_alike():
+    """The old label set (truth and predicted categories, less `unparsed`) gave a model that answers with a wrong
+    but valid category a zero-F1 class of its own, and so ranked a model that does not answer above it."""
+    truth = ["C50.1", "C50.2", "C61", "C61"]
+    answers = frames("icd10", truth, ["C50.1", "C50.2", "C61", "C34.1"])  # one wrong but valid category
+    silent = frames("icd10", truth, ["C50.1", "C50.2", "C61", "unparsed"])  # one unparsed answer
+    def old_f1(c):
+        labels = sorted((set(c["truth"]) | set(c["predicted"])) - {"unparsed"})
+        return precision_recall_fscore_support(c["truth"], c["predicted"], average="macro", zero_division=0,
+                                               labels=labels)[2]
+    old = {"answers": old_f1(answers), "silent": old_f1(silent)}
+    assert old["silent"] == pytest.approx((1 + 2 / 3) / 2) and old["answers"] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert old["silent"] > old["answers"]
+    # now: the same two classes for both, C50 (F1 1) and C61 (P 1, R 1/2, F1 2/3)
+    f1 = {name: averaged("icd10", c)["f1"] for name, c in (("answers", answers), ("silent", silent))}
+    sklearn_f1 = precision_recall_fscore_support(answers["truth"], answers["predicted"], average="macro",
+                                                 labels=["C50", "C61"], zero_division=0)[2]
+    assert f1["answers"] == f1["silent"] == pytest.approx(5 / 6) == pytest.approx(sklearn_f1)
+
+
+def test_accuracy_intervals_are_wilson_never_zero_width_and_cover():
+    from radonc_llm.stats import proportion_ci
+    cases = frames("icd10", ["C61"] * 100, ["unparsed"] * 100)  # 0 of 100 right
+    summary = summarise("icd10", cases, BOOT)
+    # Wilson at 0/100: upper bound z^2 / (n + z^2) = 3.8415 / 103.8415
+    assert summary["accuracy"] == 0 and summary["ci_low"] == 0 and summary["ci_high"] == pytest.approx(0.0370, abs=1e-4)
+    low, high = proportion_ci([1] * 70 + [0] * 30, 0.95)
+    assert (low, high) == pytest.approx((0.6041, 0.7810), abs=1e-4)  # (p + z²/2n ± z √(p(1-p)/n + z²/4n²)) / (1 + z²/n)
+    rng = np.random.default_rng(2026)
+    for p in (0.05, 0.5):  # seeded simulation: 2,000 samples of 100 cases
+        hits = [(lambda lo_hi: lo_hi[0] <= p <= lo_hi[1])(proportion_ci(rng.random(100) < p, 0.95))
+                for _ in range(2000)]
+        assert np.mean(hits) >= 0.93, p
+
+
 def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
     scores = np.r_[np.ones(70), np.zeros(30)]
     low, high = bootstrap_ci(scores, **BOOT)
     assert (low, high) == bootstrap_ci(scores, **BOOT)
     assert low < 0.7 < high and high - low == pytest.approx(2 * 1.96 * np.sqrt(0.21 / 100), abs=0.03)
     assert bootstrap_ci(np.ones(5), **BOOT) == (1.0, 1.0)
-    # scores (1, 0, 0, 0): a resample's mean is Binomial(4, 1/4) / 4, P(<= 0.5) = 0.949, P(<= 0.75) = 0.996,
-    # so the exact 95 % percentile interval is (0, 0.75)
-    assert bootstrap_ci([1, 0, 0, 0], resamples=20000, seed=4, confidence=0.95) == (0.0, 0.75)
+    # BCa bends the interval towards the long tail: for skewed scores (most near 0, a few large) the upper
+    # bound lies further from the mean than the lower, more than the percentile interval's
+    skewed = np.r_[np.zeros(90), np.linspace(0.5, 1, 10)]
+    low, high = bootstrap_ci(skewed, resamples=4000, seed=3, confidence=0.95)
+    assert low < skewed.mean() < high and high - skewed.mean() > skewed.mean() - low
 
 
 def test_best_temperature_takes_the_highest_headline_and_the_lowest_temperature_on_ties():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from radonc_llm.paired import compare
-from radonc_llm.stats import holm, mcnemar_exact, paired_bootstrap, wilcoxon_cases
+from radonc_llm.stats import holm, mcnemar_exact, paired_bootstrap, sign_flip_test
 
 
 def test_mcnemar_exact_on_a_hand_made_two_by_two():
@@ -35,28 +35,35 @@ def test_mcnemar_exact_is_the_binomial_tail_summed_by_hand():
     assert mcnemar_exact([1] * 7 + [0] * 8, [0] * 7 + [1] * 8)["p_value"] == pytest.approx(1.0)
 
 
-def test_wilcoxon_over_cases_is_the_exact_signed_rank_test_by_hand():
-    # differences 0.1, 0.2, 0.3, 0.4, 0.5 and -0.05: ranks 2..6 positive, rank 1 negative, so W- = 1. Under the
-    # null each of the 2^6 sign patterns is equally likely; W- <= 1 for two of them (no negative rank, or only
-    # rank 1): two-sided p = 2 x 2 / 64
-    b = np.array([0.5, 0.4, 0.3, 0.2, 0.1, 0.6])
-    a = b + np.array([0.1, 0.2, 0.3, 0.4, 0.5, -0.05])
-    patterns = [sum(r for r, negative in zip(range(1, 7), signs) if negative)
-                for signs in itertools.product([False, True], repeat=6)]
-    by_hand = 2 * sum(w <= 1 for w in patterns) / len(patterns)
-    assert by_hand == 0.0625 and wilcoxon_cases(a, b) == pytest.approx(by_hand)
-    assert wilcoxon_cases(a, a) == 1.0  # every case tied: no evidence
+def test_the_sign_flip_test_is_the_exact_permutation_test_of_the_mean_difference_by_hand():
+    # differences 0.1 .. 0.5, -0.05 and a tie (0): under the null each of the 2^7 sign patterns is equally likely;
+    # p = the share of patterns whose mean is at least as far from 0 as the observed one. The tie stays in the
+    # mean (n = 7) and its sign changes nothing. |sum| >= 1.45: the observed signs, the one with -0.05 flipped
+    # (1.55) and their mirror images, 4 of the 64 patterns of the six non-zero differences, each twice over the tie.
+    d = np.array([0.1, 0.2, 0.3, 0.4, 0.5, -0.05, 0.0])
+    observed = abs(d.mean())
+    means = [abs(np.mean(d * np.array(signs))) for signs in itertools.product([1, -1], repeat=7)]
+    by_hand = sum(m >= observed - 1e-12 for m in means) / len(means)
+    assert by_hand == 8 / 128 and sign_flip_test(d, permutations=9999, seed=1) == pytest.approx(by_hand)
+    assert sign_flip_test(np.zeros(5), 9999, 1) == 1.0  # every case tied: no evidence
+    # more cases than patterns: Monte Carlo, seeded, close to the normal approximation of the mean's test
+    from scipy.stats import norm
+    many = np.random.default_rng(0).normal(0.15, 1, 400)
+    z = many.mean() / np.sqrt(np.mean(many ** 2) / len(many))  # the sign-flip distribution's own variance
+    assert sign_flip_test(many, 9999, 1) == sign_flip_test(many, 9999, 1)
+    assert sign_flip_test(many, 9999, 1) == pytest.approx(2 * norm.sf(abs(z)), abs=0.01)
 
 
-def test_paired_bootstrap_matches_the_exact_bootstrap_distribution():
-    # d = (0, 0, 0, 1): a resample's mean is Binomial(4, 1/4) / 4, so P(mean <= 0.5) = 0.949 and
-    # P(mean <= 0.75) = 0.996: the 95 % percentile interval is (0, 0.75), whatever the seed
-    d = np.array([0, 0, 0, 1], dtype=float)
-    for seed in (1, 2):
-        assert paired_bootstrap(d, resamples=20000, seed=seed, confidence=0.95) == (0.25, 0.0, 0.75)
-    # a 50 % interval: P(mean = 0) = 0.316 covers the 25th percentile; P(mean <= 0.25) = 0.738 < 0.75 <= 0.949
-    assert paired_bootstrap(d, resamples=20000, seed=3, confidence=0.5) == (0.25, 0.0, 0.5)
-    assert paired_bootstrap(np.full(5, 0.25), 100, 1, 0.95) == (0.25, 0.25, 0.25)
+def test_paired_bootstrap_is_seeded_and_brackets_the_mean_difference():
+    # 30 of 100 cases a right and b wrong, 10 the other way: difference 0.2; the BCa interval lies near
+    # the normal one, 0.2 ± 1.96 x sd / sqrt(n)
+    d = np.r_[np.ones(30), -np.ones(10), np.zeros(60)]
+    mean, low, high = paired_bootstrap(d, resamples=4000, seed=1, confidence=0.95)
+    assert (mean, low, high) == paired_bootstrap(d, resamples=4000, seed=1, confidence=0.95)
+    half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
+    assert mean == pytest.approx(0.2) and low == pytest.approx(0.2 - half, abs=0.02)
+    assert high == pytest.approx(0.2 + half, abs=0.02)
+    assert paired_bootstrap(np.full(5, 0.25), 2000, 1, 0.95) == (0.25, 0.25, 0.25)
 
 
 def test_holm_on_a_hand_example():
@@ -76,7 +83,9 @@ def test_compare_pairs_cases_by_id_and_refuses_other_cases():
     rouge = compare("regimen", a.assign(score=[0.5, 0.7, 0.9, 0.4]), b.assign(score=[0.3, 0.6, 0.7, 0.5]),
                     {"resamples": 500, "seed": 1, "confidence": 0.95})
     # per case a - b: x 0.5 - 0.5, y 0.7 - 0.7, z 0.9 - 0.6, w 0.4 - 0.3
-    assert rouge["test"].startswith("Wilcoxon") and rouge["difference"] == pytest.approx((0.3 + 0.1) / 4)
+    assert rouge["test"].startswith("sign-flip") and rouge["difference"] == pytest.approx((0.3 + 0.1) / 4)
+    # the two cases with a difference, 0.3 and 0.1: of 2^4 sign patterns, 4 reach |mean| >= 0.1 (both signs alike)
+    assert rouge["p_value"] == pytest.approx(8 / 16)
     with pytest.raises(ValueError, match="same cases"):
         compare("modality", a, b.iloc[:3], {"resamples": 10, "seed": 1, "confidence": 0.95})
 

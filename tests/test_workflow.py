@@ -177,7 +177,7 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert set(versus["b"]) <= {f"{n} baseline" for n in baselines["baseline"]} and len(versus) == 3
     assert (paired["ci_low"] <= paired["difference"]).all() and (paired["difference"] <= paired["ci_high"]).all()
     assert (paired["p_holm"] >= paired["p_value"]).all() and set(paired["test"]) == {
-        "McNemar exact", "Wilcoxon signed-rank over cases"}
+        "McNemar exact", "sign-flip permutation of the mean difference"}
     tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
     assert (tuned["difference"] > 0).all()
     assert (tuned["mean_a"] - tuned["mean_b"] - tuned["difference"]).abs().max() < 1e-9
@@ -363,7 +363,7 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     tweak.write_text("finetune:\n  per_task:\n    icd10: {learning_rate: 0.002}\n")
     icd10_jobs = [("finetune", "icd10"), ("predict", "icd10"), ("score", "icd10")]
     assert planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(tweak)) == sorted(
-        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("grading_sheets", "")])
+        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", "")])
     # an edited modality override re-runs the modality task only
     train = pd.read_parquet(workflow / "results/small/pairs/modality/train.parquet")
     selection = pd.read_parquet(workflow / "results/small/pairs/modality/selection.parquet")
@@ -393,8 +393,7 @@ def overridden(workflow, case):
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), ("selection_pairs", "modality"),
                                              *modality_jobs,
-                                             ("evaluation_tables", ""), ("evaluation_figures", ""),
-                                             ("grading_sheets", "")])
+                                             ("evaluation_tables", ""), ("evaluation_figures", "")])
     before = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["results/small/pairs/modality/selection.parquet"])
     assert out.returncode == 0, out.stderr[-3000:]
