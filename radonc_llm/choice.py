@@ -9,10 +9,39 @@ import pandas as pd
 from .variants import ORDER as VARIANT_ORDER
 
 
-def best_baseline(baselines: pd.DataFrame, task: str):
-    """The task's baseline with the highest headline (the first by name on a tie), as a row; None if none."""
-    options = baselines[baselines["task"] == task].sort_values(["headline", "model"], ascending=[False, True])
-    return options.iloc[0] if len(options) else None
+def comparator(candidates: pd.DataFrame, name: str, prespecified: str | None, min_difference: float) -> tuple[str, str]:
+    """The competitor a comparison is made against, from `candidates` (one row each, its `name` column and its
+    `headline` on the selection pairs): the pre-specified one, unless another beats it there by at least
+    `min_difference` (then the highest; the first listed on a tie). Returns (the name, how it was chosen): a
+    near-tie on a few selection pairs never picks a competitor by noise."""
+    ranked = candidates.reset_index(drop=True)
+    ranked = ranked.assign(order=range(len(ranked))).sort_values(["headline", "order"], ascending=[False, True])
+    best = ranked.iloc[0]
+    if prespecified not in set(candidates[name]):
+        return best[name], "best on the selection pairs"
+    planned = candidates.loc[candidates[name] == prespecified, "headline"].iloc[0]
+    if best["headline"] - planned >= min_difference and best[name] != prespecified:
+        return best[name], f"best on the selection pairs by {best['headline'] - planned:.3f} over {prespecified}"
+    return prespecified, f"pre-specified (none better by {min_difference:g} on the selection pairs)"
+
+
+def planned_baseline(plan: dict | None, task: str) -> tuple[str | None, float]:
+    """The plan's (statistics.plan) pre-specified baseline of `task` and its smallest difference of interest."""
+    if not plan:
+        return None, 0.0
+    return plan["comparators"]["baselines"].get(task), plan["min_difference"].get(task, 0.0)
+
+
+def best_baseline(baselines: pd.DataFrame, task: str, prespecified: str | None = None, min_difference: float = 0.0):
+    """The task's baseline to compare against (`comparator`; without a pre-specified one, the highest headline on
+    `baselines`, the first by name on a tie), as its row with `how` it was chosen; None if the task has none."""
+    options = baselines[baselines["task"] == task].sort_values("model")
+    if options.empty:
+        return None
+    name, how = comparator(options, "model", prespecified, min_difference)
+    row = options[options["model"] == name].iloc[0].copy()
+    row["how"] = how
+    return row
 
 
 def best_temperatures(summary: pd.DataFrame, choice, setting: str = "metrics.report_temperature") -> pd.DataFrame:

@@ -7,7 +7,7 @@ import logging
 
 import pandas as pd
 
-from .choice import at_chosen, best_baseline, best_temperatures, chosen_settings
+from .choice import at_chosen, best_baseline, best_temperatures, chosen_settings, planned_baseline
 from .scan import model_vs_model, table1
 from .tasks import FREE_TEXT, TASKS
 from .tasks import ORDER as TASK_ORDER
@@ -58,13 +58,14 @@ PROXY_COLUMNS = ["model", "variant", "temperature", "proxy_graded", *[f"proxy_gr
 def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselines: pd.DataFrame,
                       selection_baselines: pd.DataFrame, load, load_baseline, curated: pd.DataFrame,
                       models: list[str], report_temperature, statistics_temperature,
-                      bootstrap: dict) -> dict[str, pd.DataFrame]:
+                      bootstrap: dict, plan: dict) -> dict[str, pd.DataFrame]:
     """Every table of rule evaluation_tables, by its output name. `summary`: the metrics of every prediction
     file; `load(model, variant, task, temperature)` and `load_baseline(name, task)` read per-case scores;
     `baselines`: the baselines' summaries; `curated`: the curated cases (for the disease-site groups);
     `selection`, `selection_baselines`: the same summaries on the selection pairs, where the paired tests, the
-    ranking and the breakdown choose their temperatures (`statistics_temperature`) and best competitors. The
-    paper's Table 1 and figures keep the paper's highest over the eval scan."""
+    ranking and the breakdown choose their temperatures (`statistics_temperature`) and best competitors
+    (`plan`: statistics.plan, as written to analysis_plan.yaml). The paper's Table 1 and figures keep the
+    paper's highest over the eval scan."""
     from .breakdown import by_group, case_groups, top_confusions
     from .metrics import prf_and_confusion
     from .paired import paired_table
@@ -73,13 +74,13 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
     first = ["task", "baseline", "headline", "ci_low", "ci_high", "n", "unparsed"]
     listed = listed[first + [c for c in listed.columns if c not in first]].dropna(axis=1, how="all")
     chosen = chosen_settings(selection, statistics_temperature)
-    best = {task: best_baseline(selection_baselines, task) for task in TASK_ORDER}  # the one "best baseline"
-    best = {task: b["model"] for task, b in best.items() if b is not None}
-    paired = paired_table(chosen, load, models, bootstrap, best, load_baseline)
+    best = {task: best_baseline(selection_baselines, task, *planned_baseline(plan, task)) for task in TASK_ORDER}
+    best = {task: (b["model"], b["how"]) for task, b in best.items() if b is not None}  # the one "best baseline"
+    paired = paired_table(chosen, load, models, bootstrap, best, load_baseline, plan)
     scored = {(predictor_label(r.model, r.variant, r.temperature), r.task): load(r.model, r.variant, r.task,
                                                                                  r.temperature)
               for r in chosen.itertuples()}
-    scored |= {(f"{name} baseline", task): load_baseline(name, task) for task, name in best.items()}
+    scored |= {(f"{name} baseline", task): load_baseline(name, task) for task, (name, _) in best.items()}
     groups = case_groups(curated)
     logging.getLogger(__name__).info("tables from %d prediction files of %d models; %s", len(summary), len(models),
                                      "temperatures chosen on the selection pairs" if statistics_temperature ==
@@ -91,3 +92,30 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
             "baselines": listed, "ranking": ranking(summary, chosen, baselines, selection_baselines, models),
             "paired_tests": paired.astype({"a_only": "Int64", "b_only": "Int64"}),
             "by_group": by_group(scored, groups), "top_confusions": top_confusions(scored, groups)}
+
+
+def write_plan(plan: dict, statistics: dict, bootstrap: dict, models: list[str], tasks: list[str], path) -> None:
+    """The run's pre-specified analysis (rule analysis_plan), from its config alone, as YAML: what is compared
+    (the primary family and the secondary one), how p is adjusted, the comparators and the smallest differences
+    of interest, how temperatures and comparators are chosen, the tests, and what is descriptive only."""
+    import yaml
+
+    from .tables import write_text
+    document = {
+        "plan": plan,
+        "families": {"primary": f"{plan['primary']}, one row per model and task",
+                     "secondary": "every other paired comparison (fine-tuned vs vanilla, vs best prompting, vs best "
+                                  "baseline, model vs model), less the primary"},
+        "settings_chosen_on": f"the selection pairs (statistics.temperature: {statistics['temperature']}; "
+                              f"selection_size: {statistics['selection_size']}, seed {statistics['seed']}), never the "
+                              "eval cases",
+        "tests": {"accuracy": "McNemar exact, two-sided",
+                  "ROUGE-1": "paired sign-flip permutation test of the mean difference, two-sided, ties kept"},
+        "intervals": {"accuracy": "Wilson", "means and differences": "BCa bootstrap over cases",
+                      "adjusted": "Bonferroni (simultaneous) within the family"},
+        "resampling": bootstrap,
+        "descriptive_only": ["Table 1's highest over the temperature scan (the best of ten on the eval cases)",
+                             "Table 1's overall row (pooled over tasks' different metrics)"],
+        "models": models, "tasks": tasks,
+    }
+    write_text(yaml.safe_dump(document, sort_keys=False), path)

@@ -219,8 +219,9 @@ def human_grades(dist: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
 
 
 def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
-    """Per-case paired comparisons: the mean difference a - b with its paired bootstrap CI, one row per
-    comparison, one panel per task; the Holm-adjusted p beside each."""
+    """Per-case paired comparisons: the mean difference a - b with its 95 % paired bootstrap CI (thick) and its
+    family's simultaneous CI (thin), one row per comparison (primary ones in bold), one panel per task; the
+    adjusted p beside each."""
     tasks = [t for t in TASK_ORDER if t in set(table["task"])]
     height = max(len(table[table["task"] == t]) for t in tasks) if tasks else 1
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(5.4 * max(1, len(tasks)), 0.55 * height + 2.2),
@@ -228,18 +229,23 @@ def paired_differences(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     for ax, task in zip(axes[0], tasks):
         rows = table[table["task"] == task].reset_index(drop=True)
         y = np.arange(len(rows))[::-1]
+        ax.errorbar(rows["difference"], y, xerr=[rows["difference"] - rows["ci_low_adjusted"],
+                                                 rows["ci_high_adjusted"] - rows["difference"]],
+                    fmt="none", ecolor="#4c72b0", elinewidth=0.8, capsize=2)
         ax.errorbar(rows["difference"], y, xerr=[rows["difference"] - rows["ci_low"],
-            rows["ci_high"] - rows["difference"]],
-                    fmt="o", color="#4c72b0", ecolor="#4c72b0", capsize=3)
+                                                 rows["ci_high"] - rows["difference"]],
+                    fmt="o", color="#4c72b0", ecolor="#4c72b0", elinewidth=2.2, capsize=0)
         ax.axvline(0, color="grey", lw=0.8, ls="--")
         for yi, r in zip(y, rows.itertuples()):
-            ax.annotate(f"{r.difference:+.3f}, p(Holm) {r.p_holm:.2g}", (r.difference, yi), xytext=(0, 7),
+            ax.annotate(f"{r.difference:+.3f}, adjusted p {r.p_adjusted:.2g}", (r.difference, yi), xytext=(0, 7),
                         textcoords="offset points", fontsize=7, ha="center", va="bottom", color="#444444")
         ax.set_ylim(-0.6, len(rows) - 0.3)
-        low, high = min(0.0, rows["ci_low"].min()), max(0.0, rows["ci_high"].max())
+        low, high = min(0.0, rows["ci_low_adjusted"].min()), max(0.0, rows["ci_high_adjusted"].max())
         ax.set_xlim(low - 0.15 * ((high - low) or 1), high + 0.15 * ((high - low) or 1))
         ax.set_yticks(y, [f"{predictor_name(r.a)}\n  vs {predictor_name(r.b)}" for r in rows.itertuples()], fontsize=7)
-        ax.set_xlabel("mean per-case difference (a - b), 95 % CI")
+        for label, r in zip(ax.get_yticklabels(), rows.itertuples()):
+            label.set_fontweight("bold" if r.family == "primary" else "normal")
+        ax.set_xlabel("mean per-case difference (a - b)\n95 % CI (thick), family's simultaneous CI (thin)")
         ax.set_title(f"{TASKS[task].title}\n{TASKS[task].metric}", fontsize=10)
         tidy(ax)
     fig.suptitle("Per-case paired comparisons at the report temperature", fontsize=12)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .choice import best_baseline
+from .choice import best_baseline, planned_baseline
 from .variants import ORDER as VARIANT_ORDER
 from .variants import TRAINED, temperature_name
 from .tasks import ORDER as TASK_ORDER
@@ -23,12 +23,13 @@ COLUMNS = ["model", "task", "metric", "predictor", "train_pairs", "temperature",
 
 
 def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.DataFrame,
-                selection_baselines: pd.DataFrame, temperature: float) -> pd.DataFrame:
+                selection_baselines: pd.DataFrame, temperature: float, plan: dict | None = None) -> pd.DataFrame:
     """`adapters`: one summary row per curve adapter (model, task, temperature, headline, ci_low, ci_high) with
     its `train_pairs`, the run's own adapters included; `summary`: the run's metrics by temperature (every
     variant); `baselines`: the baselines' summaries on the eval pairs; `selection_baselines`: on the selection
-    pairs, where the task's best is chosen. One row per point and reference line, per model and task in the
-    run's order."""
+    pairs, where the task's best is chosen (`plan`: statistics.plan, its pre-specified baseline unless another
+    beats it there by the smallest difference of interest). One row per point and reference line, per model and
+    task in the run's order."""
     at_t = (summary["temperature"] - temperature).abs() < 1e-9
     rows = []
     for (model, task), points in adapters.groupby(["model", "task"], sort=False):
@@ -43,7 +44,7 @@ def curve_table(adapters: pd.DataFrame, summary: pd.DataFrame, baselines: pd.Dat
             rows.append({"model": model, "task": task, "metric": metric, "predictor": r.variant, "train_pairs": None,
                          "temperature": temperature, "headline": r.headline, "ci_low": r.ci_low,
                          "ci_high": r.ci_high})
-        best = best_baseline(selection_baselines, task)
+        best = best_baseline(selection_baselines, task, *planned_baseline(plan, task))
         if best is not None:
             best = baselines.set_index(["model", "task"]).loc[(best["model"], task)]
             rows.append({"model": model, "task": task, "metric": metric, "predictor": f"{best.name[0]} baseline",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .errors import UserError
 from .stats import holm, mcnemar_exact, paired_bootstrap, sign_flip_test
 from .tasks import ORDER as TASK_ORDER
 from .tasks import TASKS
@@ -19,12 +20,18 @@ from .variants import TRAINED, UNTRAINED, ZERO_SHOT, predictor_label
 PERMUTATIONS = 9999  # sign patterns drawn where 2^n is more (metrics.bootstrap.permutations): p resolves to 1e-4
 
 
-def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dict:
-    """One paired comparison of two scored prediction files (case_id, score) of the same eval cases."""
+def differences(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """The two scored prediction files (case_id, score) of the same eval cases side by side, case by case."""
     joined = a[["case_id", "score"]].merge(b[["case_id", "score"]], on="case_id", suffixes=("_a", "_b"),
                                            validate="one_to_one")
     if len(joined) != len(a) or len(joined) != len(b):
         raise ValueError("the two prediction files do not cover the same cases")
+    return joined
+
+
+def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dict:
+    """One paired comparison of two scored prediction files (case_id, score) of the same eval cases."""
+    joined = differences(a, b)
     diff = joined["score_a"] - joined["score_b"]
     mean, low, high = paired_bootstrap(diff, bootstrap["resamples"], bootstrap["seed"], bootstrap["confidence"])
     row = {"n": len(joined), "mean_a": float(joined["score_a"].mean()), "mean_b": float(joined["score_b"].mean()),
@@ -35,58 +42,86 @@ def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dic
                   "p_value": sign_flip_test(diff, bootstrap.get("permutations", PERMUTATIONS), bootstrap["seed"])}
 
 
-def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants) -> str:
-    """The prompting variant with the highest headline in `chosen` (on the selection pairs, at its chosen
-    temperature; the first of `variants` on a tie)."""
+DEFAULT_PLAN = {"primary": "fine-tuned vs best prompting", "adjust": "holm",
+                "comparators": {"prompting": None, "baselines": {}}, "min_difference": {}}
+COLUMNS = ["comparison", "family", "task", "a", "b", "chosen_on", "test", "n", "mean_a", "mean_b", "difference",
+           "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted", "a_only", "b_only", "p_value", "p_adjusted",
+           "adjustment"]
+
+
+def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants, plan: dict = DEFAULT_PLAN) -> tuple[str, str]:
+    """The prompting variant to compare the fine-tuned model against, among `variants` (never zero-shot: that is
+    the vanilla comparison), by their headlines in `chosen` (on the selection pairs, at their chosen temperatures):
+    the plan's comparator unless another beats it there by the task's minimum difference (`choice.comparator`).
+    Returns (the variant, how it was chosen)."""
+    from .choice import comparator
     rows = chosen[(chosen["model"] == model) & (chosen["task"] == task) & chosen["variant"].isin(list(variants))]
-    order = {v: i for i, v in enumerate(variants)}
-    return rows.assign(order=rows["variant"].map(order)).sort_values(["headline", "order"],
-                                                                    ascending=[False, True])["variant"].iloc[0]
+    rows = rows.set_index("variant").loc[list(variants)].reset_index()  # in the order of `variants` for ties
+    return comparator(rows, "variant", plan["comparators"].get("prompting"), plan["min_difference"].get(task, 0.0))
 
 
 def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
-                 best_baselines: dict | None = None, load_baseline=None) -> pd.DataFrame:
+                 best_baselines: dict | None = None, load_baseline=None, plan: dict = DEFAULT_PLAN) -> pd.DataFrame:
     """Every paired comparison on the eval cases at the chosen settings (`chosen`: one row per model, variant and
     task with its temperature, its headline where it was chosen and `chosen_on`, as `choice.chosen_settings`
-    gives them): fine-tuned vs vanilla per model, fine-tuned vs the best prompting variant (zero-shot, few-shot or
-    retrieved examples, the highest in `chosen`; where the run has more than zero-shot), fine-tuned vs the task's
-    best baseline (`best_baselines`: task -> name, loaded by `load_baseline(name, task)`), and each model against
-    each other per variant. `load(model, variant, task, temperature)` gives the scored eval cases. Holm's
-    adjustment runs over the whole table (one family)."""
+    gives them): fine-tuned vs vanilla per model, fine-tuned vs the best prompting variant other than zero-shot
+    (`best_prompting`; where the run has one), fine-tuned vs the task's best baseline (`best_baselines`: task ->
+    (name, how it was chosen), loaded by `load_baseline(name, task)`), and each model against each other per
+    variant. `load(model, variant, task, temperature)` gives the scored eval cases.
+
+    `plan` (statistics.plan) names the primary comparison: its rows are the primary family, every other row the
+    secondary one. p is adjusted within each family (Holm or Bonferroni), and each row has, beside its 95 %
+    interval, the family's simultaneous (Bonferroni) interval, so that an interval and an adjusted p agree."""
     from itertools import combinations
     at = {(r.model, r.variant, r.task): r.temperature for r in chosen.itertuples()}
     how = {(r.model, r.variant, r.task): r.chosen_on for r in chosen.itertuples()}
-    rows = []
+    rows, diffs = [], []
 
     def add(comparison, task, a, b, cases_a, cases_b, chosen_on):
         rows.append({"comparison": comparison, "task": task, "a": a, "b": b, "chosen_on": chosen_on,
                      **compare(task, cases_a, cases_b, bootstrap)})
+        joined = differences(cases_a, cases_b)
+        diffs.append(joined["score_a"] - joined["score_b"])
 
     def label(model, variant, task):
         return predictor_label(model, variant, at[(model, variant, task)])
 
-    def models_compared(comparison, task, a, b):
+    def models_compared(comparison, task, a, b, comparator_how=None):
         """a, b: (model, variant) scored at their chosen temperatures."""
         add(comparison, task, label(*a, task), label(*b, task), load(*a, task, at[(*a, task)]),
-            load(*b, task, at[(*b, task)]), how[(*a, task)])
+            load(*b, task, at[(*b, task)]), how[(*a, task)] + (f"; comparator {comparator_how}" if comparator_how
+                                                              else ""))
 
     for task in [t for t in TASK_ORDER if t in set(chosen["task"])]:
         for model in models:
             models_compared("fine-tuned vs vanilla", task, (model, TRAINED), (model, ZERO_SHOT))
-            prompting = [v for v in UNTRAINED if (model, v, task) in at]
-            if len(prompting) > 1:
-                best = best_prompting(chosen, model, task, prompting)
-                models_compared("fine-tuned vs best prompting", task, (model, TRAINED), (model, best))
+            prompting = [v for v in UNTRAINED if v != ZERO_SHOT and (model, v, task) in at]
+            if prompting:
+                best, chosen_how = best_prompting(chosen, model, task, prompting, plan)
+                models_compared("fine-tuned vs best prompting", task, (model, TRAINED), (model, best), chosen_how)
             if best_baselines and task in best_baselines:
-                best = best_baselines[task]
+                best, chosen_how = best_baselines[task]
                 add("fine-tuned vs best baseline", task, label(model, TRAINED, task), f"{best} baseline",
                     load(model, TRAINED, task, at[(model, TRAINED, task)]), load_baseline(best, task),
-                    how[(model, TRAINED, task)])
+                    f"{how[(model, TRAINED, task)]}; comparator {chosen_how}")
         for variant in (TRAINED, ZERO_SHOT):
             for first, second in combinations(models, 2):
                 models_compared(f"model vs model ({variant})", task, (first, variant), (second, variant))
-    columns = ["comparison", "task", "a", "b", "chosen_on", "test", "n", "mean_a", "mean_b", "difference", "ci_low",
-               "ci_high", "a_only", "b_only", "p_value", "p_holm"]
-    table = pd.DataFrame(rows, columns=[c for c in columns if c != "p_holm"])
-    table["p_holm"] = holm(table["p_value"]) if len(table) else []
-    return table[columns]
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in
+                                        ("family", "ci_low_adjusted", "ci_high_adjusted", "p_adjusted", "adjustment")])
+    table.insert(1, "family", ["primary" if c == plan["primary"] else "secondary" for c in table["comparison"]])
+    if len(table) and not (table["family"] == "primary").any():
+        raise UserError(f"statistics.plan.primary is {plan['primary']!r}, but this run has no such comparison "
+                        "(fine-tuned vs best prompting needs prompting.variants): name one it makes")
+    table["p_adjusted"], table["adjustment"] = float("nan"), ""
+    table["ci_low_adjusted"], table["ci_high_adjusted"] = float("nan"), float("nan")
+    for family, members in table.groupby("family").groups.items():
+        m = len(members)
+        p = table.loc[members, "p_value"]
+        table.loc[members, "p_adjusted"] = holm(p) if plan["adjust"] == "holm" else (p * m).clip(upper=1.0)
+        table.loc[members, "adjustment"] = f"{plan['adjust'].capitalize()} over the {family} family ({m} rows)"
+        level = 1 - (1 - bootstrap["confidence"]) / m
+        for i in members:
+            _, low, high = paired_bootstrap(diffs[i], bootstrap["resamples"], bootstrap["seed"], level)
+            table.loc[i, ["ci_low_adjusted", "ci_high_adjusted"]] = low, high
+    return table[COLUMNS]

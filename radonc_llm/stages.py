@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from itertools import product
+from pathlib import Path
 
 import pandas as pd
 
@@ -180,7 +181,16 @@ def baselines(smk) -> None:
         write_csv(summary, smk.output.selection_summary)
 
 
+def analysis_plan(smk) -> None:
+    from .evaluation import write_plan
+    with logged(smk):
+        p = smk.params
+        write_plan(dict(p.plan), dict(p.statistics), dict(p.bootstrap), list(p.models), list(p.tasks), smk.output[0])
+
+
 def evaluation_tables(smk) -> None:
+    import yaml
+
     from .evaluation import evaluation_tables as tables
     with logged(smk):
         cases = keyed(smk.input.cases, smk.params.case_keys)
@@ -194,7 +204,8 @@ def evaluation_tables(smk) -> None:
                             load_baseline=lambda *key: pd.read_parquet(baseline_cases[key]),
                             curated=pd.read_parquet(smk.input.curated), models=p.models,
                             report_temperature=p.report_temperature, statistics_temperature=p.statistics_temperature,
-                            bootstrap=p.bootstrap), smk.output)
+                            bootstrap=p.bootstrap, plan=yaml.safe_load(Path(smk.input.plan).read_text())["plan"]),
+                     smk.output)
 
 
 def evaluation_figures(smk) -> None:
@@ -205,6 +216,8 @@ def evaluation_figures(smk) -> None:
 
 
 def learning_curve(smk) -> None:
+    import yaml
+
     from .figures import learning_curve as figure
     from .learning_curve import adapter_points, curve_table
     with logged(smk):
@@ -213,7 +226,8 @@ def learning_curve(smk) -> None:
         points = adapter_points([*zip(smk.input.curve, smk.input.curve_cards, strict=True),
                                  *[(full[m, TRAINED, t], cards[m, t]) for m, t in cards]], smk.params.temperature)
         table = curve_table(points, concat_csv(smk.input.full), concat_csv(smk.input.baselines),
-                            concat_csv(smk.input.selection_baselines), smk.params.temperature)
+                            concat_csv(smk.input.selection_baselines), smk.params.temperature,
+                            yaml.safe_load(Path(smk.input.plan).read_text())["plan"])
         write_csv(table, smk.output.table)
         figure(table, smk.output.png, smk.output.pdf)
 

@@ -271,6 +271,11 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
     _atomic(path, lambda tmp: Path(tmp).write_bytes(csv_bytes(table)))
 
 
+def write_text(text: str, path: str | Path) -> None:
+    """`text` to `path`, whole or not at all (a temporary file renamed into place)."""
+    _atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
 def write_tables(tables: dict[str, pd.DataFrame], output) -> None:
     """Each table to the file of the same name in `output` (a rule's named outputs)."""
     for name, table in tables.items():

@@ -78,8 +78,33 @@ rule baselines:
         "../scripts/baselines.py"
 
 
+# The pre-specified analysis, from the config alone: written before any eval score can be read.
+rule analysis_plan:
+    output:
+        report(
+            run_path("analysis_plan.yaml"),
+            caption="../report/analysis_plan.rst",
+            category="Tables",
+        ),
+    log:
+        run_path("logs/analysis_plan.log"),
+    conda:
+        "../envs/evaluate.yaml"
+    resources:
+        **slurm_placement(0),
+    params:
+        plan=config["statistics"]["plan"],
+        statistics={k: v for k, v in config["statistics"].items() if k != "plan"},
+        bootstrap=config["metrics"]["bootstrap"],
+        models=MODELS,
+        tasks=TASKS,
+    script:
+        "../scripts/analysis_plan.py"
+
+
 rule evaluation_tables:
     input:
+        plan=run_path("analysis_plan.yaml"),
         summaries=expand(
             run_path("metrics/{model}/{variant}/{task}/summary.csv"),
             model=MODELS,

@@ -75,6 +75,7 @@ use rule score as score_subset with:
 
 rule learning_curve:
     input:
+        plan=run_path("analysis_plan.yaml"),
         curve=expand(
             curve_path("metrics/{model}/finetuned/{task}/summary.csv"),
             size=CURVE["sizes"],

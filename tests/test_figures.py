@@ -51,19 +51,24 @@ def test_temperature_scan_plots_each_variants_headline_against_temperature(out):
     assert "majority 0.50" in texts(ax)
 
 
-def test_paired_differences_show_each_comparisons_difference_ci_and_holm_p(out):
+def test_paired_differences_show_each_comparisons_difference_both_cis_and_adjusted_p(out):
     table = pd.DataFrame({"task": ["modality", "modality"], "a": ["m finetuned (T=0.1)", "m finetuned (T=0.1)"],
-                          "b": ["m fewshot (T=0.25)", "majority baseline"], "difference": [0.3, -0.1],
-                          "ci_low": [0.2, -0.2], "ci_high": [0.4, 0.05], "p_holm": [0.001, 0.2]})
+                          "b": ["m fewshot (T=0.25)", "majority baseline"], "family": ["primary", "secondary"],
+                          "difference": [0.3, -0.1], "ci_low": [0.2, -0.2], "ci_high": [0.4, 0.05],
+                          "ci_low_adjusted": [0.15, -0.25], "ci_high_adjusted": [0.45, 0.1],
+                          "p_adjusted": [0.001, 0.2]})
     fig = figures.paired_differences(table, *out)
     [ax] = fig.axes
     assert ax.get_title() == "Treatment modality\naccuracy"
-    [points] = ax.containers  # the error bars: their centres, and the CI as each bar's ends
+    simultaneous, points = ax.containers  # the error bars: the family's CI (thin), then the 95 % CI and centres
     assert list(points.lines[0].get_xdata()) == [0.3, -0.1]
     assert [list(seg[:, 0].round(9)) for seg in points.lines[2][0].get_segments()] == [[0.2, 0.4], [-0.2, 0.05]]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["m fine-tuned\n  vs m few-shot",
-                                                            "m fine-tuned\n  vs majority baseline"]
-    assert texts(ax) == ["+0.300, p(Holm) 0.001", "-0.100, p(Holm) 0.2"]
+    assert [list(seg[:, 0].round(9)) for seg in simultaneous.lines[2][0].get_segments()] == [[0.15, 0.45],
+                                                                                              [-0.25, 0.1]]
+    labels = ax.get_yticklabels()
+    assert [t.get_text() for t in labels] == ["m fine-tuned\n  vs m few-shot", "m fine-tuned\n  vs majority baseline"]
+    assert [t.get_fontweight() for t in labels] == ["bold", "normal"]  # the primary comparison stands out
+    assert texts(ax) == ["+0.300, adjusted p 0.001", "-0.100, adjusted p 0.2"]
 
 
 def test_learning_curve_plots_the_adapters_against_training_pairs_and_the_references_flat(out):

@@ -103,11 +103,13 @@ def test_fine_tuned_is_tested_against_the_prompting_variant_best_on_the_selectio
         return pd.DataFrame({"case_id": list("wxyz"), "score": [float(s) for s in truth[variant]]})
     table = paired_table(chosen, load, ["m"], {"resamples": 100, "seed": 1, "confidence": 0.95})
     row = table[table["comparison"] == "fine-tuned vs best prompting"].iloc[0]
-    assert (row["a"], row["b"], row["chosen_on"]) == ("m finetuned (T=0.2)", "m fewshot (T=0.3)", "20 selection pairs")
+    assert (row["a"], row["b"]) == ("m finetuned (T=0.2)", "m fewshot (T=0.3)")
+    assert row["chosen_on"] == "20 selection pairs; comparator best on the selection pairs"  # none pre-specified
     assert (row["a_only"], row["b_only"], row["difference"]) == (2, 0, 0.5)
     assert table["comparison"].tolist() == ["fine-tuned vs vanilla", "fine-tuned vs best prompting"]
     zero_shot_only = paired_table(chosen[chosen["variant"].isin(["vanilla", "finetuned"])], load, ["m"],
-                                  {"resamples": 100, "seed": 1, "confidence": 0.95})
+                                  {"resamples": 100, "seed": 1, "confidence": 0.95},
+                                  plan=plan_of(primary="fine-tuned vs vanilla"))
     assert zero_shot_only["comparison"].tolist() == ["fine-tuned vs vanilla"]  # the paper's run: nothing more
 
 
@@ -121,7 +123,8 @@ def test_two_models_are_tested_against_each_other_per_variant_at_their_own_chose
     def load(model, variant, task, temperature):
         assert temperature == chosen.set_index(["model", "variant"]).loc[(model, variant), "temperature"]
         return pd.DataFrame({"case_id": list("wxyz"), "score": [float(s) for s in scores[model, variant]]})
-    table = paired_table(chosen, load, ["llama", "mistral"], {"resamples": 100, "seed": 1, "confidence": 0.95})
+    table = paired_table(chosen, load, ["llama", "mistral"], {"resamples": 100, "seed": 1, "confidence": 0.95},
+                         plan=plan_of(primary="fine-tuned vs vanilla"))
     assert table["comparison"].tolist() == ["fine-tuned vs vanilla", "fine-tuned vs vanilla",
                                             "model vs model (finetuned)", "model vs model (vanilla)"]
     versus = table.set_index("comparison").loc["model vs model (finetuned)"]
@@ -129,4 +132,95 @@ def test_two_models_are_tested_against_each_other_per_variant_at_their_own_chose
     assert (versus["a_only"], versus["b_only"], versus["difference"]) == (2, 0, 0.5)  # x and y: llama right only
     vanilla = table.set_index("comparison").loc["model vs model (vanilla)"]
     assert (vanilla["a_only"], vanilla["b_only"]) == (1, 0) and vanilla["p_value"] == pytest.approx(1.0)
-    assert (table["p_holm"] >= table["p_value"]).all()
+    assert (table["p_adjusted"] >= table["p_value"]).all()
+    assert set(table["family"]) == {"secondary"} | ({"primary"} if (table["family"] == "primary").any() else set())
+
+
+def scored(values):
+    return pd.DataFrame({"case_id": [f"c{i}" for i in range(len(values))], "score": [float(v) for v in values]})
+
+
+def plan_of(primary="fine-tuned vs best prompting", adjust="holm", prompting="retrieved", min_difference=0.05):
+    return {"primary": primary, "adjust": adjust, "comparators": {"prompting": prompting, "baselines": {}},
+            "min_difference": {"modality": min_difference}}
+
+
+def test_the_primary_family_is_adjusted_alone_with_intervals_that_match_and_never_zero_shot_as_best_prompting():
+    from radonc_llm.paired import paired_table
+    rng = np.random.default_rng(4)
+    truth = {v: (rng.random(200) < p).astype(int) for v, p in
+             (("vanilla", 0.3), ("fewshot", 0.5), ("retrieved", 0.55), ("finetuned", 0.7))}
+    chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": list(truth), "temperature": 0.5,
+                           "headline": [0.9, 0.5, 0.52, 0.7], "chosen_on": "30 selection pairs"})
+    table = paired_table(chosen, lambda model, variant, task, t: scored(truth[variant]), ["m"],
+                         {"resamples": 2000, "seed": 1, "confidence": 0.95}, plan=plan_of())
+    rows = table.set_index("comparison")
+    # zero-shot leads the selection pairs (0.9) but is the vanilla comparison, never "best prompting"; few-shot
+    # and retrieved differ by 0.02 < 0.05 there, so the plan's comparator (retrieved) stands
+    primary = rows.loc["fine-tuned vs best prompting"]
+    assert primary["b"] == "m retrieved (T=0.5)" and primary["family"] == "primary"
+    assert "comparator pre-specified" in primary["chosen_on"]
+    # one primary row: its adjusted p is its own p, and its simultaneous interval its 95 % one
+    assert primary["p_adjusted"] == primary["p_value"]
+    assert primary["adjustment"] == "Holm over the primary family (1 rows)"
+    assert (primary["ci_low_adjusted"], primary["ci_high_adjusted"]) == (primary["ci_low"], primary["ci_high"])
+    vanilla = rows.loc["fine-tuned vs vanilla"]
+    assert vanilla["family"] == "secondary" and vanilla["p_adjusted"] == vanilla["p_value"]  # alone there too
+    # Bonferroni over a family of two: each p doubled, and each interval at 97.5 %, wider than its 95 %
+    two = paired_table(chosen, lambda model, variant, task, t: scored(truth[variant]), ["m"],
+                       {"resamples": 2000, "seed": 1, "confidence": 0.95}, plan=plan_of(primary="fine-tuned vs vanilla",
+                                                                                    adjust="bonferroni"))
+    two = two.set_index("comparison")
+    assert two.loc["fine-tuned vs vanilla", "family"] == "primary"
+    secondary = two.loc["fine-tuned vs best prompting"]
+    assert secondary["p_adjusted"] == min(1.0, secondary["p_value"])  # one secondary row
+    assert list(two["family"]) == ["primary", "secondary"]
+    # a bigger lead on the selection pairs than the smallest difference of interest picks few-shot instead
+    lead = paired_table(chosen.assign(headline=[0.9, 0.6, 0.52, 0.7]), lambda m, v, task, t: scored(truth[v]), ["m"],
+                        {"resamples": 2000, "seed": 1, "confidence": 0.95}, plan=plan_of())
+    picked = lead.set_index("comparison").loc["fine-tuned vs best prompting"]
+    assert picked["b"] == "m fewshot (T=0.5)" and "by 0.080 over retrieved" in picked["chosen_on"]
+
+
+def test_bonferroni_intervals_widen_with_the_family():
+    from radonc_llm.paired import paired_table
+    rng = np.random.default_rng(5)
+    scores = {(m, v): (rng.random(150) < p).astype(int) for m in ("a", "b", "c")
+              for v, p in (("vanilla", 0.3), ("finetuned", 0.6))}
+    chosen = pd.DataFrame([{"model": m, "task": "modality", "variant": v, "temperature": 0.5, "headline": 0.5,
+                            "chosen_on": "20 selection pairs"} for m, v in scores])
+    table = paired_table(chosen, lambda m, v, task, t: scored(scores[m, v]), ["a", "b", "c"],
+                         {"resamples": 2000, "seed": 1, "confidence": 0.95},
+                         plan=plan_of(primary="fine-tuned vs vanilla"))
+    primary = table[table["family"] == "primary"]
+    assert len(primary) == 3 and (primary["adjustment"] == "Holm over the primary family (3 rows)").all()
+    # 3 rows: each simultaneous interval at 1 - 0.05 / 3, wider than the 95 % one on both sides
+    assert (primary["ci_low_adjusted"] < primary["ci_low"]).all()
+    assert (primary["ci_high_adjusted"] > primary["ci_high"]).all()
+    assert (table.loc[table["family"] == "secondary", "adjustment"] == "Holm over the secondary family (6 rows)").all()
+
+
+def test_the_plan_temperatures_and_comparators_do_not_move_when_eval_predictions_change():
+    from radonc_llm.paired import paired_table
+    variants = ["vanilla", "fewshot", "retrieved", "finetuned"]
+    chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": variants,
+                           "temperature": [0.1, 0.4, 0.7, 0.2], "headline": [0.3, 0.55, 0.5, 0.8],
+                           "chosen_on": "25 selection pairs"})
+    tables = []
+    for seed in (1, 2):  # two different sets of eval predictions
+        rng = np.random.default_rng(seed)
+        scores = {v: (rng.random(120) < rng.random()).astype(int) for v in chosen["variant"]}
+        tables.append(paired_table(chosen, lambda m, v, task, t: scored(scores[v]), ["m"],
+                                   {"resamples": 2000, "seed": 1, "confidence": 0.95}, plan=plan_of()))
+    keys = ["comparison", "family", "a", "b", "chosen_on", "adjustment"]
+    assert tables[0][keys].equals(tables[1][keys]) and not tables[0]["p_value"].equals(tables[1]["p_value"])
+
+
+def test_a_primary_comparison_the_run_does_not_make_is_refused():
+    from radonc_llm.errors import UserError
+    from radonc_llm.paired import paired_table
+    chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": ["vanilla", "finetuned"], "temperature": 0.5,
+                           "headline": 0.5, "chosen_on": "9 selection pairs"})
+    with pytest.raises(UserError, match="statistics.plan.primary is 'fine-tuned vs best prompting'"):
+        paired_table(chosen, lambda m, v, task, t: scored([1, 0, 1]), ["m"],
+                     {"resamples": 2000, "seed": 1, "confidence": 0.95}, plan=plan_of())

@@ -115,7 +115,7 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models, paper_w
     # prompting variants; one scoring job for every variant
     assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["predict_prompted"] == 6
     assert counts["score"] == 6
-    assert counts["selection_pairs"] == 3 and sum(counts.values()) == 50
+    assert counts["selection_pairs"] == 3 and counts["analysis_plan"] == 1 and sum(counts.values()) == 51
     parameters = WEIGHTS_BYTES // 2
     for rule, res, wildcards in jobs:
         if rule == "all" or "slurm_partition" not in res:

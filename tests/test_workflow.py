@@ -176,7 +176,7 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     versus = paired[paired["comparison"] == "fine-tuned vs best baseline"]
     assert set(versus["b"]) <= {f"{n} baseline" for n in baselines["baseline"]} and len(versus) == 3
     assert (paired["ci_low"] <= paired["difference"]).all() and (paired["difference"] <= paired["ci_high"]).all()
-    assert (paired["p_holm"] >= paired["p_value"]).all() and set(paired["test"]) == {
+    assert (paired["p_adjusted"] >= paired["p_value"]).all() and set(paired["test"]) == {
         "McNemar exact", "sign-flip permutation of the mean difference"}
     tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
     assert (tuned["difference"] > 0).all()
@@ -238,7 +238,7 @@ def test_settings_are_chosen_on_the_selection_pairs_and_eval_predictions_do_not_
         assert temperature == min(at_top)  # the highest on the selection pairs, the lowest T on a tie
         assert on_selection["n"].eq(sizes[task]).all()
     paired = pd.read_csv(workflow / "results/small/tables/paired_tests.csv")
-    assert (paired["chosen_on"] == [f"{sizes[t]} selection pairs" for t in paired["task"]]).all()
+    assert all(c.startswith(f"{sizes[t]} selection pairs") for c, t in zip(paired["chosen_on"], paired["task"]))
     # make tiny-llama's fine-tuned modality answers perfect on the eval cases at the temperature it was not chosen
     # at: the eval scan's best moves there, the chosen temperature does not
     copy = tmp_path / "copy"
