@@ -15,12 +15,14 @@ from .variants import predictor_label
 
 
 def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame, selection_baselines: pd.DataFrame,
-            models: list[str]) -> pd.DataFrame:
+            models: list[str], labelled: dict | None = None) -> pd.DataFrame:
     """Per model and task, every variant (zero-shot, the prompting variants, fine-tuned) at its chosen temperature
     (`chosen`: `chosen_settings`) and the task's classical baselines, ranked by their headline on the eval cases,
     with its 95 % CI, the headline on the selection pairs where the temperature was chosen, and, for
     reference, the highest over the eval scan with its temperature (the paper's optimistic definition) and the
-    median over the scan (a baseline has one value, no temperature)."""
+    median over the scan (a baseline has one value, no temperature), and the labelled pairs each learned from
+    (`labelled`, as `labelled_pairs` counts them; empty without)."""
+    labelled = labelled or {}
     evaluated = at_chosen(summary, chosen)
     highest = best_temperatures(summary, "best").set_index(["model", "variant", "task"])  # the eval scan's best
     on_selection = selection_baselines.set_index(["model", "task"])["headline"]
@@ -32,21 +34,24 @@ def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame
             ranked = []
             for r in evaluated[(evaluated["model"] == model) & (evaluated["task"] == task)].itertuples():
                 runs, top = scan[scan["variant"] == r.variant], highest.loc[(model, r.variant, task)]
-                ranked.append({"predictor": r.variant, "temperature": r.temperature, "headline": r.headline,
+                ranked.append({"predictor": r.variant, "labelled_pairs": labelled.get((model, r.variant, task)),
+                               "temperature": r.temperature, "headline": r.headline,
                                "ci_low": r.ci_low, "ci_high": r.ci_high, "selection_headline": r.selection_headline,
                                "chosen_on": r.chosen_on, "highest_over_scan": top["headline"],
                                "highest_temperature": top["temperature"], "median": runs["headline"].median()})
             for b in baselines[baselines["task"] == task].itertuples():
-                ranked.append({"predictor": f"{b.model} baseline", "temperature": None, "headline": b.headline,
+                ranked.append({"predictor": f"{b.model} baseline", "labelled_pairs": labelled.get((b.model, task)),
+                               "temperature": None, "headline": b.headline,
                                "ci_low": b.ci_low, "ci_high": b.ci_high,
                                "selection_headline": on_selection.get((b.model, task)), "chosen_on": None,
                                "highest_over_scan": b.headline, "highest_temperature": None, "median": b.headline})
             ranked.sort(key=lambda r: -r["headline"])  # stable: a tie keeps the listed order, and shares its rank
             rows += [{"model": model, "task": task, "metric": TASKS[task].metric,
                       "rank": 1 + sum(o["headline"] > r["headline"] for o in ranked), **r} for r in ranked]
-    table = pd.DataFrame(rows, columns=["model", "task", "metric", "rank", "predictor", "temperature", "headline",
+    table = pd.DataFrame(rows, columns=["model", "task", "metric", "rank", "predictor", "labelled_pairs",
+                                        "temperature", "headline",
                                         "ci_low", "ci_high", "selection_headline", "chosen_on", "highest_over_scan",
-                                        "highest_temperature", "median"])
+                                        "highest_temperature", "median"]).astype({"labelled_pairs": "Int64"})
     return table.round({c: 4 for c in ("headline", "ci_low", "ci_high", "selection_headline", "highest_over_scan",
                                        "median")})
 
@@ -55,17 +60,36 @@ PROXY_COLUMNS = ["model", "variant", "temperature", "proxy_graded", *[f"proxy_gr
                  "proxy_grade_1_2", "dose_match", "fractions_match", "modality_match", "median_abs_delta_eqd2"]
 
 
+def labelled_pairs(cards: dict, pairs: dict, models: list[str]) -> dict:
+    """How many labelled pairs each predictor learned from, keyed (model, variant, task) and (baseline, task):
+    fine-tuned, its adapter's training pairs (`cards`: (model, task) -> the model card's train_pairs); zero-shot,
+    none; a prompting variant, the pool its solved cases are drawn from (the train pairs less the selection
+    pairs); a baseline, the train pairs it is fitted on (`pairs`: task -> (train case IDs, selection case IDs))."""
+    from .tasks import TASKS
+    from .variants import VARIANTS
+    counts = {}
+    for task, (train, selection) in pairs.items():
+        pool = int((~train.isin(set(selection))).sum())
+        for model in models:
+            for name, v in VARIANTS.items():
+                counts[model, name, task] = cards[model, task] if v.trained else pool if v.draw else 0
+        for baseline in TASKS[task].baselines:
+            counts[baseline, task] = len(train)
+    return counts
+
+
 def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselines: pd.DataFrame,
                       selection_baselines: pd.DataFrame, load, load_baseline, curated: pd.DataFrame,
                       models: list[str], report_temperature, statistics_temperature,
-                      bootstrap: dict, plan: dict) -> dict[str, pd.DataFrame]:
+                      bootstrap: dict, plan: dict, labelled: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every table of rule evaluation_tables, by its output name. `summary`: the metrics of every prediction
     file; `load(model, variant, task, temperature)` and `load_baseline(name, task)` read per-case scores;
     `baselines`: the baselines' summaries; `curated`: the curated cases (for the disease-site groups);
     `selection`, `selection_baselines`: the same summaries on the selection pairs, where the paired tests, the
     ranking and the breakdown choose their temperatures (`statistics_temperature`) and best competitors
-    (`plan`: statistics.plan, as written to analysis_plan.yaml). The paper's Table 1 and figures keep the
-    paper's highest over the eval scan."""
+    (`plan`: statistics.plan, as written to analysis_plan.yaml); `labelled`: how many labelled pairs each
+    predictor learned from (`labelled_pairs`), beside every row of the ranking and the paired tests. The
+    paper's Table 1 and figures keep the paper's highest over the eval scan."""
     from .breakdown import by_group, case_groups, top_confusions
     from .metrics import prf_and_confusion
     from .paired import paired_table
@@ -76,7 +100,7 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
     chosen = chosen_settings(selection, statistics_temperature)
     best = {task: best_baseline(selection_baselines, task, *planned_baseline(plan, task)) for task in TASK_ORDER}
     best = {task: (b["model"], b["how"]) for task, b in best.items() if b is not None}  # the one "best baseline"
-    paired = paired_table(chosen, load, models, bootstrap, best, load_baseline, plan)
+    paired = paired_table(chosen, load, models, bootstrap, best, load_baseline, plan, labelled)
     scored = {(predictor_label(r.model, r.variant, r.temperature), r.task): load(r.model, r.variant, r.task,
                                                                                  r.temperature)
               for r in chosen.itertuples()}
@@ -89,7 +113,8 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
             "model_vs_model": model_vs_model(summary, models),
             "regimen_proxy": summary.loc[summary["task"].isin(FREE_TEXT), PROXY_COLUMNS],
             **{f"{task}_prf": table for task, table in prf.items()}, "icd10_confusion": confusion,
-            "baselines": listed, "ranking": ranking(summary, chosen, baselines, selection_baselines, models),
+            "baselines": listed,
+            "ranking": ranking(summary, chosen, baselines, selection_baselines, models, labelled),
             "paired_tests": paired.astype({"a_only": "Int64", "b_only": "Int64"}),
             "by_group": by_group(scored, groups), "top_confusions": top_confusions(scored, groups)}
 

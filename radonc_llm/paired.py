@@ -44,7 +44,8 @@ def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dic
 
 DEFAULT_PLAN = {"primary": "fine-tuned vs best prompting", "adjust": "holm",
                 "comparators": {"prompting": None, "baselines": {}}, "min_difference": {}}
-COLUMNS = ["comparison", "family", "task", "a", "b", "chosen_on", "test", "n", "mean_a", "mean_b", "difference",
+COLUMNS = ["comparison", "family", "task", "a", "b", "a_pairs", "b_pairs", "chosen_on", "test", "n", "mean_a",
+           "mean_b", "difference",
            "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted", "a_only", "b_only", "p_value", "p_adjusted",
            "adjustment"]
 
@@ -61,13 +62,16 @@ def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants, plan: 
 
 
 def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
-                 best_baselines: dict | None = None, load_baseline=None, plan: dict = DEFAULT_PLAN) -> pd.DataFrame:
+                 best_baselines: dict | None = None, load_baseline=None, plan: dict = DEFAULT_PLAN,
+                 labelled: dict | None = None) -> pd.DataFrame:
     """Every paired comparison on the eval cases at the chosen settings (`chosen`: one row per model, variant and
     task with its temperature, its headline where it was chosen and `chosen_on`, as `choice.chosen_settings`
     gives them): fine-tuned vs vanilla per model, fine-tuned vs the best prompting variant other than zero-shot
     (`best_prompting`; where the run has one), fine-tuned vs the task's best baseline (`best_baselines`: task ->
     (name, how it was chosen), loaded by `load_baseline(name, task)`), and each model against each other per
-    variant. `load(model, variant, task, temperature)` gives the scored eval cases.
+    variant. `load(model, variant, task, temperature)` gives the scored eval cases; `labelled` (as
+    `evaluation.labelled_pairs` counts them) gives how many labelled pairs each side learned from (`a_pairs`,
+    `b_pairs`), so that a comparison at unequal data says so.
 
     `plan` (statistics.plan) names the primary comparison: its rows are the primary family, every other row the
     secondary one. p is adjusted within each family (Holm or Bonferroni), and each row has, beside its 95 %
@@ -76,9 +80,11 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
     at = {(r.model, r.variant, r.task): r.temperature for r in chosen.itertuples()}
     how = {(r.model, r.variant, r.task): r.chosen_on for r in chosen.itertuples()}
     rows, diffs = [], []
+    labelled = labelled or {}
 
-    def add(comparison, task, a, b, cases_a, cases_b, chosen_on):
-        rows.append({"comparison": comparison, "task": task, "a": a, "b": b, "chosen_on": chosen_on,
+    def add(comparison, task, a, b, cases_a, cases_b, chosen_on, keys):
+        rows.append({"comparison": comparison, "task": task, "a": a, "b": b,
+                     "a_pairs": labelled.get(keys[0]), "b_pairs": labelled.get(keys[1]), "chosen_on": chosen_on,
                      **compare(task, cases_a, cases_b, bootstrap)})
         joined = differences(cases_a, cases_b)
         diffs.append(joined["score_a"] - joined["score_b"])
@@ -90,7 +96,7 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
         """a, b: (model, variant) scored at their chosen temperatures."""
         add(comparison, task, label(*a, task), label(*b, task), load(*a, task, at[(*a, task)]),
             load(*b, task, at[(*b, task)]), how[(*a, task)] + (f"; comparator {comparator_how}" if comparator_how
-                                                              else ""))
+                                                              else ""), ((*a, task), (*b, task)))
 
     for task in [t for t in TASK_ORDER if t in set(chosen["task"])]:
         for model in models:
@@ -103,12 +109,13 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
                 best, chosen_how = best_baselines[task]
                 add("fine-tuned vs best baseline", task, label(model, TRAINED, task), f"{best} baseline",
                     load(model, TRAINED, task, at[(model, TRAINED, task)]), load_baseline(best, task),
-                    f"{how[(model, TRAINED, task)]}; comparator {chosen_how}")
+                    f"{how[(model, TRAINED, task)]}; comparator {chosen_how}", ((model, TRAINED, task), (best, task)))
         for variant in (TRAINED, ZERO_SHOT):
             for first, second in combinations(models, 2):
                 models_compared(f"model vs model ({variant})", task, (first, variant), (second, variant))
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in
                                         ("family", "ci_low_adjusted", "ci_high_adjusted", "p_adjusted", "adjustment")])
+    table = table.astype({"a_pairs": "Int64", "b_pairs": "Int64"})
     table.insert(1, "family", ["primary" if c == plan["primary"] else "secondary" for c in table["comparison"]])
     if len(table) and not (table["family"] == "primary").any():
         raise UserError(f"statistics.plan.primary is {plan['primary']!r}, but this run has no such comparison "

@@ -3,6 +3,7 @@ the package, write its outputs. A rule listing many files of one kind gives thei
 `keys_of`): no path is read for its parts. Logs carry counts only: never a patient ID or diagnosis text."""
 from __future__ import annotations
 
+import json
 import logging
 from itertools import product
 from pathlib import Path
@@ -192,10 +193,16 @@ def evaluation_tables(smk) -> None:
     import yaml
 
     from .evaluation import evaluation_tables as tables
+    from .evaluation import labelled_pairs
     with logged(smk):
         cases = keyed(smk.input.cases, smk.params.case_keys)
         baseline_cases = keyed(smk.input.baseline_cases, smk.params.baseline_keys)
         p = smk.params
+        cards = {key: json.loads(Path(f).read_text())["train_pairs"]
+                 for key, f in keyed(smk.input.cards, p.card_keys).items()}
+        sizes = {task: (pd.read_parquet(train, columns=["case_id"])["case_id"],
+                        pd.read_parquet(selection, columns=["case_id"])["case_id"])
+                 for task, train, selection in zip(p.tasks, smk.input.train, smk.input.selection, strict=True)}
         write_tables(tables(summary=concat_csv(smk.input.summaries),
                             selection=concat_csv(smk.input.selection_summaries),
                             baselines=concat_csv(smk.input.baselines),
@@ -204,8 +211,8 @@ def evaluation_tables(smk) -> None:
                             load_baseline=lambda *key: pd.read_parquet(baseline_cases[key]),
                             curated=pd.read_parquet(smk.input.curated), models=p.models,
                             report_temperature=p.report_temperature, statistics_temperature=p.statistics_temperature,
-                            bootstrap=p.bootstrap, plan=yaml.safe_load(Path(smk.input.plan).read_text())["plan"]),
-                     smk.output)
+                            bootstrap=p.bootstrap, plan=yaml.safe_load(Path(smk.input.plan).read_text())["plan"],
+                            labelled=labelled_pairs(cards, sizes, p.models)), smk.output)
 
 
 def evaluation_figures(smk) -> None:

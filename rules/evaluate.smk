@@ -105,6 +105,14 @@ rule analysis_plan:
 rule evaluation_tables:
     input:
         plan=run_path("analysis_plan.yaml"),
+        # how many labelled pairs each predictor learned from: the adapters' cards, the train and selection pairs
+        cards=expand(
+            run_path("finetune/{model}/{task}/model_card.json"),
+            model=MODELS,
+            task=TASKS,
+        ),
+        train=expand(run_path("pairs/{task}/train.parquet"), task=TASKS),
+        selection=expand(run_path("pairs/{task}/selection.parquet"), task=TASKS),
         summaries=expand(
             run_path("metrics/{model}/{variant}/{task}/summary.csv"),
             model=MODELS,
@@ -215,6 +223,8 @@ rule evaluation_tables:
             model=MODELS, variant=VARIANTS, task=TASKS, temperature=TEMPERATURES
         ),
         baseline_keys=[[n, t] for t in TASKS for n in BASELINES[t]],
+        card_keys=keys_of(model=MODELS, task=TASKS),
+        tasks=TASKS,
         statistics_temperature=config["statistics"]["temperature"],
     script:
         "../scripts/evaluation_tables.py"

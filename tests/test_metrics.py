@@ -204,8 +204,11 @@ def test_ranking_orders_every_variant_at_its_selection_chosen_temperature_and_ke
     baselines = pd.DataFrame({"model": ["majority", "tfidf-logreg", "nearest-neighbour"],
                               "task": ["modality", "modality", "regimen"], "headline": [0.5, 0.6, 0.9],
                               "ci_low": [0.4, 0.5, 0.8], "ci_high": [0.6, 0.7, 1.0]})
+    labelled = {("m", "vanilla", "modality"): 0, ("m", "fewshot", "modality"): 90, ("m", "retrieved", "modality"): 90,
+                ("m", "finetuned", "modality"): 38, ("majority", "modality"): 100, ("tfidf-logreg", "modality"): 100}
     table = ranking(summary, chosen_settings(selection, "validation"), baselines,
-                    baselines.assign(headline=[0.55, 0.5, 0.8]), ["m"])
+                    baselines.assign(headline=[0.55, 0.5, 0.8]), ["m"], labelled)
+    assert table["labelled_pairs"].tolist() == [38, 90, 100, 100, 90, 0]  # as the predictors are ranked below
     assert table["predictor"].tolist() == ["finetuned", "retrieved", "tfidf-logreg baseline", "majority baseline",
                                            "fewshot", "vanilla"]
     assert table["rank"].tolist() == [1, 2, 2, 4, 5, 6]  # ties share their rank

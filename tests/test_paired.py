@@ -224,3 +224,24 @@ def test_a_primary_comparison_the_run_does_not_make_is_refused():
     with pytest.raises(UserError, match="statistics.plan.primary is 'fine-tuned vs best prompting'"):
         paired_table(chosen, lambda m, v, task, t: scored([1, 0, 1]), ["m"],
                      {"resamples": 2000, "seed": 1, "confidence": 0.95}, plan=plan_of())
+
+
+def test_each_row_says_how_many_labelled_pairs_each_side_learned_from():
+    from radonc_llm.evaluation import labelled_pairs
+    from radonc_llm.paired import paired_table
+    train = pd.Series([f"t{i}" for i in range(100)])
+    counts = labelled_pairs({("m", "modality"): 38}, {"modality": (train, train.iloc[:10])}, ["m"])
+    # the adapter: its card's 38; zero-shot: none; the prompting variants draw from the 90 train pairs that are not
+    # selection pairs; each baseline is fitted on all 100
+    assert counts == {("m", "vanilla", "modality"): 0, ("m", "fewshot", "modality"): 90,
+                      ("m", "retrieved", "modality"): 90, ("m", "finetuned", "modality"): 38,
+                      ("majority", "modality"): 100, ("tfidf-logreg", "modality"): 100}
+    chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": ["vanilla", "retrieved", "finetuned"],
+                           "temperature": 0.5, "headline": [0.2, 0.5, 0.6], "chosen_on": "9 selection pairs"})
+    table = paired_table(chosen, lambda m, v, task, t: scored([1, 0, 1, 1]), ["m"],
+                         {"resamples": 2000, "seed": 1, "confidence": 0.95}, {"modality": ("tfidf-logreg", "how")},
+                         lambda name, task: scored([1, 1, 0, 1]), plan_of(), counts)
+    assert table.set_index("comparison")[["a_pairs", "b_pairs"]].to_dict("index") == {
+        "fine-tuned vs vanilla": {"a_pairs": 38, "b_pairs": 0},
+        "fine-tuned vs best prompting": {"a_pairs": 38, "b_pairs": 90},
+        "fine-tuned vs best baseline": {"a_pairs": 38, "b_pairs": 100}}

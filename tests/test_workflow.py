@@ -179,7 +179,8 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert (paired["p_adjusted"] >= paired["p_value"]).all() and set(paired["test"]) == {
         "McNemar exact", "sign-flip permutation of the mean difference"}
     tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
-    assert (tuned["difference"] > 0).all()
+    assert (tuned["difference"] > 0).all() and (tuned["b_pairs"] == 0).all() and (tuned["a_pairs"] > 0).all()
+    assert (versus["b_pairs"] >= versus["a_pairs"]).all()  # a baseline fits every train pair, the adapter fewer
     assert (tuned["mean_a"] - tuned["mean_b"] - tuned["difference"]).abs().max() < 1e-9
     groups = pd.read_csv(workflow / "results/small/tables/by_group.csv")
     assert set(groups["grouping"]) == {"site", "intent", "fractionation class"}
