@@ -3,9 +3,10 @@
 Two predictors scored on the same eval cases are compared case by case: McNemar's exact test for
 accuracy tasks (only the cases where exactly one of them is right carry information), the paired sign-flip
 permutation test of the mean difference for ROUGE-1 (the quantity reported as the effect, tied cases kept),
-and for both the mean per-case difference with a paired BCa bootstrap CI. p values of one table are adjusted
-together with Holm's method. Each predictor's temperature and each "best" competitor are chosen on the
-selection pairs (`choice.chosen_settings`), so the eval cases are used once, for the test.
+and for both the mean per-case difference with a paired BCa bootstrap CI. p values are adjusted within the
+analysis plan's families (statistics.plan: the primary comparison's rows, and every other row). Each
+predictor's temperature and each competitor are chosen on the selection pairs (`choice.chosen_settings`,
+`choice.comparator`), so the eval cases are used once, for the test.
 """
 from __future__ import annotations
 
