@@ -256,7 +256,28 @@ def slurm_plugin_problems(config: dict, installed=slurm_plugin) -> list[str]:
             "requirements.txt pins"]
 
 
-CHECKS = (model_problems, stand_in_problems, finetune_problems, predict_problems, temperature_problems, curve_problems)
+def analysis_plan_problems(config: dict) -> list[str]:
+    """The analysis plan's primary comparison is one the run makes, and its comparators are ones it has: found
+    at planning, not after every job has run."""
+    from .tasks import TASKS
+    plan, variants = config["statistics"]["plan"], config["prompting"]["variants"]
+    problems = []
+    if plan["primary"] == "fine-tuned vs best prompting" and not variants:
+        problems.append("statistics.plan.primary is 'fine-tuned vs best prompting', but prompting.variants is "
+                        "empty: name a comparison the run makes (fine-tuned vs vanilla, as the paper)")
+    prompting = plan["comparators"]["prompting"]
+    if variants and prompting not in variants:
+        problems.append(f"statistics.plan.comparators.prompting is {prompting!r}, not one of prompting.variants "
+                        f"({', '.join(variants)})")
+    for task, name in plan["comparators"]["baselines"].items():
+        if task in TASKS and name not in TASKS[task].baselines:
+            problems.append(f"statistics.plan.comparators.baselines.{task} is {name!r}, not one of that task's "
+                            f"baselines ({', '.join(TASKS[task].baselines)})")
+    return problems
+
+
+CHECKS = (model_problems, stand_in_problems, finetune_problems, predict_problems, temperature_problems, curve_problems,
+          analysis_plan_problems)
 
 
 def problems(config: dict) -> list[str]:

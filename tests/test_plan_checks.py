@@ -255,3 +255,18 @@ def test_a_slurm_plugin_that_ignores_the_gpu_resource_is_refused_for_gpu_jobs(co
     assert plan.slurm_plugin_problems(config, lambda: "2.8.0") == []
     assert plan.slurm_plugin_problems(config, lambda: None) == []  # not installed: not run through SLURM
     assert plan.slurm_plugin() is not None  # pinned in requirements.txt
+
+
+def test_an_analysis_plan_the_run_cannot_carry_out_is_refused_at_planning(config):
+    config["prompting"]["variants"] = []
+    assert plan.problems(config) == [
+        "statistics.plan.primary is 'fine-tuned vs best prompting', but prompting.variants is empty: name a "
+        "comparison the run makes (fine-tuned vs vanilla, as the paper)"]
+    config["statistics"]["plan"]["primary"] = "fine-tuned vs vanilla"
+    assert plan.problems(config) == []
+    config["prompting"]["variants"] = ["fewshot"]
+    config["statistics"]["plan"]["comparators"]["baselines"]["modality"] = "nearest-neighbour"
+    assert plan.problems(config) == [
+        "statistics.plan.comparators.prompting is 'retrieved', not one of prompting.variants (fewshot)",
+        "statistics.plan.comparators.baselines.modality is 'nearest-neighbour', not one of that task's baselines "
+        "(majority, tfidf-logreg)"]
