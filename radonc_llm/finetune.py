@@ -123,22 +123,6 @@ def _dataset(pairs: pd.DataFrame):
     return Dataset.from_list([conversation(p, a) for p, a in zip(pairs["prompt"], pairs["answer"])])
 
 
-def _precision(setting: str) -> str:
-    """The training precision: bf16 on a GPU (the weights in bf16) or on a CPU that computes in bf16 (mixed
-    precision: fp32 weights, matrix products in bf16 under autocast), else fp32."""
-    import torch
-    setting = models.resolve_precision(setting, training=True)
-    if setting != "bf16":
-        return setting
-    if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
-        raise ValueError("finetune.precision bf16: this GPU does not compute in bf16; use auto or fp32")
-    if not torch.cuda.is_available() and not models.cpu_bf16_flag():
-        raise ValueError("finetune.precision bf16 needs a GPU or a CPU with bf16 instructions (avx512_bf16 or "
-                         "amx_bf16), and this process sees neither: on a GPU node, check its devices and that torch "
-                         "is a CUDA build; auto or fp32 to train on this CPU")
-    return setting
-
-
 def _provenance(base_dir) -> dict | None:
     """Where a base built by the workflow came from (rule gguf_base: package, file, sha256)."""
     path = Path(base_dir) / "provenance.json"
@@ -188,9 +172,8 @@ def train_adapter(spec: dict) -> dict:
     batch_size, accumulation = per_process_batch(s["batch_size"], s["gradient_accumulation"], processes)
     if not torch.cuda.is_available():
         torch.set_num_threads(max(1, spec.get("threads", 1) // processes))
-    precision = _precision(s["precision"])
-    log.info("precision %s (finetune.precision %s; %s)", precision, s["precision"], "GPU" if torch.cuda.is_available()
-             else f"CPU with {models.cpu_bf16_flag() or 'no bf16 instructions'}")
+    precision = models.training_precision(s["precision"])
+    log.info("precision %s (finetune.precision %s; %s)", precision, s["precision"], models.compute_device())
     fingerprint = training_fingerprint(spec["train"], s, spec["base_dir"])
     work = Path(spec["work_root"]) / fingerprint[:16]
     work.mkdir(parents=True, exist_ok=True)
@@ -272,11 +255,10 @@ def _base_for_training(base_dir, precision: str, load_in_4bit: bool):
         from transformers import BitsAndBytesConfig
         quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                                           bnb_4bit_compute_dtype=torch.bfloat16)
-    on_gpu = torch.cuda.is_available()
-    model = models.load_model(base_dir, dtype=torch.bfloat16 if precision == "bf16" and on_gpu else torch.float32,
+    on_gpu_bf16 = precision == "bf16" and torch.cuda.is_available()
+    model = models.load_model(base_dir, dtype=torch.bfloat16 if on_gpu_bf16 else torch.float32,
                               quantization_config=quantization)
-    if precision == "bf16" and not on_gpu:
-        models.fp32_attention_on_cpu(model)
+    models.mixed_precision_on_cpu(model, precision)
     return model
 
 

@@ -181,11 +181,36 @@ def resolve_precision(setting: str, parameters: int | None = None, training: boo
     return "bf16" if pays and cpu_bf16_flag() else "fp32"
 
 
-def fp32_attention_on_cpu(model) -> None:
-    """Attention in fp32 inside bf16 autocast on the CPU: PyTorch's bf16 attention backward on the CPU was 4x
-    slower than fp32 for a tiny model's heads, while its bf16 matrix products were 3.5x faster
-    (docs/benchmarks.md); the rest of the model keeps autocast's bf16."""
+def compute_device() -> str:
+    """Where this process computes, for the logs and model cards: the GPU, or the CPU and its bf16 instructions."""
     import torch
+    return "GPU" if torch.cuda.is_available() else f"CPU with {cpu_bf16_flag() or 'no bf16 instructions'}"
+
+
+def training_precision(setting: str) -> str:
+    """The training precision (finetune.precision; the tiny bases' too): bf16 on a GPU (the weights in bf16) or on
+    a CPU that computes in bf16 (mixed precision: `mixed_precision_on_cpu`), else fp32."""
+    import torch
+    setting = resolve_precision(setting, training=True)
+    if setting != "bf16":
+        return setting
+    if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        raise ValueError("finetune.precision bf16: this GPU does not compute in bf16; use auto or fp32")
+    if not torch.cuda.is_available() and not cpu_bf16_flag():
+        raise ValueError("finetune.precision bf16 needs a GPU or a CPU with bf16 instructions (avx512_bf16 or "
+                         "amx_bf16), and this process sees neither: on a GPU node, check its devices and that torch "
+                         "is a CUDA build; auto or fp32 to train on this CPU")
+    return setting
+
+
+def mixed_precision_on_cpu(model, precision: str) -> None:
+    """A model to train at `precision` on the CPU keeps fp32 weights (bf16 there is the trainer's autocast) and,
+    in bf16, computes attention in fp32: PyTorch's bf16 attention backward on the CPU was 4x slower than fp32 for
+    a tiny model's heads, while its bf16 matrix products were 3.5x faster (docs/benchmarks.md). Nothing on a
+    GPU, or in fp32."""
+    import torch
+    if precision != "bf16" or torch.cuda.is_available():
+        return
     from transformers import AttentionInterface
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
     from transformers.masking_utils import AttentionMaskInterface, sdpa_mask

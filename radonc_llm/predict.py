@@ -145,8 +145,7 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
         parameters = models.parameter_count(base_dir)
         precision = models.resolve_precision(settings["precision"], parameters)
         log.info("precision %s (predict.precision %s; %s, %.0fM parameters)", precision, settings["precision"],
-                 "GPU" if torch.cuda.is_available() else f"CPU with {models.cpu_bf16_flag() or 'no bf16 instructions'}",
-                 parameters / 1e6)
+                 models.compute_device(), parameters / 1e6)
         dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         model, tokenizer = load_for_prediction(base_dir, prompt_format, adapter_dir, dtype=dtype)
         if torch.cuda.is_available():

@@ -78,9 +78,8 @@ def build_tiny_base(architecture: str, prompt_format: str, tokenizer_dir: str | 
     tokenizer.pad_token = models.pad_token_for(tokenizer)
     set_seed(settings["seed"])
     model = AutoModelForCausalLM.from_config(tiny_config(architecture, shipped, settings))
-    bf16 = models.resolve_precision(precision, training=True) == "bf16"
-    if bf16 and not torch.cuda.is_available():
-        models.fp32_attention_on_cpu(model)
+    precision = models.training_precision(precision)
+    models.mixed_precision_on_cpu(model, precision)
     pre = settings["pretrain"]
     texts = [(tokenizer.bos_token or "") + t + tokenizer.eos_token for t in diagnoses]
     data = Dataset.from_dict({"text": texts}).map(
@@ -91,11 +90,11 @@ def build_tiny_base(architecture: str, prompt_format: str, tokenizer_dir: str | 
             output_dir=tmp, num_train_epochs=pre["epochs"], per_device_train_batch_size=pre["batch_size"],
             learning_rate=pre["learning_rate"], lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.01,
             seed=settings["seed"], data_seed=settings["seed"], save_strategy="no", report_to="none",
-            logging_steps=50, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, bf16=bf16)
+            logging_steps=50, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, bf16=precision == "bf16")
         trainer = Trainer(model=model, args=args, train_dataset=data,
                           data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
         result = trainer.train()
-    model.set_attn_implementation("sdpa")  # as saved: the fp32 attention above is registered in this process only
+    model.set_attn_implementation("sdpa")  # as saved: mixed_precision_on_cpu's attention is this process's only
     model.save_pretrained(out_dir, safe_serialization=True)
     shipped.save_pretrained(out_dir)
     log.info("pre-trained tiny %s (%d parameters) on %d diagnoses: final loss %.3f", architecture,

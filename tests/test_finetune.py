@@ -79,7 +79,7 @@ def test_cpu_bf16_training_is_mixed_precision_with_attention_in_fp32(tiny, tiny_
     ids = torch.tensor([[2, 40, 41, 42, 43, 44, 45, 46]])
     with torch.no_grad():
         fp32 = model(input_ids=ids).logits
-        models.fp32_attention_on_cpu(model)
+        models.mixed_precision_on_cpu(model, "bf16")
         with torch.autocast("cpu", dtype=torch.bfloat16):
             mixed = model(input_ids=ids).logits
             product = model.model.layers[0].mlp.up_proj(torch.ones(1, model.config.hidden_size))
