@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from .errors import UserError
 
-KV_COPY = 1.5  # the buffers plus the copy that keeps half their rows when half have finished
+DROP_FINISHED = 0.5  # the sampler's: finished rows leave a decoding batch once this share of it has finished
+KV_COPY = 1 + (1 - DROP_FINISHED)  # the buffers plus the copy of the rows that stay when the finished ones leave
 LOGIT_COPIES = 4  # float32 logits, scaled, softmax and its cumulative sum, per row
 USABLE = 0.9  # of the free memory: the allocator needs the rest
 

@@ -13,10 +13,9 @@ import math
 import os
 from itertools import accumulate
 
-from .batching import footprint, plan_batches
+from .batching import DROP_FINISHED, footprint, plan_batches
 
 log = logging.getLogger(__name__)
-DROP_FINISHED = 0.5  # the share of a batch finished when its finished rows leave it (decode)
 
 
 def stop_token_ids(tokenizer, stop_at_newline: bool) -> list[int]:
