@@ -4,6 +4,7 @@ tests over cases, the breakdown by disease site)."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -144,3 +145,9 @@ def write_plan(plan: dict, statistics: dict, bootstrap: dict, models: list[str],
         "models": models, "tasks": tasks,
     }
     write_text(yaml.safe_dump(document, sort_keys=False), path)
+
+
+def read_plan(path) -> dict:
+    """The run's `statistics.plan`, as rule analysis_plan wrote it (`write_plan`)."""
+    import yaml
+    return yaml.safe_load(Path(path).read_text())["plan"]

@@ -32,7 +32,11 @@ def differences(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def compare(task: str, a: pd.DataFrame, b: pd.DataFrame, bootstrap: dict) -> dict:
     """One paired comparison of two scored prediction files (case_id, score) of the same eval cases."""
-    joined = differences(a, b)
+    return compare_joined(task, differences(a, b), bootstrap)
+
+
+def compare_joined(task: str, joined: pd.DataFrame, bootstrap: dict) -> dict:
+    """`compare` on the two files side by side (`differences`)."""
     diff = joined["score_a"] - joined["score_b"]
     mean, low, high = paired_bootstrap(diff, bootstrap["resamples"], bootstrap["seed"], bootstrap["confidence"])
     row = {"n": len(joined), "mean_a": float(joined["score_a"].mean()), "mean_b": float(joined["score_b"].mean()),
@@ -84,11 +88,11 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
     labelled = labelled or {}
 
     def add(comparison, task, a, b, cases_a, cases_b, chosen_on, keys):
+        joined = differences(cases_a, cases_b)
         rows.append({"comparison": comparison, "task": task, "a": a, "b": b,
                      "a_pairs": labelled.get(keys[0]), "b_pairs": labelled.get(keys[1]), "chosen_on": chosen_on,
-                     **compare(task, cases_a, cases_b, bootstrap)})
-        joined = differences(cases_a, cases_b)
-        diffs.append(joined["score_a"] - joined["score_b"])
+                     **compare_joined(task, joined, bootstrap)})
+        diffs.append(joined["score_a"] - joined["score_b"])  # for the family's simultaneous interval
 
     def label(model, variant, task):
         return predictor_label(model, variant, at[(model, variant, task)])
@@ -129,7 +133,8 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
         table.loc[members, "p_adjusted"] = holm(p) if plan["adjust"] == "holm" else (p * m).clip(upper=1.0)
         table.loc[members, "adjustment"] = f"{plan['adjust'].capitalize()} over the {family} family ({m} rows)"
         level = 1 - (1 - bootstrap["confidence"]) / m
-        for i in members:
-            _, low, high = paired_bootstrap(diffs[i], bootstrap["resamples"], bootstrap["seed"], level)
+        for i in members:  # a family of one: its simultaneous interval is its 95 % one
+            low, high = (table.loc[i, ["ci_low", "ci_high"]] if m == 1 else
+                         paired_bootstrap(diffs[i], bootstrap["resamples"], bootstrap["seed"], level)[1:])
             table.loc[i, ["ci_low_adjusted", "ci_high_adjusted"]] = low, high
     return table[COLUMNS]

@@ -190,10 +190,8 @@ def analysis_plan(smk) -> None:
 
 
 def evaluation_tables(smk) -> None:
-    import yaml
-
     from .evaluation import evaluation_tables as tables
-    from .evaluation import labelled_pairs
+    from .evaluation import labelled_pairs, read_plan
     with logged(smk):
         cases = keyed(smk.input.cases, smk.params.case_keys)
         baseline_cases = keyed(smk.input.baseline_cases, smk.params.baseline_keys)
@@ -211,7 +209,7 @@ def evaluation_tables(smk) -> None:
                             load_baseline=lambda *key: pd.read_parquet(baseline_cases[key]),
                             curated=pd.read_parquet(smk.input.curated), models=p.models,
                             report_temperature=p.report_temperature, statistics_temperature=p.statistics_temperature,
-                            bootstrap=p.bootstrap, plan=yaml.safe_load(Path(smk.input.plan).read_text())["plan"],
+                            bootstrap=p.bootstrap, plan=read_plan(smk.input.plan),
                             labelled=labelled_pairs(cards, sizes, p.models)), smk.output)
 
 
@@ -223,8 +221,7 @@ def evaluation_figures(smk) -> None:
 
 
 def learning_curve(smk) -> None:
-    import yaml
-
+    from .evaluation import read_plan
     from .figures import learning_curve as figure
     from .learning_curve import adapter_points, curve_table
     with logged(smk):
@@ -234,7 +231,7 @@ def learning_curve(smk) -> None:
                                  *[(full[m, TRAINED, t], cards[m, t]) for m, t in cards]], smk.params.temperature)
         table = curve_table(points, concat_csv(smk.input.full), concat_csv(smk.input.baselines),
                             concat_csv(smk.input.selection_baselines), smk.params.temperature,
-                            yaml.safe_load(Path(smk.input.plan).read_text())["plan"])
+                            read_plan(smk.input.plan))
         write_csv(table, smk.output.table)
         figure(table, smk.output.png, smk.output.pdf)
 

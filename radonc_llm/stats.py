@@ -72,15 +72,16 @@ def bootstrap_ci(scores, resamples: int, seed: int, confidence: float) -> tuple[
     scores = np.asarray(scores, dtype=float)
     if len(scores) < 2 or np.ptp(scores) == 0:
         return float(scores.mean()), float(scores.mean())
-    for method in ("BCa", "percentile"):
+    def interval(method):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # BCa's own warning where it is undefined: the percentile follows
-            result = bootstrap((scores,), np.mean, n_resamples=resamples, confidence_level=confidence,
-                               method=method, rng=np.random.default_rng(seed))
-        low, high = result.confidence_interval
-        if np.isfinite(low) and np.isfinite(high):
-            return float(low), float(high)
-    raise ValueError("no bootstrap interval")
+            return bootstrap((scores,), np.mean, n_resamples=resamples, confidence_level=confidence,
+                             method=method, rng=np.random.default_rng(seed)).confidence_interval
+
+    low, high = interval("BCa")
+    if not (np.isfinite(low) and np.isfinite(high)):
+        low, high = interval("percentile")
+    return float(low), float(high)
 
 
 def proportion_ci(successes, confidence: float) -> tuple[float, float]:
