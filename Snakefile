@@ -13,8 +13,9 @@ validate(config, "config/schema.yaml")
 
 # Job priorities (rules' `priority:`) keep every core busy to the end on a small machine: 3, the seconds-long
 # jobs a task's chain waits on (its labels and pairs); 2, the longest single jobs (prompted predictions, k solved
-# cases in every prompt), so that none is left to run alone at the end; 1, the longest chain (base, adapter,
-# its predictions); the other jobs fill the cores.
+# cases in every prompt; the classical baselines, whose ICD-10 fit otherwise ran alone at the end), so that none
+# is left to run alone at the end; 1, the longest chain (base, adapter, its predictions); the other jobs fill the
+# cores.
 include: "rules/common.smk"
 include: "rules/synthetic.smk"
 include: "rules/curate.smk"

@@ -69,6 +69,7 @@ rule baselines:
         baseline="|".join(sorted({n for names in BASELINES.values() for n in names})),
     conda:
         "../envs/evaluate.yaml"
+    priority: 2
     resources:
         **slurm_placement(0),
     params:
