@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .choice import at_chosen, best_baseline, best_temperatures, chosen_settings, planned_baseline
+from .paired import ALL_PAIRS
 from .scan import model_vs_model, table1
 from .tasks import FREE_TEXT, TASKS
 from .tasks import ORDER as TASK_ORDER
@@ -16,13 +17,16 @@ from .variants import predictor_label
 
 
 def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame, selection_baselines: pd.DataFrame,
-            models: list[str], labelled: dict | None = None) -> pd.DataFrame:
+            models: list[str], labelled: dict | None = None,
+            all_pairs_baselines: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per model and task, every variant (zero-shot, the prompting variants, fine-tuned) at its chosen temperature
     (`chosen`: `chosen_settings`) and the task's classical baselines, ranked by their headline on the eval cases,
     with its 95 % CI, the headline on the selection pairs where the temperature was chosen, and, for
     reference, the highest over the eval scan with its temperature (the paper's optimistic definition) and the
     median over the scan (a baseline has one value, no temperature), and the labelled pairs each learned from
-    (`labelled`, as `labelled_pairs` counts them; empty without)."""
+    (`labelled`, as `labelled_pairs` counts them; empty without). The baselines are fitted on the adapter's
+    training pairs; `all_pairs_baselines` (their summaries fitted on every train pair) are ranked beside them,
+    named so."""
     labelled = labelled or {}
     evaluated = at_chosen(summary, chosen)
     highest = best_temperatures(summary, "best").set_index(["model", "variant", "task"])  # the eval scan's best
@@ -40,12 +44,15 @@ def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame
                                "ci_low": r.ci_low, "ci_high": r.ci_high, "selection_headline": r.selection_headline,
                                "chosen_on": r.chosen_on, "highest_over_scan": top["headline"],
                                "highest_temperature": top["temperature"], "median": runs["headline"].median()})
-            for b in baselines[baselines["task"] == task].itertuples():
-                ranked.append({"predictor": f"{b.model} baseline", "labelled_pairs": labelled.get((b.model, task)),
-                               "temperature": None, "headline": b.headline,
-                               "ci_low": b.ci_low, "ci_high": b.ci_high,
-                               "selection_headline": on_selection.get((b.model, task)), "chosen_on": None,
-                               "highest_over_scan": b.headline, "highest_temperature": None, "median": b.headline})
+            fitted = [(baselines, "", ()), (all_pairs_baselines, f" ({ALL_PAIRS})", (ALL_PAIRS,))]
+            for table, suffix, key in (f for f in fitted if f[0] is not None):
+                for b in table[table["task"] == task].itertuples():
+                    ranked.append({"predictor": f"{b.model} baseline{suffix}",
+                                   "labelled_pairs": labelled.get((b.model, task, *key)), "temperature": None,
+                                   "headline": b.headline, "ci_low": b.ci_low, "ci_high": b.ci_high,
+                                   "selection_headline": None if key else on_selection.get((b.model, task)),
+                                   "chosen_on": None, "highest_over_scan": b.headline, "highest_temperature": None,
+                                   "median": b.headline})
             ranked.sort(key=lambda r: -r["headline"])  # stable: a tie keeps the listed order, and shares its rank
             rows += [{"model": model, "task": task, "metric": TASKS[task].metric,
                       "rank": 1 + sum(o["headline"] > r["headline"] for o in ranked), **r} for r in ranked]
@@ -62,46 +69,55 @@ PROXY_COLUMNS = ["model", "variant", "temperature", "proxy_graded", *[f"proxy_gr
 
 
 def labelled_pairs(cards: dict, pairs: dict, models: list[str]) -> dict:
-    """How many labelled pairs each predictor learned from, keyed (model, variant, task) and (baseline, task):
-    fine-tuned, its adapter's training pairs (`cards`: (model, task) -> the model card's train_pairs); zero-shot,
-    none; a prompting variant, the pool its solved cases are drawn from (the train pairs less the selection
-    pairs); a baseline, the train pairs it is fitted on (`pairs`: task -> (train case IDs, selection case IDs))."""
+    """How many labelled pairs each predictor learned from, keyed (model, variant, task), (baseline, task) and
+    (baseline, task, ALL_PAIRS): fine-tuned, its adapter's training pairs (`cards`: (model, task) -> the model
+    card's train_pairs); zero-shot, none; a prompting variant, the pool its solved cases are drawn from, and a
+    baseline, the pairs it is fitted on: the adapter's training pairs (`pairs`: task -> (train case IDs, the
+    adapter's training pairs' case IDs)); a baseline fitted on all available pairs, every train pair."""
     from .tasks import TASKS
     from .variants import VARIANTS
     counts = {}
-    for task, (train, selection) in pairs.items():
-        pool = int((~train.isin(set(selection))).sum())
+    for task, (train, learned) in pairs.items():
         for model in models:
             for name, v in VARIANTS.items():
-                counts[model, name, task] = cards[model, task] if v.trained else pool if v.draw else 0
+                counts[model, name, task] = cards[model, task] if v.trained else len(learned) if v.draw else 0
         for baseline in TASKS[task].baselines:
-            counts[baseline, task] = len(train)
+            counts[baseline, task] = len(learned)
+            counts[baseline, task, ALL_PAIRS] = len(train)
     return counts
 
 
 def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselines: pd.DataFrame,
                       selection_baselines: pd.DataFrame, load, load_baseline, curated: pd.DataFrame,
                       models: list[str], report_temperature, statistics_temperature,
-                      bootstrap: dict, plan: dict, labelled: dict | None = None) -> dict[str, pd.DataFrame]:
+                      bootstrap: dict, plan: dict, labelled: dict | None = None,
+                      all_pairs_baselines: pd.DataFrame | None = None,
+                      load_all_pairs_baseline=None) -> dict[str, pd.DataFrame]:
     """Every table of rule evaluation_tables, by its output name. `summary`: the metrics of every prediction
     file; `load(model, variant, task, temperature)` and `load_baseline(name, task)` read per-case scores;
     `baselines`: the baselines' summaries; `curated`: the curated cases (for the disease-site groups);
     `selection`, `selection_baselines`: the same summaries on the selection pairs, where the paired tests, the
     ranking and the breakdown choose their temperatures (`statistics_temperature`) and best competitors
     (`plan`: statistics.plan, as written to analysis_plan.yaml); `labelled`: how many labelled pairs each
-    predictor learned from (`labelled_pairs`), beside every row of the ranking and the paired tests. The
-    paper's Table 1 and figures keep the paper's highest over the eval scan."""
+    predictor learned from (`labelled_pairs`), beside every row of the ranking and the paired tests. The baselines
+    are fitted on the adapter's training pairs; `all_pairs_baselines` and `load_all_pairs_baseline(name, task)`,
+    the same fitted on every train pair, give the "all train pairs" rows. The paper's Table 1 and figures keep the
+    paper's highest over the eval scan."""
     from .breakdown import by_group, case_groups, top_confusions
     from .metrics import prf_and_confusion
     from .paired import paired_table
     prf, confusion = prf_and_confusion(best_temperatures(summary, report_temperature), load)
-    listed = baselines.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"])
-    first = ["task", "baseline", "headline", "ci_low", "ci_high", "n", "unparsed"]
+    listed = pd.concat([b.assign(fitted_on=on) for b, on in ((baselines, "the adapter's training pairs"),
+                                                              (all_pairs_baselines, ALL_PAIRS)) if b is not None],
+                       ignore_index=True)
+    listed = listed.rename(columns={"model": "baseline"}).drop(columns=["variant", "temperature"])
+    first = ["task", "baseline", "fitted_on", "headline", "ci_low", "ci_high", "n", "unparsed"]
     listed = listed[first + [c for c in listed.columns if c not in first]].dropna(axis=1, how="all")
     chosen = chosen_settings(selection, statistics_temperature)
     best = {task: best_baseline(selection_baselines, task, *planned_baseline(plan, task)) for task in TASK_ORDER}
     best = {task: (b["model"], b["how"]) for task, b in best.items() if b is not None}  # the one "best baseline"
-    paired = paired_table(chosen, load, models, bootstrap, best, load_baseline, plan, labelled)
+    paired = paired_table(chosen, load, models, bootstrap, best, load_baseline, plan, labelled,
+                          load_all_pairs_baseline)
     scored = {(predictor_label(r.model, r.variant, r.temperature), r.task): load(r.model, r.variant, r.task,
                                                                                  r.temperature)
               for r in chosen.itertuples()}
@@ -115,7 +131,8 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
             "regimen_proxy": summary.loc[summary["task"].isin(FREE_TEXT), PROXY_COLUMNS],
             **{f"{task}_prf": table for task, table in prf.items()}, "icd10_confusion": confusion,
             "baselines": listed,
-            "ranking": ranking(summary, chosen, baselines, selection_baselines, models, labelled),
+            "ranking": ranking(summary, chosen, baselines, selection_baselines, models, labelled,
+                               all_pairs_baselines),
             "paired_tests": paired.astype({"a_only": "Int64", "b_only": "Int64"}),
             "by_group": by_group(scored, groups), "top_confusions": top_confusions(scored, groups)}
 

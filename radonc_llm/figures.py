@@ -289,9 +289,10 @@ def by_site(table: pd.DataFrame, png: str, pdf: str, min_cases: int = 10) -> plt
 
 
 def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
-    """One panel per model and task: the fine-tuned adapters' headline against their training pairs (log
-    axis) with 95 % CI bands; the same model prompted (zero-shot, few-shot, retrieved) and the best
-    baseline as horizontal lines, which need no fine-tuning."""
+    """One panel per model and task: against the labelled pairs each learned from (log axis), the fine-tuned
+    adapters, the prompting variants and the best baseline, each with its 95 % CI band, every method at every
+    size; the model zero-shot and the best baseline fitted on every train pair as horizontal reference lines."""
+    from .paired import ALL_PAIRS
     models = list(dict.fromkeys(table["model"]))
     tasks = [t for t in TASK_ORDER if t in set(table["task"])]
     fig, axes = plt.subplots(len(models), len(tasks), figsize=(max(7.0, 4.6 * len(tasks)), 3.6 * len(models) + 0.4),
@@ -299,26 +300,33 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     for row, model in enumerate(models):
         for ax, task in zip(axes[row], tasks):
             part = table[(table["model"] == model) & (table["task"] == task)]
-            curve = part[part["predictor"] == TRAINED].sort_values("train_pairs")
-            x = curve["train_pairs"].astype(float)
-            ax.plot(x, curve["headline"], "-o", ms=4, color=VARIANTS[TRAINED].color, label=variant_name(TRAINED))
-            ax.fill_between(x, curve["ci_low"], curve["ci_high"], color=VARIANTS[TRAINED].color, alpha=0.15, lw=0)
-            for r in part[part["predictor"] != TRAINED].itertuples():
-                prompted = r.predictor in VARIANTS
-                ax.axhline(r.headline, color=VARIANTS[r.predictor].color if prompted else "grey", lw=1.2,
-                           ls="--" if prompted else ":", label=variant_name(r.predictor))
+            reference = part["train_pairs"].isna() | part["predictor"].str.endswith(f"({ALL_PAIRS})")
+            for predictor, curve in part[~reference].groupby("predictor", sort=False):
+                curve = curve.sort_values("train_pairs")
+                x = curve["train_pairs"].astype(float)
+                color = VARIANTS[predictor].color if predictor in VARIANTS else "#7f7f7f"
+                ax.plot(x, curve["headline"], "-o" if predictor == TRAINED else "--s", ms=4, color=color,
+                        lw=2 if predictor == TRAINED else 1.2, label=variant_name(predictor))
+                ax.fill_between(x, curve["ci_low"], curve["ci_high"], color=color, alpha=0.12, lw=0)
+            for r in part[reference].itertuples():
+                name = variant_name(r.predictor) if pd.isna(r.train_pairs) else r.predictor.replace(
+                    ALL_PAIRS, f"all {int(r.train_pairs):,} train pairs")
+                ax.axhline(r.headline, color=VARIANTS[r.predictor].color if r.predictor in VARIANTS else "#7f7f7f",
+                           lw=1, ls=":", label=name)
+            sizes = sorted(set(part.loc[part["predictor"] == TRAINED, "train_pairs"].astype(float)))
             ax.set_xscale("log")
-            ax.set_xticks(x, [f"{v:.0f}" for v in x])  # the points' own sizes, not powers of ten
+            ax.set_xticks(sizes, [f"{v:.0f}" for v in sizes])  # the points' own sizes, not powers of ten
             ax.minorticks_off()
             ax.set_title(f"{model}: {TASKS[task].title}", fontsize=10)
-            ax.set_xlabel("training pairs")
+            ax.set_xlabel("labelled training pairs (the same for every method)")
             ax.set_ylabel(TASKS[task].metric)
             ax.set_ylim(0, 1)
             ax.legend(fontsize=7, frameon=False, loc="best")
             tidy(ax)
     temperature = table.loc[table["predictor"] == TRAINED, "temperature"].iloc[0]
-    fig.suptitle(f"Learning curve at T = {temperature_name(temperature)}\nbands: 95 % CI; dashed: the base "
-                 "model prompted; dotted: the best baseline", fontsize=10)
+    fig.suptitle(f"Learning curve at T = {temperature_name(temperature)}: every method learns from the same "
+                 "pairs at each size\nbands: 95 % CI; dotted: zero-shot and the best baseline on all train pairs",
+                 fontsize=10)
     fig.tight_layout()
     return save(fig, png, pdf)
 

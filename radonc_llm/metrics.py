@@ -162,13 +162,24 @@ def score_baseline(name: str, task: str, train: pd.DataFrame, evaluation: pd.Dat
                    scoring: Scoring) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One classical baseline (baselines.py) fitted on `train`, scored on `evaluation` like the models: its per-case
     scores and its one-row summary."""
+    return score_baseline_on(name, task, train, {"eval": evaluation}, scoring)["eval"]
+
+
+def score_baseline_on(name: str, task: str, train: pd.DataFrame, splits: dict[str, pd.DataFrame],
+                      scoring: Scoring) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """`score_baseline` on several sets of cases (split name -> pairs) from one fit."""
     from .baselines import predictions
-    cases = score_cases(task, evaluation, predictions(name, train, evaluation), scoring)
-    row = {"model": name, "variant": "baseline", "task": task, "temperature": float("nan"),
-           **summarise(task, cases, scoring.bootstrap)}
-    log.info("%s / %s: headline %.3f (95%% CI %.3f-%.3f) on %d cases", name, task, row["headline"], row["ci_low"],
-             row["ci_high"], row["n"])
-    return cases, pd.DataFrame([row])
+    answers = predictions(name, train, pd.concat(list(splits.values()), ignore_index=True))  # case by case
+    scored, start = {}, 0
+    for split, pairs in splits.items():
+        cases = score_cases(task, pairs, answers.iloc[start:start + len(pairs)].reset_index(drop=True), scoring)
+        start += len(pairs)
+        row = {"model": name, "variant": "baseline", "task": task, "temperature": float("nan"),
+               **summarise(task, cases, scoring.bootstrap)}
+        log.info("%s / %s, %s: headline %.3f (95%% CI %.3f-%.3f) on %d cases, fitted on %d pairs", name, task, split,
+                 row["headline"], row["ci_low"], row["ci_high"], row["n"], len(train))
+        scored[split] = cases, pd.DataFrame([row])
+    return scored
 
 
 PRF_COLUMNS = ["model", "variant", "temperature", "label", "precision", "recall", "f1", "support"]

@@ -49,6 +49,7 @@ def compare_joined(task: str, joined: pd.DataFrame, bootstrap: dict) -> dict:
 
 DEFAULT_PLAN = {"primary": "fine-tuned vs best prompting", "adjust": "holm",
                 "comparators": {"prompting": None, "baselines": {}}, "min_difference": {}}
+ALL_PAIRS = "all train pairs"  # a comparator fitted on every train pair, not the adapter's: its rows say so
 COLUMNS = ["comparison", "family", "task", "a", "b", "a_pairs", "b_pairs", "chosen_on", "test", "n", "mean_a",
            "mean_b", "difference",
            "ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted", "a_only", "b_only", "p_value", "p_adjusted",
@@ -68,15 +69,17 @@ def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants, plan: 
 
 def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
                  best_baselines: dict | None = None, load_baseline=None, plan: dict = DEFAULT_PLAN,
-                 labelled: dict | None = None) -> pd.DataFrame:
+                 labelled: dict | None = None, load_all_pairs_baseline=None) -> pd.DataFrame:
     """Every paired comparison on the eval cases at the chosen settings (`chosen`: one row per model, variant and
     task with its temperature, its headline where it was chosen and `chosen_on`, as `choice.chosen_settings`
     gives them): fine-tuned vs vanilla per model, fine-tuned vs the best prompting variant other than zero-shot
     (`best_prompting`; where the run has one), fine-tuned vs the task's best baseline (`best_baselines`: task ->
     (name, how it was chosen), loaded by `load_baseline(name, task)`), and each model against each other per
-    variant. `load(model, variant, task, temperature)` gives the scored eval cases; `labelled` (as
-    `evaluation.labelled_pairs` counts them) gives how many labelled pairs each side learned from (`a_pairs`,
-    `b_pairs`), so that a comparison at unequal data says so.
+    variant. Every comparator learned from the adapter's training pairs (equal data); with
+    `load_all_pairs_baseline(name, task)`, fine-tuned is also compared with the same baseline fitted on every train
+    pair, a row of its own ("... (all train pairs)", secondary). `load(model, variant, task, temperature)` gives
+    the scored eval cases; `labelled` (as `evaluation.labelled_pairs` counts them) gives how many labelled pairs
+    each side learned from (`a_pairs`, `b_pairs`).
 
     `plan` (statistics.plan) names the primary comparison: its rows are the primary family, every other row the
     secondary one. p is adjusted within each family (Holm or Bonferroni), and each row has, beside its 95 %
@@ -112,9 +115,14 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
                 models_compared("fine-tuned vs best prompting", task, (model, TRAINED), (model, best), chosen_how)
             if best_baselines and task in best_baselines:
                 best, chosen_how = best_baselines[task]
+                fine_tuned = load(model, TRAINED, task, at[(model, TRAINED, task)])
+                chosen_on = f"{how[(model, TRAINED, task)]}; comparator {chosen_how}"
                 add("fine-tuned vs best baseline", task, label(model, TRAINED, task), f"{best} baseline",
-                    load(model, TRAINED, task, at[(model, TRAINED, task)]), load_baseline(best, task),
-                    f"{how[(model, TRAINED, task)]}; comparator {chosen_how}", ((model, TRAINED, task), (best, task)))
+                    fine_tuned, load_baseline(best, task), chosen_on, ((model, TRAINED, task), (best, task)))
+                if load_all_pairs_baseline is not None:
+                    add(f"fine-tuned vs best baseline ({ALL_PAIRS})", task, label(model, TRAINED, task),
+                        f"{best} baseline ({ALL_PAIRS})", fine_tuned, load_all_pairs_baseline(best, task), chosen_on,
+                        ((model, TRAINED, task), (best, task, ALL_PAIRS)))
         for variant in (TRAINED, ZERO_SHOT):
             for first, second in combinations(models, 2):
                 models_compared(f"model vs model ({variant})", task, (first, variant), (second, variant))

@@ -127,9 +127,9 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
     """One prediction job: load the model once (base + adapter for `finetuned`; on the GPU where there is one,
     in bf16 where `predict.precision` asks for it, on CPU too) and write every split's and variant's temperature
     files (`pairs`: split -> its pairs, eval and selection; `outputs`: (split, variant, temperature) -> path).
-    Prompting variants show solved `train` pairs (`job.prompting`: k and seed), cut to fit the model's context,
-    and never a selection pair: the selection cases are train pairs, and a variant must be the same predictor on
-    both splits (the same few-shot draw, the same pool to retrieve from)."""
+    Prompting variants show solved `train` pairs (`job.prompting`: k and seed; the adapter's training pairs, which
+    hold no selection pair), cut to fit the model's context: the same predictor on both splits (the same few-shot
+    draw, the same pool to retrieve from)."""
     import torch
 
     from .demonstrations import variant_prompts
@@ -152,8 +152,8 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
             model.to("cuda")
         budget = budget_bytes(free_memory_bytes(model.device, job.memory_mb))
     shown = job.prompting or {"k": 0, "seed": 0}
-    if train is not None and "selection" in pairs:
-        train = train[~train["case_id"].isin(pairs["selection"]["case_id"])].reset_index(drop=True)
+    if train is not None and "selection" in pairs and train["case_id"].isin(pairs["selection"]["case_id"]).any():
+        raise ValueError("the solved cases shown include selection pairs: a variant chosen on them must not show them")
     room = models.context_length(base_dir) - max_new_tokens(settings, task, one_line=True)
     for split, variant in dict.fromkeys((s, v) for s, v, _ in outputs):
         files = {t: path for (s, v, t), path in outputs.items() if (s, v) == (split, variant)}

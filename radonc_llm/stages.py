@@ -17,7 +17,7 @@ from .modality import LABELS
 from .pseudonym import resolve_key
 from .synthetic import write_cohort
 from .tasks import TASKS
-from .variants import TRAINED
+from .variants import VARIANTS
 from .tables import (MODALITY_OVERRIDE_COLUMNS, TEXT_SEPARATION_COLUMNS, concat_csv, keyed, read_annotation,
                      read_exports, write_csv, write_parquet, write_tables)
 
@@ -80,9 +80,18 @@ def split_pairs(smk) -> None:
 
 def selection_pairs(smk) -> None:
     from .finetune import selection_pairs as select
+    from .finetune import training_pairs
     with logged(smk):
         p = smk.params
-        write_parquet(select(pd.read_parquet(smk.input.train), p.finetune, p.size, p.seed), smk.output.selection)
+        train = pd.read_parquet(smk.input.train)
+        write_parquet(select(train, p.finetune, p.size, p.seed), smk.output.selection)
+        write_parquet(training_pairs(train, p.finetune)[0], smk.output.learned)
+
+
+def learned_pairs(smk) -> None:
+    from .finetune import training_pairs
+    with logged(smk):
+        write_parquet(training_pairs(pd.read_parquet(smk.input.train), smk.params.finetune)[0], smk.output.learned)
 
 
 def tiny_tokenizer(smk) -> None:
@@ -170,16 +179,21 @@ def score(smk) -> None:
 
 
 def baselines(smk) -> None:
-    from .metrics import Scoring, score_baseline
+    from .metrics import Scoring, score_baseline_on
     with logged(smk):
         name, task, scoring = smk.wildcards.baseline, smk.wildcards.task, Scoring.from_params(smk.params.scoring)
-        train, selection = pd.read_parquet(smk.input.train), pd.read_parquet(smk.input.selection)
-        cases, summary = score_baseline(name, task, train, pd.read_parquet(smk.input.eval), scoring)
-        write_parquet(cases, smk.output.cases)
-        write_csv(summary, smk.output.summary)
-        _, summary = score_baseline(name, task, train[~train["case_id"].isin(selection["case_id"])], selection,
-                                    scoring)  # fitted without the selection pairs
-        write_csv(summary, smk.output.selection_summary)
+        fitted_on = pd.read_parquet(smk.input.train)  # the adapter's training pairs ("all available": every one)
+        splits = {"eval": pd.read_parquet(smk.input.eval)}
+        if "selection_summary" in smk.output.keys():
+            splits["selection"] = pd.read_parquet(smk.input.selection)
+            if fitted_on["case_id"].isin(splits["selection"]["case_id"]).any():
+                raise ValueError(f"{smk.input.train} holds selection pairs: a baseline chosen on them must not be "
+                                 "fitted on them")
+        scored = score_baseline_on(name, task, fitted_on, splits, scoring)
+        write_parquet(scored["eval"][0], smk.output.cases)
+        write_csv(scored["eval"][1], smk.output.summary)
+        if "selection" in scored:
+            write_csv(scored["selection"][1], smk.output.selection_summary)
 
 
 def analysis_plan(smk) -> None:
@@ -195,12 +209,13 @@ def evaluation_tables(smk) -> None:
     with logged(smk):
         cases = keyed(smk.input.cases, smk.params.case_keys)
         baseline_cases = keyed(smk.input.baseline_cases, smk.params.baseline_keys)
+        all_pairs_cases = keyed(smk.input.all_pairs_baseline_cases, smk.params.baseline_keys)
         p = smk.params
         cards = {key: json.loads(Path(f).read_text())["train_pairs"]
                  for key, f in keyed(smk.input.cards, p.card_keys).items()}
         sizes = {task: (pd.read_parquet(train, columns=["case_id"])["case_id"],
-                        pd.read_parquet(selection, columns=["case_id"])["case_id"])
-                 for task, train, selection in zip(p.tasks, smk.input.train, smk.input.selection, strict=True)}
+                        pd.read_parquet(learned, columns=["case_id"])["case_id"])
+                 for task, train, learned in zip(p.tasks, smk.input.train, smk.input.learned, strict=True)}
         write_tables(tables(summary=concat_csv(smk.input.summaries),
                             selection=concat_csv(smk.input.selection_summaries),
                             baselines=concat_csv(smk.input.baselines),
@@ -210,7 +225,9 @@ def evaluation_tables(smk) -> None:
                             curated=pd.read_parquet(smk.input.curated), models=p.models,
                             report_temperature=p.report_temperature, statistics_temperature=p.statistics_temperature,
                             bootstrap=p.bootstrap, plan=read_plan(smk.input.plan),
-                            labelled=labelled_pairs(cards, sizes, p.models)), smk.output)
+                            labelled=labelled_pairs(cards, sizes, p.models),
+                            all_pairs_baselines=concat_csv(smk.input.all_pairs_baselines),
+                            load_all_pairs_baseline=lambda *key: pd.read_parquet(all_pairs_cases[key])), smk.output)
 
 
 def evaluation_figures(smk) -> None:
@@ -223,15 +240,38 @@ def evaluation_figures(smk) -> None:
 def learning_curve(smk) -> None:
     from .evaluation import read_plan
     from .figures import learning_curve as figure
-    from .learning_curve import adapter_points, curve_table
+    from .learning_curve import curve_points, curve_table
     with logged(smk):
-        full, cards = keyed(smk.input.full, smk.params.full_keys), keyed(smk.input.full_cards, smk.params.card_keys)
-        # the curve's adapters (summaries and cards listed in the same order), then the run's own
-        points = adapter_points([*zip(smk.input.curve, smk.input.curve_cards, strict=True),
-                                 *[(full[m, TRAINED, t], cards[m, t]) for m, t in cards]], smk.params.temperature)
-        table = curve_table(points, concat_csv(smk.input.full), concat_csv(smk.input.baselines),
-                            concat_csv(smk.input.selection_baselines), smk.params.temperature,
-                            read_plan(smk.input.plan))
+        p = smk.params
+
+        def count(path):
+            return len(pd.read_parquet(path, columns=["case_id"]))
+
+        def card(path):
+            return json.loads(Path(path).read_text())["train_pairs"]
+
+        learned = {tuple(k): count(f) for k, f in zip(p.curve_learned_keys, smk.input.curve_learned, strict=True)}
+        full_learned = dict(zip(p.tasks, map(count, smk.input.full_learned), strict=True))
+        curve_cards = {tuple(k): card(f) for k, f in zip(p.curve_card_keys, smk.input.curve_cards, strict=True)}
+        full_cards = {tuple(k): card(f) for k, f in zip(p.card_keys, smk.input.full_cards, strict=True)}
+        summaries = []  # (summary, the labelled pairs it learned from): the curve's sizes, then the run's own
+        for (size, model, variant, task), path in zip(p.curve_keys, smk.input.curve, strict=True):
+            pairs = curve_cards[size, model, task] if VARIANTS[variant].trained else learned[size, task]
+            summaries.append((pd.read_csv(path), pairs))
+        for (size, _, task), path in zip(p.curve_baseline_keys, smk.input.curve_baselines, strict=True):
+            summaries.append((pd.read_csv(path), learned[size, task]))
+        for (model, variant, task), path in zip(p.full_keys, smk.input.full, strict=True):
+            if variant in p.learners:
+                summaries.append((pd.read_csv(path), full_cards[model, task] if VARIANTS[variant].trained
+                                  else full_learned[task]))
+        for path in smk.input.baselines:
+            summary = pd.read_csv(path)
+            summaries.append((summary, full_learned[summary["task"].iat[0]]))
+        every = concat_csv(smk.input.all_pairs_baselines)
+        every["train_pairs"] = every["task"].map(dict(zip(p.tasks, map(count, smk.input.train), strict=True)))
+        table = curve_table(curve_points(summaries, p.temperature), concat_csv(smk.input.full),
+                            concat_csv(smk.input.selection_baselines), p.temperature, read_plan(smk.input.plan),
+                            every)
         write_csv(table, smk.output.table)
         figure(table, smk.output.png, smk.output.pdf)
 

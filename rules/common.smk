@@ -186,12 +186,13 @@ def predict_inputs(wildcards):
 
 
 def prompted_inputs(wildcards):
-    """The prompting variants' job: the vanilla base, the eval and selection pairs and the training pairs it shows."""
+    """The prompting variants' job: the vanilla base, the eval and selection pairs and the training pairs it shows
+    (the adapter's: equal data)."""
     return {
         "base": model_file("config.json")(wildcards),
         "eval": run_path(f"pairs/{wildcards.task}/eval.parquet"),
         "selection": run_path(f"pairs/{wildcards.task}/selection.parquet"),
-        "train": run_path(f"pairs/{wildcards.task}/train.parquet"),
+        "train": run_path(f"pairs/{wildcards.task}/learned.parquet"),
     }
 
 
@@ -211,6 +212,10 @@ CURVE_MODELS = CURVE["models"] or MODELS
 CURVE_TASKS = CURVE["tasks"] or TASKS
 CURVE_TEMPERATURE = CURVE["temperature"] or min(config["predict"]["temperatures"])
 CURVE_T = temperature_name(CURVE_TEMPERATURE)
+CURVE_VARIANTS = [
+    TRAINED_VARIANT
+] + PROMPTED  # those that learn from the curve's pairs at each size
+BASELINE_NAMES = "|".join(sorted({n for names in BASELINES.values() for n in names}))
 
 
 def keys_of(**wildcards):

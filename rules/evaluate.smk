@@ -50,11 +50,13 @@ rule score:
         "../scripts/score.py"
 
 
-# Classical baselines on the same split, scored like the models (deterministic: no temperature); on the
-# selection pairs fitted without them (they are train pairs), for choosing the task's best baseline there.
+# Classical baselines on the same split, scored like the models (deterministic: no temperature): fitted on the
+# adapter's training pairs (equal data; they hold no selection pair), scored on the eval pairs and on the
+# selection pairs, where the task's best baseline is chosen; and (baselines_all_pairs) fitted on every train
+# pair, scored on the eval pairs: the "all train pairs" rows.
 rule baselines:
     input:
-        train=run_path("pairs/{task}/train.parquet"),
+        train=run_path("pairs/{task}/learned.parquet"),
         eval=run_path("pairs/{task}/eval.parquet"),
         selection=run_path("pairs/{task}/selection.parquet"),
     output:
@@ -66,10 +68,10 @@ rule baselines:
     benchmark:
         run_path("benchmarks/baselines/{task}/{baseline}.tsv")
     wildcard_constraints:
-        baseline="|".join(sorted({n for names in BASELINES.values() for n in names})),
+        baseline=BASELINE_NAMES,
+    priority: 2
     conda:
         "../envs/evaluate.yaml"
-    priority: 2
     resources:
         **slurm_placement(0),
     params:
@@ -77,6 +79,19 @@ rule baselines:
         code=source_fingerprint("baselines"),  # the baselines' settings live in the package: a change refits them
     script:
         "../scripts/baselines.py"
+
+
+use rule baselines as baselines_all_pairs with:
+    input:
+        train=run_path("pairs/{task}/train.parquet"),
+        eval=run_path("pairs/{task}/eval.parquet"),
+    output:
+        cases=run_path("metrics/baselines/{task}/all_pairs/{baseline}.parquet"),
+        summary=run_path("metrics/baselines/{task}/all_pairs/{baseline}.csv"),
+    log:
+        run_path("logs/baselines/{task}/all_pairs/{baseline}.log"),
+    benchmark:
+        run_path("benchmarks/baselines/{task}/all_pairs/{baseline}.tsv")
 
 
 # The pre-specified analysis, from the config alone: written before any eval score can be read.
@@ -106,14 +121,15 @@ rule analysis_plan:
 rule evaluation_tables:
     input:
         plan=run_path("analysis_plan.yaml"),
-        # how many labelled pairs each predictor learned from: the adapters' cards, the train and selection pairs
+        # how many labelled pairs each predictor learned from: the adapters' cards, the train pairs and the
+        # adapters' training pairs
         cards=expand(
             run_path("finetune/{model}/{task}/model_card.json"),
             model=MODELS,
             task=TASKS,
         ),
         train=expand(run_path("pairs/{task}/train.parquet"), task=TASKS),
-        selection=expand(run_path("pairs/{task}/selection.parquet"), task=TASKS),
+        learned=expand(run_path("pairs/{task}/learned.parquet"), task=TASKS),
         summaries=expand(
             run_path("metrics/{model}/{variant}/{task}/summary.csv"),
             model=MODELS,
@@ -135,6 +151,16 @@ rule evaluation_tables:
         ],
         baseline_cases=[
             run_path(f"metrics/baselines/{t}/{n}.parquet")
+            for t in TASKS
+            for n in BASELINES[t]
+        ],
+        all_pairs_baselines=[
+            run_path(f"metrics/baselines/{t}/all_pairs/{n}.csv")
+            for t in TASKS
+            for n in BASELINES[t]
+        ],
+        all_pairs_baseline_cases=[
+            run_path(f"metrics/baselines/{t}/all_pairs/{n}.parquet")
             for t in TASKS
             for n in BASELINES[t]
         ],

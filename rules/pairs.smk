@@ -21,12 +21,15 @@ rule split_pairs:
 
 
 # The selection set of each task: train pairs no adapter trains on, where temperatures and the best
-# competitor are chosen (issue: the eval cases are used once, for the final comparison).
+# competitor are chosen (the eval cases are used once, for the final comparison); and the pairs the task's
+# adapters train on (learned.parquet), from which the baselines are fitted and the prompting variants draw
+# their solved cases, so that every method is compared at the same labelled data.
 rule selection_pairs:
     input:
         train=run_path("pairs/{task}/train.parquet"),
     output:
         selection=run_path("pairs/{task}/selection.parquet"),
+        learned=run_path("pairs/{task}/learned.parquet"),
     log:
         run_path("logs/selection_pairs/{task}.log"),
     priority: 3
@@ -45,7 +48,11 @@ rule selection_pairs:
 rule pairs:
     input:
         expand(run_path("pairs/{task}/{split}.parquet"), task=TASKS, split=SPLITS),
-        expand(run_path("pairs/{task}/selection.parquet"), task=TASKS),
+        expand(
+            run_path("pairs/{task}/{split}.parquet"),
+            task=TASKS,
+            split=["selection", "learned"],
+        ),
         run_path("data/cohort.csv"),
         run_path("data/curation_funnel.csv"),
         run_path("data/curation_funnel.png"),

@@ -71,19 +71,24 @@ def test_paired_differences_show_each_comparisons_difference_both_cis_and_adjust
     assert texts(ax) == ["+0.300, adjusted p 0.001", "-0.100, adjusted p 0.2"]
 
 
-def test_learning_curve_plots_the_adapters_against_training_pairs_and_the_references_flat(out):
-    table = pd.DataFrame({"model": ["m"] * 4, "task": ["icd10"] * 4, "metric": ["accuracy (main category)"] * 4,
-                          "predictor": ["finetuned", "finetuned", "retrieved", "majority baseline"],
-                          "train_pairs": [50, 400, None, None], "temperature": [0.25, 0.25, 0.25, None],
-                          "headline": [0.2, 0.6, 0.4, 0.1], "ci_low": [0.1, 0.5, 0.3, 0.05],
-                          "ci_high": [0.3, 0.7, 0.5, 0.15]})
-    fig = figures.learning_curve(table, *out)
+def test_learning_curve_plots_every_method_against_its_training_pairs_and_the_references_flat(out):
+    table = pd.DataFrame({"model": ["m"] * 7, "task": ["icd10"] * 7, "metric": ["accuracy (main category)"] * 7,
+                          "predictor": ["finetuned", "finetuned", "retrieved", "retrieved", "majority baseline",
+                                        "majority baseline", "vanilla"],
+                          "train_pairs": [50, 400, 50, 400, 50, 400, None],
+                          "temperature": [0.25] * 4 + [None, None, 0.25],
+                          "headline": [0.2, 0.6, 0.4, 0.45, 0.1, 0.12, 0.05], "ci_low": 0.0, "ci_high": 1.0})
+    every = table.iloc[[4]].assign(predictor="majority baseline (all train pairs)", train_pairs=7800, headline=0.15)
+    fig = figures.learning_curve(pd.concat([table, every], ignore_index=True), *out)
     [ax] = fig.axes
     assert ax.get_title() == "m: ICD-10 code" and ax.get_xscale() == "log"
-    assert fig._suptitle.get_text().startswith("Learning curve at T = 0.25\n")
-    lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines}
-    assert lines["fine-tuned"] == [0.2, 0.6] and lines["retrieved examples"] == [0.4, 0.4]
-    assert lines["majority baseline"] == [0.1, 0.1]
+    assert fig._suptitle.get_text().startswith("Learning curve at T = 0.25: every method learns from the same pairs")
+    lines = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines}
+    assert lines["fine-tuned"] == ([50, 400], [0.2, 0.6]) and lines["retrieved examples"] == ([50, 400], [0.4, 0.45])
+    assert lines["majority baseline"] == ([50, 400], [0.1, 0.12])  # at every size, like the adapter
+    assert lines["vanilla"][1] == [0.05, 0.05]  # reference lines: flat
+    assert lines["majority baseline (all 7,800 train pairs)"][1] == [0.15, 0.15]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["50", "400"]
 
 
 def test_prf_bars_one_group_per_predictor_and_label(out):

@@ -204,14 +204,17 @@ def test_ranking_orders_every_variant_at_its_selection_chosen_temperature_and_ke
     baselines = pd.DataFrame({"model": ["majority", "tfidf-logreg", "nearest-neighbour"],
                               "task": ["modality", "modality", "regimen"], "headline": [0.5, 0.6, 0.9],
                               "ci_low": [0.4, 0.5, 0.8], "ci_high": [0.6, 0.7, 1.0]})
-    labelled = {("m", "vanilla", "modality"): 0, ("m", "fewshot", "modality"): 90, ("m", "retrieved", "modality"): 90,
-                ("m", "finetuned", "modality"): 38, ("majority", "modality"): 100, ("tfidf-logreg", "modality"): 100}
+    labelled = {("m", "vanilla", "modality"): 0, ("m", "fewshot", "modality"): 40, ("m", "retrieved", "modality"): 40,
+                ("m", "finetuned", "modality"): 38, ("majority", "modality"): 40, ("tfidf-logreg", "modality"): 40,
+                ("tfidf-logreg", "modality", "all train pairs"): 100}
+    every = baselines.iloc[1:2].assign(headline=0.65, ci_low=0.55, ci_high=0.75)  # tfidf-logreg on all 100 pairs
     table = ranking(summary, chosen_settings(selection, "validation"), baselines,
-                    baselines.assign(headline=[0.55, 0.5, 0.8]), ["m"], labelled)
-    assert table["labelled_pairs"].tolist() == [38, 90, 100, 100, 90, 0]  # as the predictors are ranked below
-    assert table["predictor"].tolist() == ["finetuned", "retrieved", "tfidf-logreg baseline", "majority baseline",
-                                           "fewshot", "vanilla"]
-    assert table["rank"].tolist() == [1, 2, 2, 4, 5, 6]  # ties share their rank
+                    baselines.assign(headline=[0.55, 0.5, 0.8]), ["m"], labelled, every)
+    assert table["labelled_pairs"].tolist() == [38, 100, 40, 40, 40, 40, 0]  # as the predictors are ranked below
+    assert table["predictor"].tolist() == ["finetuned", "tfidf-logreg baseline (all train pairs)", "retrieved",
+                                           "tfidf-logreg baseline", "majority baseline", "fewshot", "vanilla"]
+    assert table["rank"].tolist() == [1, 2, 3, 3, 5, 6, 7]  # ties share their rank
+    assert pd.isna(table.set_index("predictor").loc["tfidf-logreg baseline (all train pairs)", "selection_headline"])
     top = table.iloc[0]
     # ranked by the eval headline at the chosen T=0.1 (0.7), not by the eval scan's highest (0.8 at T=0.2)
     assert (top["temperature"], top["headline"], top["ci_low"], top["selection_headline"]) == (0.1, 0.7, 0.65, 0.9)
@@ -219,7 +222,7 @@ def test_ranking_orders_every_variant_at_its_selection_chosen_temperature_and_ke
     assert top["chosen_on"] == "40 selection pairs"
     fewshot = table.set_index("predictor").loc["fewshot"]
     assert (fewshot["temperature"], fewshot["headline"], fewshot["highest_temperature"]) == (0.1, 0.3, 0.2)
-    assert table["temperature"].isna().tolist() == [False, False, True, True, False, False]
+    assert table["temperature"].isna().tolist() == [False, True, False, True, True, False, False]
     assert table.set_index("predictor").loc["majority baseline", "selection_headline"] == 0.55
     fixed = ranking(summary, chosen_settings(selection, 0.3), baselines, baselines, ["m"])
     assert set(fixed["temperature"].dropna()) == {0.3}

@@ -230,18 +230,25 @@ def test_each_row_says_how_many_labelled_pairs_each_side_learned_from():
     from radonc_llm.evaluation import labelled_pairs
     from radonc_llm.paired import paired_table
     train = pd.Series([f"t{i}" for i in range(100)])
-    counts = labelled_pairs({("m", "modality"): 38}, {"modality": (train, train.iloc[:10])}, ["m"])
-    # the adapter: its card's 38; zero-shot: none; the prompting variants draw from the 90 train pairs that are not
-    # selection pairs; each baseline is fitted on all 100
-    assert counts == {("m", "vanilla", "modality"): 0, ("m", "fewshot", "modality"): 90,
-                      ("m", "retrieved", "modality"): 90, ("m", "finetuned", "modality"): 38,
-                      ("majority", "modality"): 100, ("tfidf-logreg", "modality"): 100}
+    counts = labelled_pairs({("m", "modality"): 38}, {"modality": (train, train.iloc[:40])}, ["m"])
+    # the adapter: its card's 38 (of its 40 training pairs, 2 too long); zero-shot: none; the prompting variants
+    # draw from, and each baseline is fitted on, the adapter's 40 training pairs; "all train pairs": all 100
+    assert counts == {("m", "vanilla", "modality"): 0, ("m", "fewshot", "modality"): 40,
+                      ("m", "retrieved", "modality"): 40, ("m", "finetuned", "modality"): 38,
+                      ("majority", "modality"): 40, ("tfidf-logreg", "modality"): 40,
+                      ("majority", "modality", "all train pairs"): 100,
+                      ("tfidf-logreg", "modality", "all train pairs"): 100}
     chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": ["vanilla", "retrieved", "finetuned"],
                            "temperature": 0.5, "headline": [0.2, 0.5, 0.6], "chosen_on": "9 selection pairs"})
     table = paired_table(chosen, lambda m, v, task, t: scored([1, 0, 1, 1]), ["m"],
                          {"resamples": 2000, "seed": 1, "confidence": 0.95}, {"modality": ("tfidf-logreg", "how")},
-                         lambda name, task: scored([1, 1, 0, 1]), plan_of(), counts)
+                         lambda name, task: scored([1, 1, 0, 1]), plan_of(), counts,
+                         lambda name, task: scored([1, 1, 1, 1]))
     assert table.set_index("comparison")[["a_pairs", "b_pairs"]].to_dict("index") == {
         "fine-tuned vs vanilla": {"a_pairs": 38, "b_pairs": 0},
-        "fine-tuned vs best prompting": {"a_pairs": 38, "b_pairs": 90},
-        "fine-tuned vs best baseline": {"a_pairs": 38, "b_pairs": 100}}
+        "fine-tuned vs best prompting": {"a_pairs": 38, "b_pairs": 40},
+        "fine-tuned vs best baseline": {"a_pairs": 38, "b_pairs": 40},
+        "fine-tuned vs best baseline (all train pairs)": {"a_pairs": 38, "b_pairs": 100}}
+    every = table.set_index("comparison").loc["fine-tuned vs best baseline (all train pairs)"]
+    assert (every["b"], every["family"], every["mean_b"]) == ("tfidf-logreg baseline (all train pairs)",
+                                                              "secondary", 1.0)

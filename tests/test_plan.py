@@ -68,7 +68,8 @@ def paper_models(tmp_path_factory):
     return root, overlay
 
 
-PAPER_PAIRS = {"train": 7500, "eval": 403, "selection": 300}  # regimen and modality; icd10: 6,800 / 377 / 300
+PAPER_PAIRS = {"train": 7500, "eval": 403, "selection": 300, "learned": 7125}  # regimen and modality; icd10: 6,800 /
+# 377 / 300 / 6,460 (the adapter's: the train pairs less a 5 % validation slice)
 PROMPT_CHARS = 600  # the pairs' prompt and answer: 600 / 3 + 32 = 232 tokens each (radonc_llm/requests.py)
 
 
@@ -82,7 +83,7 @@ def paper_workdir(tmp_path_factory):
     for task in ("regimen", "modality", "icd10"):
         folder = work / "results" / "paper" / "pairs" / task
         folder.mkdir(parents=True)
-        sizes = PAPER_PAIRS | ({"train": 6800, "eval": 377} if task == "icd10" else {})
+        sizes = PAPER_PAIRS | ({"train": 6800, "eval": 377, "learned": 6460} if task == "icd10" else {})
         for split, n in sizes.items():
             pd.DataFrame({"prompt": ["x" * (PROMPT_CHARS - 40)] * n, "answer": ["y" * 40] * n}).to_parquet(
                 folder / f"{split}.parquet")
@@ -115,7 +116,9 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models, paper_w
     # prompting variants; one scoring job for every variant
     assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["predict_prompted"] == 6
     assert counts["score"] == 6
-    assert counts["selection_pairs"] == 3 and counts["analysis_plan"] == 1 and sum(counts.values()) == 51
+    assert counts["selection_pairs"] == 3 and counts["analysis_plan"] == 1
+    assert counts["baselines"] == counts["baselines_all_pairs"] == 5  # fitted on the adapter's pairs, and on all
+    assert sum(counts.values()) == 56
     parameters = WEIGHTS_BYTES // 2
     for rule, res, wildcards in jobs:
         if rule == "all" or "slurm_partition" not in res:

@@ -157,18 +157,20 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert proxy[proxy["variant"] == "finetuned"]["modality_match"].mean() > 0.2
     assert proxy[proxy["variant"] == "vanilla"]["modality_match"].max() < 0.1
     paired = pd.read_csv(workflow / "results/small/tables/paired_tests.csv")
-    # tasks x (fine-tuned vs vanilla, vs the best prompting variant and vs the best baseline; one model, so no
-    # model vs model: tests/test_paired.py)
-    assert len(paired) == 3 * 3
+    # tasks x (fine-tuned vs vanilla, vs the best prompting variant, vs the best baseline and vs that baseline
+    # fitted on all train pairs; one model, so no model vs model: tests/test_paired.py)
+    assert len(paired) == 3 * 4
     prompting = paired[paired["comparison"] == "fine-tuned vs best prompting"]
     assert prompting["b"].str.contains(" (?:vanilla|fewshot|retrieved) ").all() and len(prompting) == 3
     ranked = pd.read_csv(workflow / "results/small/tables/ranking.csv")
-    assert len(ranked) == 4 * 3 + 1 + 2 + 2  # variants x tasks + the tasks' baselines
+    assert len(ranked) == 4 * 3 + 2 * (1 + 2 + 2)  # variants x tasks + the tasks' baselines (twice: all pairs)
     for (model, task), part in ranked.groupby(["model", "task"]):
         assert part["rank"].iloc[0] == 1 and part["headline"].is_monotonic_decreasing
         assert part.set_index("predictor").loc["finetuned", "highest_over_scan"] == table.set_index(
             ["model", "task"]).loc[(model, task), "finetuned_highest"]  # the paper's optimistic figure, kept apart
-    baselines = pd.read_csv(workflow / "results/small/tables/baselines.csv")
+    every = pd.read_csv(workflow / "results/small/tables/baselines.csv")
+    assert every.groupby("fitted_on").size().to_dict() == {"all train pairs": 5, "the adapter's training pairs": 5}
+    baselines = every[every["fitted_on"] == "the adapter's training pairs"]
     assert sorted(zip(baselines["task"], baselines["baseline"])) == [
         ("icd10", "majority"), ("icd10", "tfidf-logreg"), ("modality", "majority"), ("modality", "tfidf-logreg"),
         ("regimen", "nearest-neighbour")]
@@ -180,7 +182,13 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
         "McNemar exact", "sign-flip permutation of the mean difference"}
     tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
     assert (tuned["difference"] > 0).all() and (tuned["b_pairs"] == 0).all() and (tuned["a_pairs"] > 0).all()
-    assert (versus["b_pairs"] >= versus["a_pairs"]).all()  # a baseline fits every train pair, the adapter fewer
+    # equal data: the baseline is fitted on the adapter's training pairs (its card may count a too-long pair less)
+    learned = {t: len(pd.read_parquet(workflow / f"results/small/pairs/{t}/learned.parquet")) for t in versus["task"]}
+    assert (versus["b_pairs"] == versus["task"].map(learned)).all() and (versus["a_pairs"] <= versus["b_pairs"]).all()
+    on_all = paired[paired["comparison"] == "fine-tuned vs best baseline (all train pairs)"]
+    assert on_all["b"].tolist() == (versus["b"] + " (all train pairs)").tolist()
+    assert (on_all["family"] == "secondary").all()
+    assert (on_all["b_pairs"] > on_all["task"].map(learned)).all()  # every train pair: the selection pairs too
     assert (tuned["mean_a"] - tuned["mean_b"] - tuned["difference"]).abs().max() < 1e-9
     groups = pd.read_csv(workflow / "results/small/tables/by_group.csv")
     assert set(groups["grouping"]) == {"site", "intent", "fractionation class"}
@@ -279,9 +287,18 @@ def test_learning_curve_target_and_an_added_size_plans_only_its_own_jobs(tmp_pat
     assert (table["temperature"].dropna() == 0.2).all()  # the lowest of the small config's temperatures
     paired = pd.read_csv(workflow / "results/small/tables/paired_tests.csv")
     best = paired[(paired["comparison"] == "fine-tuned vs best baseline") & (paired["task"] == "modality")]["b"]
-    assert set(table["predictor"]) == {"finetuned", "vanilla", "fewshot", "retrieved", best.item()}
-    assert table.loc[table["predictor"] == "retrieved", "headline"].item() == pytest.approx(
+    assert set(table["predictor"]) == {"finetuned", "vanilla", "fewshot", "retrieved", best.item(),
+                                       f"{best.item()} (all train pairs)"}
+    # every method at every size, at the same labelled pairs: 60 less the validation slice, then the run's own
+    learned = len(pd.read_parquet(workflow / "results/small/pairs/modality/learned.parquet"))
+    for predictor in ("retrieved", "fewshot", best.item()):
+        assert table.loc[table["predictor"] == predictor, "train_pairs"].tolist() == [57, learned], predictor
+    assert table.loc[table["predictor"] == "retrieved", "headline"].iloc[-1] == pytest.approx(
         scan["tiny-llama", "retrieved", "modality", 0.2])
+    shown = pd.read_parquet(workflow / "results/small/learning_curve/n60/predictions/tiny-llama/retrieved/modality/"
+                            "T0.2.parquet")  # the solved cases the size's prompts showed: its pairs only
+    pool = set(pd.read_parquet(workflow / "results/small/learning_curve/n60/pairs/modality/learned.parquet")["case_id"])
+    assert set(",".join(shown["examples"]).split(",")) <= pool
     assert (workflow / "results/small/figures/learning_curve.png").read_bytes()[:4] == b"\x89PNG"  # its content:
     # tests/test_figures.py
     subset = pd.read_parquet(workflow / "results/small/learning_curve/n60/predictions/tiny-llama/finetuned/modality/"
@@ -292,8 +309,10 @@ def test_learning_curve_target_and_an_added_size_plans_only_its_own_jobs(tmp_pat
     curve.write_text("learning_curve: {sizes: [60, 120]}\n")
     configs = ("--configfile", "tests/config/small.yaml", str(curve))
     assert planned_jobs(workflow, *configs, targets=["learning_curve"]) == [
-        ("finetune_subset", "modality"), ("learning_curve", ""), ("predict_subset", "modality"),
-        ("score_subset", "modality")]  # the new size's adapter, prediction and score, and the curve itself
+        ("baselines_subset", "modality"), ("baselines_subset", "modality"), ("finetune_subset", "modality"),
+        ("learned_pairs_subset", "modality"), ("learning_curve", ""), ("predict_prompted_subset", "modality"),
+        ("predict_subset", "modality"), ("score_subset", "modality")]  # the new size's pairs and every method on
+    # them, and the curve itself
 
 
 @pytest.mark.slow
@@ -396,7 +415,8 @@ def overridden(workflow, case):
     """With one modality override added: the jobs it plans, and what a forced re-run of its data changes."""
     modality_jobs = [("finetune", "modality"), ("predict", "modality"), ("predict", "modality"),
                      ("predict_prompted", "modality"), ("score", "modality"),
-                     ("baselines", "modality"), ("baselines", "modality")]  # majority and tfidf-logreg
+                     ("baselines", "modality"), ("baselines", "modality"),  # majority and tfidf-logreg
+                     ("baselines_all_pairs", "modality"), ("baselines_all_pairs", "modality")]
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), ("selection_pairs", "modality"),
                                              *modality_jobs,
@@ -408,7 +428,8 @@ def overridden(workflow, case):
     changed = {p for p in before if before[p] != after[p]}  # a forced re-run (cohort, curation, modality
     # labels, split and selection) leaves every other file's bytes
     assert changed == {str(workflow / "results/small/data/modality_labels.parquet"),
-                       str(workflow / "results/small/pairs/modality/train.parquet")}  # the overridden case's answer
+                       str(workflow / "results/small/pairs/modality/train.parquet"),  # the overridden case's answer,
+                       str(workflow / "results/small/pairs/modality/learned.parquet")}  # a pair the adapter learns
 
 
 @pytest.mark.slow
