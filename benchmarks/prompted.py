@@ -32,7 +32,7 @@ if not (pairs_dir / "train.parquet").is_file():
     sys.exit(f"{pairs_dir} not found: run `make demo` first")
 splits = ("eval", "selection")
 pairs = {s: pd.read_parquet(pairs_dir / f"{s}.parquet") for s in splits}
-train = pd.read_parquet(pairs_dir / "train.parquet")
+pools = dict.fromkeys(splits, pd.read_parquet(pairs_dir / "learned.parquet"))  # the adapter's pairs, as the rule
 job = PredictionJob(model, spec["path"], spec["prompt_format"], None, task, config["predict"], config["prompting"],
                     threads, mem if isinstance(mem := config["predict"]["resources"].get("mem_mb"), int) else None)
 
@@ -43,7 +43,7 @@ def run(drop: float) -> float:
         outputs = {(s, v, t): f"{tmp}/{s}-{v}-{t}.parquet" for s in splits for v in ("fewshot", "retrieved")
                    for t in config["predict"]["temperatures"]}
         started = time.perf_counter()
-        predict_variants(job, pairs, train, outputs)
+        predict_variants(job, pairs, pools, outputs)
         return time.perf_counter() - started
 
 

@@ -18,15 +18,17 @@ from .variants import predictor_label
 
 def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame, selection_baselines: pd.DataFrame,
             models: list[str], labelled: dict | None = None,
-            all_pairs_baselines: pd.DataFrame | None = None) -> pd.DataFrame:
+            all_pairs_baselines: pd.DataFrame | None = None, all_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per model and task, every variant (zero-shot, the prompting variants, fine-tuned) at its chosen temperature
     (`chosen`: `chosen_settings`) and the task's classical baselines, ranked by their headline on the eval cases,
     with its 95 % CI, the headline on the selection pairs where the temperature was chosen, and, for
     reference, the highest over the eval scan with its temperature (the paper's optimistic definition) and the
     median over the scan (a baseline has one value, no temperature), and the labelled pairs each learned from
     (`labelled`, as `labelled_pairs` counts them; empty without). The baselines are fitted on the adapter's
-    training pairs; `all_pairs_baselines` (their summaries fitted on every train pair) are ranked beside them,
-    named so."""
+    training pairs, and the prompting variants draw their solved cases from them; `all_pairs_baselines` (the
+    baselines' summaries fitted on every train pair) and `all_pairs` (the prompting variants' metrics by
+    temperature, shown every train pair; each at the temperature its variant was chosen at) are ranked beside
+    them, named so."""
     labelled = labelled or {}
     evaluated = at_chosen(summary, chosen)
     highest = best_temperatures(summary, "best").set_index(["model", "variant", "task"])  # the eval scan's best
@@ -44,6 +46,18 @@ def ranking(summary: pd.DataFrame, chosen: pd.DataFrame, baselines: pd.DataFrame
                                "ci_low": r.ci_low, "ci_high": r.ci_high, "selection_headline": r.selection_headline,
                                "chosen_on": r.chosen_on, "highest_over_scan": top["headline"],
                                "highest_temperature": top["temperature"], "median": runs["headline"].median()})
+                shown_all = None if all_pairs is None else all_pairs[
+                    (all_pairs["model"] == model) & (all_pairs["task"] == task) & (all_pairs["variant"] == r.variant)]
+                if shown_all is not None and len(shown_all):
+                    at = shown_all.loc[(shown_all["temperature"] - r.temperature).abs() < 1e-9].iloc[0]
+                    best = shown_all.loc[shown_all["headline"].idxmax()]
+                    ranked.append({"predictor": f"{r.variant} ({ALL_PAIRS})",
+                                   "labelled_pairs": labelled.get((model, r.variant, task, ALL_PAIRS)),
+                                   "temperature": r.temperature, "headline": at["headline"], "ci_low": at["ci_low"],
+                                   "ci_high": at["ci_high"], "selection_headline": None,
+                                   "chosen_on": f"{r.variant}'s temperature", "highest_over_scan": best["headline"],
+                                   "highest_temperature": best["temperature"],
+                                   "median": shown_all["headline"].median()})
             fitted = [(baselines, "", ()), (all_pairs_baselines, f" ({ALL_PAIRS})", (ALL_PAIRS,))]
             for table, suffix, key in (f for f in fitted if f[0] is not None):
                 for b in table[table["task"] == task].itertuples():
@@ -69,11 +83,12 @@ PROXY_COLUMNS = ["model", "variant", "temperature", "proxy_graded", *[f"proxy_gr
 
 
 def labelled_pairs(cards: dict, pairs: dict, models: list[str]) -> dict:
-    """How many labelled pairs each predictor learned from, keyed (model, variant, task), (baseline, task) and
-    (baseline, task, ALL_PAIRS): fine-tuned, its adapter's training pairs (`cards`: (model, task) -> the model
-    card's train_pairs); zero-shot, none; a prompting variant, the pool its solved cases are drawn from, and a
-    baseline, the pairs it is fitted on: the adapter's training pairs (`pairs`: task -> (train case IDs, the
-    adapter's training pairs' case IDs)); a baseline fitted on all available pairs, every train pair."""
+    """How many labelled pairs each predictor learned from, keyed (model, variant, task), (baseline, task) and,
+    shown or fitted on every train pair, (model, variant, task, ALL_PAIRS) and (baseline, task, ALL_PAIRS):
+    fine-tuned, its adapter's training pairs (`cards`: (model, task) -> the model card's train_pairs); zero-shot,
+    none; a prompting variant, the pool its solved cases are drawn from, and a baseline, the pairs it is fitted
+    on: the adapter's training pairs (`pairs`: task -> (train case IDs, the adapter's training pairs' case IDs));
+    on all available pairs, every train pair."""
     from .tasks import TASKS
     from .variants import VARIANTS
     counts = {}
@@ -81,6 +96,8 @@ def labelled_pairs(cards: dict, pairs: dict, models: list[str]) -> dict:
         for model in models:
             for name, v in VARIANTS.items():
                 counts[model, name, task] = cards[model, task] if v.trained else len(learned) if v.draw else 0
+                if v.draw:
+                    counts[model, name, task, ALL_PAIRS] = len(train)
         for baseline in TASKS[task].baselines:
             counts[baseline, task] = len(learned)
             counts[baseline, task, ALL_PAIRS] = len(train)
@@ -91,8 +108,8 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
                       selection_baselines: pd.DataFrame, load, load_baseline, curated: pd.DataFrame,
                       models: list[str], report_temperature, statistics_temperature,
                       bootstrap: dict, plan: dict, labelled: dict | None = None,
-                      all_pairs_baselines: pd.DataFrame | None = None,
-                      load_all_pairs_baseline=None) -> dict[str, pd.DataFrame]:
+                      all_pairs_baselines: pd.DataFrame | None = None, load_all_pairs_baseline=None,
+                      all_pairs_summary: pd.DataFrame | None = None, load_all_pairs=None) -> dict[str, pd.DataFrame]:
     """Every table of rule evaluation_tables, by its output name. `summary`: the metrics of every prediction
     file; `load(model, variant, task, temperature)` and `load_baseline(name, task)` read per-case scores;
     `baselines`: the baselines' summaries; `curated`: the curated cases (for the disease-site groups);
@@ -100,8 +117,10 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
     ranking and the breakdown choose their temperatures (`statistics_temperature`) and best competitors
     (`plan`: statistics.plan, as written to analysis_plan.yaml); `labelled`: how many labelled pairs each
     predictor learned from (`labelled_pairs`), beside every row of the ranking and the paired tests. The baselines
-    are fitted on the adapter's training pairs; `all_pairs_baselines` and `load_all_pairs_baseline(name, task)`,
-    the same fitted on every train pair, give the "all train pairs" rows. The paper's Table 1 and figures keep the
+    are fitted on the adapter's training pairs, and the prompting variants draw from them; `all_pairs_baselines`
+    and `load_all_pairs_baseline(name, task)`, the same fitted on every train pair, and `all_pairs_summary` and
+    `load_all_pairs(model, variant, task, temperature)`, the prompting variants shown every train pair, give the
+    "all train pairs" rows. The paper's Table 1 and figures keep the
     paper's highest over the eval scan."""
     from .breakdown import by_group, case_groups, top_confusions
     from .metrics import prf_and_confusion
@@ -117,7 +136,7 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
     best = {task: best_baseline(selection_baselines, task, *planned_baseline(plan, task)) for task in TASK_ORDER}
     best = {task: (b["model"], b["how"]) for task, b in best.items() if b is not None}  # the one "best baseline"
     paired = paired_table(chosen, load, models, bootstrap, best, load_baseline, plan, labelled,
-                          load_all_pairs_baseline)
+                          load_all_pairs_baseline, load_all_pairs)
     scored = {(predictor_label(r.model, r.variant, r.temperature), r.task): load(r.model, r.variant, r.task,
                                                                                  r.temperature)
               for r in chosen.itertuples()}
@@ -132,7 +151,7 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
             **{f"{task}_prf": table for task, table in prf.items()}, "icd10_confusion": confusion,
             "baselines": listed,
             "ranking": ranking(summary, chosen, baselines, selection_baselines, models, labelled,
-                               all_pairs_baselines),
+                               all_pairs_baselines, all_pairs_summary),
             "paired_tests": paired.astype({"a_only": "Int64", "b_only": "Int64"}),
             "by_group": by_group(scored, groups), "top_confusions": top_confusions(scored, groups)}
 

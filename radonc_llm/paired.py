@@ -69,17 +69,19 @@ def best_prompting(chosen: pd.DataFrame, model: str, task: str, variants, plan: 
 
 def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
                  best_baselines: dict | None = None, load_baseline=None, plan: dict = DEFAULT_PLAN,
-                 labelled: dict | None = None, load_all_pairs_baseline=None) -> pd.DataFrame:
+                 labelled: dict | None = None, load_all_pairs_baseline=None, load_all_pairs=None) -> pd.DataFrame:
     """Every paired comparison on the eval cases at the chosen settings (`chosen`: one row per model, variant and
     task with its temperature, its headline where it was chosen and `chosen_on`, as `choice.chosen_settings`
     gives them): fine-tuned vs vanilla per model, fine-tuned vs the best prompting variant other than zero-shot
     (`best_prompting`; where the run has one), fine-tuned vs the task's best baseline (`best_baselines`: task ->
     (name, how it was chosen), loaded by `load_baseline(name, task)`), and each model against each other per
     variant. Every comparator learned from the adapter's training pairs (equal data); with
-    `load_all_pairs_baseline(name, task)`, fine-tuned is also compared with the same baseline fitted on every train
-    pair, a row of its own ("... (all train pairs)", secondary). `load(model, variant, task, temperature)` gives
-    the scored eval cases; `labelled` (as `evaluation.labelled_pairs` counts them) gives how many labelled pairs
-    each side learned from (`a_pairs`, `b_pairs`).
+    `load_all_pairs(model, variant, task, temperature)` and `load_all_pairs_baseline(name, task)`, fine-tuned is
+    also compared with the same prompting variant shown every train pair (at its chosen temperature) and the same
+    baseline fitted on every train pair, in rows of their own ("... (all train pairs)", secondary).
+    `load(model, variant, task, temperature)` gives the scored eval cases; `labelled` (as
+    `evaluation.labelled_pairs` counts them) gives how many labelled pairs each side learned from (`a_pairs`,
+    `b_pairs`).
 
     `plan` (statistics.plan) names the primary comparison: its rows are the primary family, every other row the
     secondary one. p is adjusted within each family (Holm or Bonferroni), and each row has, beside its 95 %
@@ -113,6 +115,13 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
             if prompting:
                 best, chosen_how = best_prompting(chosen, model, task, prompting, plan)
                 models_compared("fine-tuned vs best prompting", task, (model, TRAINED), (model, best), chosen_how)
+                if load_all_pairs is not None:
+                    add(f"fine-tuned vs best prompting ({ALL_PAIRS})", task, label(model, TRAINED, task),
+                        f"{label(model, best, task)} ({ALL_PAIRS})",
+                        load(model, TRAINED, task, at[(model, TRAINED, task)]),
+                        load_all_pairs(model, best, task, at[(model, best, task)]),
+                        f"{how[(model, TRAINED, task)]}; comparator {chosen_how}",
+                        ((model, TRAINED, task), (model, best, task, ALL_PAIRS)))
             if best_baselines and task in best_baselines:
                 best, chosen_how = best_baselines[task]
                 fine_tuned = load(model, TRAINED, task, at[(model, TRAINED, task)])

@@ -122,14 +122,15 @@ class PredictionJob:
     memory_mb: int | None = None  # the job's host memory (on the CPU, the batches' limit with what is available)
 
 
-def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: pd.DataFrame | None,
+def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], pools: dict[str, pd.DataFrame] | None,
                      outputs: dict[tuple[str, str, float], str]) -> None:
     """One prediction job: load the model once (base + adapter for `finetuned`; on the GPU where there is one,
     in bf16 where `predict.precision` asks for it, on CPU too) and write every split's and variant's temperature
     files (`pairs`: split -> its pairs, eval and selection; `outputs`: (split, variant, temperature) -> path).
-    Prompting variants show solved `train` pairs (`job.prompting`: k and seed; the adapter's training pairs, which
-    hold no selection pair), cut to fit the model's context: the same predictor on both splits (the same few-shot
-    draw, the same pool to retrieve from)."""
+    Prompting variants show solved training pairs (`job.prompting`: k and seed) from each split's pool (`pools`:
+    split -> pairs; the adapter's training pairs, which hold no selection pair, so that a variant is the same
+    predictor on the eval and the selection pairs: the same few-shot draw, the same pool to retrieve from; for
+    "all_pairs", the eval cases shown every train pair), cut to fit the model's context."""
     import torch
 
     from .demonstrations import variant_prompts
@@ -152,14 +153,15 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
             model.to("cuda")
         budget = budget_bytes(free_memory_bytes(model.device, job.memory_mb))
     shown = job.prompting or {"k": 0, "seed": 0}
-    if train is not None and "selection" in pairs and train["case_id"].isin(pairs["selection"]["case_id"]).any():
+    if pools and "selection" in pairs and pools["selection"]["case_id"].isin(pairs["selection"]["case_id"]).any():
         raise ValueError("the solved cases shown include selection pairs: a variant chosen on them must not show them")
     room = models.context_length(base_dir) - max_new_tokens(settings, task, one_line=True)
     for split, variant in dict.fromkeys((s, v) for s, v, _ in outputs):
         files = {t: path for (s, v, t), path in outputs.items() if (s, v) == (split, variant)}
         cases = pairs[split]
         spec = registered(variant)
-        prompts, examples, cut = variant_prompts(spec.draw, tokenizer, cases, train, shown["k"], shown["seed"], room)
+        prompts, examples, cut = variant_prompts(spec.draw, tokenizer, cases, pools[split] if pools else None,
+                                                 shown["k"], shown["seed"], room)
         if examples is not None:
             log.info("%s: %d solved training cases shown per prompt; %d of %d prompts lost examples to fit the "
                      "model's %d tokens", variant, shown["k"], cut, len(cases), room)
@@ -170,6 +172,7 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], train: 
         if vllm:
             predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, tokenizer, examples)
             continue
-        log.info("%s %s on %d %s %s pairs at %d temperatures, %s on %s", job.model, variant, len(cases), task,
-                 split, len(files), str(dtype).removeprefix("torch."), model.device)
+        log.info("%s %s on %d %s %s pairs%s at %d temperatures, %s on %s", job.model, variant, len(cases), task,
+                 "eval" if split == "all_pairs" else split, ", solved cases from every train pair"
+                 if split == "all_pairs" else "", len(files), str(dtype).removeprefix("torch."), model.device)
         predict_temperatures(model, tokenizer, task, cases, settings, one_line, files, prompts, examples, budget)

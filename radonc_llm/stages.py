@@ -146,13 +146,16 @@ def predict(smk) -> None:
     from .predict import PredictionJob, predict_variants
     with logged(smk):
         gpus(smk)
-        p = smk.params  # variants: the job's; splits: eval (and selection); prompting: None, or k and seed
+        p = smk.params  # variants: the job's; splits: eval (and selection, all_pairs); prompting: None, or k, seed
         outputs = {(s, *k): f for s in p.splits
                    for k, f in keyed(smk.output[s], product(p.variants, p.settings["temperatures"])).items()}
         job = PredictionJob(smk.wildcards.model, p.base_dir, p.prompt_format, smk.input.get("adapter"),
                             smk.wildcards.task, p.settings, p.prompting, smk.threads, smk.resources.get("mem_mb"))
-        train = pd.read_parquet(smk.input.train) if p.prompting else None  # the solved cases prompts show
-        predict_variants(job, {s: pd.read_parquet(smk.input[s]) for s in p.splits}, train, outputs)
+        # all_pairs: the eval cases, shown solved cases from every train pair instead of the adapter's
+        cases = {s: pd.read_parquet(smk.input["eval" if s == "all_pairs" else s]) for s in p.splits}
+        pools = {s: pd.read_parquet(smk.input["all_train" if s == "all_pairs" else "train"])
+                 for s in p.splits} if p.prompting else None  # the solved cases prompts show
+        predict_variants(job, cases, pools, outputs)
 
 
 def score(smk) -> None:
@@ -161,7 +164,7 @@ def score(smk) -> None:
         keys = list(product(smk.params.variants, smk.params.temperatures))
         scoring = Scoring.from_params(smk.params.scoring)
 
-        def scan(pairs, files):
+        def scan(pairs, files, keys=keys):
             predictions = {k: pd.read_parquet(f) for k, f in keyed(files, keys).items()}
             return score_scan(smk.wildcards.model, smk.wildcards.task, pd.read_parquet(pairs), predictions, scoring)
 
@@ -173,6 +176,14 @@ def score(smk) -> None:
         for key, path in keyed(smk.output.cases, keys).items():
             write_parquet(cases[key], path)
         write_summaries(summary, smk.output.summaries)
+        shown_all = smk.params.get("all_pairs_variants")  # the prompting variants shown every train pair
+        if shown_all:
+            shown_keys = list(product(shown_all, smk.params.temperatures))
+            cases, summary = scan(smk.input.pairs, smk.input.all_pairs_predictions, shown_keys)
+            for key, path in keyed(smk.output.all_pairs_cases, shown_keys).items():
+                write_parquet(cases[key], path)
+            for variant, path in zip(shown_all, smk.output.all_pairs_summaries, strict=True):
+                write_csv(summary[summary["variant"] == variant], path)
         if "selection" in smk.params.splits:  # the learning curve's jobs score eval pairs only
             write_summaries(scan(smk.input.selection, smk.input.selection_predictions)[1],
                             smk.output.selection_summaries)
@@ -209,7 +220,8 @@ def evaluation_tables(smk) -> None:
     with logged(smk):
         cases = keyed(smk.input.cases, smk.params.case_keys)
         baseline_cases = keyed(smk.input.baseline_cases, smk.params.baseline_keys)
-        all_pairs_cases = keyed(smk.input.all_pairs_baseline_cases, smk.params.baseline_keys)
+        all_pairs_baseline_cases = keyed(smk.input.all_pairs_baseline_cases, smk.params.baseline_keys)
+        all_pairs_cases = keyed(smk.input.all_pairs_cases, smk.params.all_pairs_keys)
         p = smk.params
         cards = {key: json.loads(Path(f).read_text())["train_pairs"]
                  for key, f in keyed(smk.input.cards, p.card_keys).items()}
@@ -227,7 +239,9 @@ def evaluation_tables(smk) -> None:
                             bootstrap=p.bootstrap, plan=read_plan(smk.input.plan),
                             labelled=labelled_pairs(cards, sizes, p.models),
                             all_pairs_baselines=concat_csv(smk.input.all_pairs_baselines),
-                            load_all_pairs_baseline=lambda *key: pd.read_parquet(all_pairs_cases[key])), smk.output)
+                            load_all_pairs_baseline=lambda *key: pd.read_parquet(all_pairs_baseline_cases[key]),
+                            all_pairs_summary=concat_csv(smk.input.all_pairs_summaries),
+                            load_all_pairs=lambda *key: pd.read_parquet(all_pairs_cases[key])), smk.output)
 
 
 def evaluation_figures(smk) -> None:

@@ -187,12 +187,13 @@ def predict_inputs(wildcards):
 
 def prompted_inputs(wildcards):
     """The prompting variants' job: the vanilla base, the eval and selection pairs and the training pairs it shows
-    (the adapter's: equal data)."""
+    (the adapter's: equal data; and every train pair, for the all_pairs predictions)."""
     return {
         "base": model_file("config.json")(wildcards),
         "eval": run_path(f"pairs/{wildcards.task}/eval.parquet"),
         "selection": run_path(f"pairs/{wildcards.task}/selection.parquet"),
         "train": run_path(f"pairs/{wildcards.task}/learned.parquet"),
+        "all_train": run_path(f"pairs/{wildcards.task}/train.parquet"),
     }
 
 

@@ -1,6 +1,7 @@
 # Metrics per prediction file, then the paper's tables (Table 1, supplementary) and figures.
 # One job per model and task scores every variant (the scoring's imports cost more than the scoring), on the
-# eval pairs and on the selection pairs (summaries only: where temperatures and competitors are chosen).
+# eval pairs and on the selection pairs (summaries only: where temperatures and competitors are chosen), and
+# the prompting variants shown every train pair (all_pairs/).
 rule score:
     input:
         pairs=run_path("pairs/{task}/eval.parquet"),
@@ -19,11 +20,29 @@ rule score:
             variant=VARIANTS,
             temperature=TEMPERATURES,
         ),
+        all_pairs_predictions=expand(
+            run_path(
+                "predictions/{{model}}/{variant}/{{task}}/all_pairs/T{temperature}.parquet"
+            ),
+            variant=PROMPTED,
+            temperature=TEMPERATURES,
+        ),
     output:
         cases=expand(
             run_path("metrics/{{model}}/{variant}/{{task}}/T{temperature}.parquet"),
             variant=VARIANTS,
             temperature=TEMPERATURES,
+        ),
+        all_pairs_cases=expand(
+            run_path(
+                "metrics/{{model}}/{variant}/{{task}}/all_pairs/T{temperature}.parquet"
+            ),
+            variant=PROMPTED,
+            temperature=TEMPERATURES,
+        ),
+        all_pairs_summaries=expand(
+            run_path("metrics/{{model}}/{variant}/{{task}}/all_pairs/summary.csv"),
+            variant=PROMPTED,
         ),
         summaries=expand(
             run_path("metrics/{{model}}/{variant}/{{task}}/summary.csv"),
@@ -44,6 +63,7 @@ rule score:
     params:
         variants=VARIANTS,
         splits=["eval", "selection"],
+        all_pairs_variants=PROMPTED,
         temperatures=config["predict"]["temperatures"],
         scoring=SCORING,
     script:
@@ -164,6 +184,21 @@ rule evaluation_tables:
             for t in TASKS
             for n in BASELINES[t]
         ],
+        all_pairs_summaries=expand(
+            run_path("metrics/{model}/{variant}/{task}/all_pairs/summary.csv"),
+            model=MODELS,
+            variant=PROMPTED,
+            task=TASKS,
+        ),
+        all_pairs_cases=expand(
+            run_path(
+                "metrics/{model}/{variant}/{task}/all_pairs/T{temperature}.parquet"
+            ),
+            model=MODELS,
+            variant=PROMPTED,
+            task=TASKS,
+            temperature=TEMPERATURES,
+        ),
         selection_summaries=expand(
             run_path("metrics/{model}/{variant}/{task}/selection/summary.csv"),
             model=MODELS,
@@ -250,6 +285,9 @@ rule evaluation_tables:
             model=MODELS, variant=VARIANTS, task=TASKS, temperature=TEMPERATURES
         ),
         baseline_keys=[[n, t] for t in TASKS for n in BASELINES[t]],
+        all_pairs_keys=keys_of(
+            model=MODELS, variant=PROMPTED, task=TASKS, temperature=TEMPERATURES
+        ),
         card_keys=keys_of(model=MODELS, task=TASKS),
         tasks=TASKS,
         statistics_temperature=config["statistics"]["temperature"],

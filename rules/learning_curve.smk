@@ -141,6 +141,7 @@ use rule score as score_subset with:
     params:
         variants=CURVE_VARIANTS,
         splits=["eval"],
+        all_pairs_variants=[],
         temperatures=[CURVE_TEMPERATURE],
         scoring=SCORING,
 

@@ -208,12 +208,20 @@ def test_ranking_orders_every_variant_at_its_selection_chosen_temperature_and_ke
                 ("m", "finetuned", "modality"): 38, ("majority", "modality"): 40, ("tfidf-logreg", "modality"): 40,
                 ("tfidf-logreg", "modality", "all train pairs"): 100}
     every = baselines.iloc[1:2].assign(headline=0.65, ci_low=0.55, ci_high=0.75)  # tfidf-logreg on all 100 pairs
+    labelled[("m", "retrieved", "modality", "all train pairs")] = 100
+    # retrieved shown all 100 pairs: scored at retrieved's chosen temperature (0.1), whatever its own scan's best
+    shown_all = summary_of({("m", "retrieved", "modality"): [0.62, 0.9] + [0.62] * 8})
+    shown_all = shown_all.assign(ci_low=shown_all["headline"] - 0.05, ci_high=shown_all["headline"] + 0.05)
     table = ranking(summary, chosen_settings(selection, "validation"), baselines,
-                    baselines.assign(headline=[0.55, 0.5, 0.8]), ["m"], labelled, every)
-    assert table["labelled_pairs"].tolist() == [38, 100, 40, 40, 40, 40, 0]  # as the predictors are ranked below
-    assert table["predictor"].tolist() == ["finetuned", "tfidf-logreg baseline (all train pairs)", "retrieved",
-                                           "tfidf-logreg baseline", "majority baseline", "fewshot", "vanilla"]
-    assert table["rank"].tolist() == [1, 2, 3, 3, 5, 6, 7]  # ties share their rank
+                    baselines.assign(headline=[0.55, 0.5, 0.8]), ["m"], labelled, every, shown_all)
+    assert table["labelled_pairs"].tolist() == [38, 100, 100, 40, 40, 40, 40, 0]  # as ranked below
+    assert table["predictor"].tolist() == ["finetuned", "tfidf-logreg baseline (all train pairs)",
+                                           "retrieved (all train pairs)", "retrieved", "tfidf-logreg baseline",
+                                           "majority baseline", "fewshot", "vanilla"]
+    assert table["rank"].tolist() == [1, 2, 3, 4, 4, 6, 7, 8]  # ties share their rank
+    retrieved_all = table.set_index("predictor").loc["retrieved (all train pairs)"]
+    assert (retrieved_all["temperature"], retrieved_all["headline"], retrieved_all["highest_over_scan"]) == (
+        0.1, 0.62, 0.9)
     assert pd.isna(table.set_index("predictor").loc["tfidf-logreg baseline (all train pairs)", "selection_headline"])
     top = table.iloc[0]
     # ranked by the eval headline at the chosen T=0.1 (0.7), not by the eval scan's highest (0.8 at T=0.2)
@@ -222,7 +230,7 @@ def test_ranking_orders_every_variant_at_its_selection_chosen_temperature_and_ke
     assert top["chosen_on"] == "40 selection pairs"
     fewshot = table.set_index("predictor").loc["fewshot"]
     assert (fewshot["temperature"], fewshot["headline"], fewshot["highest_temperature"]) == (0.1, 0.3, 0.2)
-    assert table["temperature"].isna().tolist() == [False, True, False, True, True, False, False]
+    assert table["temperature"].isna().tolist() == [False, True, False, False, True, True, False, False]
     assert table.set_index("predictor").loc["majority baseline", "selection_headline"] == 0.55
     fixed = ranking(summary, chosen_settings(selection, 0.3), baselines, baselines, ["m"])
     assert set(fixed["temperature"].dropna()) == {0.3}

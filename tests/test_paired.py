@@ -236,6 +236,8 @@ def test_each_row_says_how_many_labelled_pairs_each_side_learned_from():
     assert counts == {("m", "vanilla", "modality"): 0, ("m", "fewshot", "modality"): 40,
                       ("m", "retrieved", "modality"): 40, ("m", "finetuned", "modality"): 38,
                       ("majority", "modality"): 40, ("tfidf-logreg", "modality"): 40,
+                      ("m", "fewshot", "modality", "all train pairs"): 100,
+                      ("m", "retrieved", "modality", "all train pairs"): 100,
                       ("majority", "modality", "all train pairs"): 100,
                       ("tfidf-logreg", "modality", "all train pairs"): 100}
     chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": ["vanilla", "retrieved", "finetuned"],
@@ -243,12 +245,16 @@ def test_each_row_says_how_many_labelled_pairs_each_side_learned_from():
     table = paired_table(chosen, lambda m, v, task, t: scored([1, 0, 1, 1]), ["m"],
                          {"resamples": 2000, "seed": 1, "confidence": 0.95}, {"modality": ("tfidf-logreg", "how")},
                          lambda name, task: scored([1, 1, 0, 1]), plan_of(), counts,
-                         lambda name, task: scored([1, 1, 1, 1]))
+                         lambda name, task: scored([1, 1, 1, 1]), lambda m, v, task, t: scored([0, 1, 1, 1]))
     assert table.set_index("comparison")[["a_pairs", "b_pairs"]].to_dict("index") == {
         "fine-tuned vs vanilla": {"a_pairs": 38, "b_pairs": 0},
         "fine-tuned vs best prompting": {"a_pairs": 38, "b_pairs": 40},
+        "fine-tuned vs best prompting (all train pairs)": {"a_pairs": 38, "b_pairs": 100},
         "fine-tuned vs best baseline": {"a_pairs": 38, "b_pairs": 40},
         "fine-tuned vs best baseline (all train pairs)": {"a_pairs": 38, "b_pairs": 100}}
+    shown_all = table.set_index("comparison").loc["fine-tuned vs best prompting (all train pairs)"]
+    assert (shown_all["b"], shown_all["family"], shown_all["mean_b"]) == (
+        "m retrieved (T=0.5) (all train pairs)", "secondary", 0.75)
     every = table.set_index("comparison").loc["fine-tuned vs best baseline (all train pairs)"]
     assert (every["b"], every["family"], every["mean_b"]) == ("tfidf-logreg baseline (all train pairs)",
                                                               "secondary", 1.0)

@@ -157,13 +157,14 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert proxy[proxy["variant"] == "finetuned"]["modality_match"].mean() > 0.2
     assert proxy[proxy["variant"] == "vanilla"]["modality_match"].max() < 0.1
     paired = pd.read_csv(workflow / "results/small/tables/paired_tests.csv")
-    # tasks x (fine-tuned vs vanilla, vs the best prompting variant, vs the best baseline and vs that baseline
-    # fitted on all train pairs; one model, so no model vs model: tests/test_paired.py)
-    assert len(paired) == 3 * 4
+    # tasks x (fine-tuned vs vanilla, vs the best prompting variant and vs the best baseline, the last two also
+    # shown or fitted on all train pairs; one model, so no model vs model: tests/test_paired.py)
+    assert len(paired) == 3 * 5
     prompting = paired[paired["comparison"] == "fine-tuned vs best prompting"]
     assert prompting["b"].str.contains(" (?:vanilla|fewshot|retrieved) ").all() and len(prompting) == 3
     ranked = pd.read_csv(workflow / "results/small/tables/ranking.csv")
-    assert len(ranked) == 4 * 3 + 2 * (1 + 2 + 2)  # variants x tasks + the tasks' baselines (twice: all pairs)
+    # variants x tasks + the tasks' baselines, and the prompting variants and baselines on all train pairs
+    assert len(ranked) == 4 * 3 + (1 + 2 + 2) + 2 * 3 + (1 + 2 + 2)
     for (model, task), part in ranked.groupby(["model", "task"]):
         assert part["rank"].iloc[0] == 1 and part["headline"].is_monotonic_decreasing
         assert part.set_index("predictor").loc["finetuned", "highest_over_scan"] == table.set_index(
@@ -189,6 +190,10 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert on_all["b"].tolist() == (versus["b"] + " (all train pairs)").tolist()
     assert (on_all["family"] == "secondary").all()
     assert (on_all["b_pairs"] > on_all["task"].map(learned)).all()  # every train pair: the selection pairs too
+    trained = {t: len(pd.read_parquet(workflow / f"results/small/pairs/{t}/train.parquet")) for t in versus["task"]}
+    shown_all = paired[paired["comparison"] == "fine-tuned vs best prompting (all train pairs)"]
+    assert (shown_all["b"] == prompting["b"].to_numpy() + " (all train pairs)").all()  # the same variant and T
+    assert (shown_all["b_pairs"] == shown_all["task"].map(trained)).all() and len(shown_all) == 3
     assert (tuned["mean_a"] - tuned["mean_b"] - tuned["difference"]).abs().max() < 1e-9
     groups = pd.read_csv(workflow / "results/small/tables/by_group.csv")
     assert set(groups["grouping"]) == {"site", "intent", "fractionation class"}
@@ -222,13 +227,15 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
 
 
 def chosen_temperatures(root: Path) -> dict:
-    """(table, predictor, task) -> temperature, as paired_tests.csv's labels and ranking.csv give them."""
+    """(table, predictor, task) -> temperature, as paired_tests.csv's labels and ranking.csv give them (a variant
+    shown every train pair is at its variant's: left out)."""
     paired, chosen = pd.read_csv(root / "results/small/tables/paired_tests.csv"), {}
     for label, task in zip([*paired["a"], *paired["b"]], [*paired["task"], *paired["task"]]):
-        found = re.fullmatch(r"(.+) \(T=(.+)\)", label)
+        found = re.fullmatch(r"(.+) \(T=([0-9.]+)\)", label)
         if found:  # a model, not a baseline
             chosen["paired", found[1], task] = float(found[2])
     ranked = pd.read_csv(root / "results/small/tables/ranking.csv").dropna(subset=["temperature"])
+    ranked = ranked[~ranked["predictor"].str.endswith("(all train pairs)")]
     return chosen | {("ranking", f"{m} {p}", t): T for m, p, t, T in
                      zip(ranked["model"], ranked["predictor"], ranked["task"], ranked["temperature"])}
 
