@@ -295,7 +295,7 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
     from .paired import ALL_PAIRS
     models = list(dict.fromkeys(table["model"]))
     tasks = [t for t in TASK_ORDER if t in set(table["task"])]
-    fig, axes = plt.subplots(len(models), len(tasks), figsize=(max(7.0, 4.6 * len(tasks)), 3.6 * len(models) + 0.4),
+    fig, axes = plt.subplots(len(models), len(tasks), figsize=(max(7.0, 4.6 * len(tasks)), 4.6 * len(models) + 0.4),
                              squeeze=False)
     for row, model in enumerate(models):
         for ax, task in zip(axes[row], tasks):
@@ -311,8 +311,9 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
             for r in part[reference].itertuples():
                 name = variant_name(r.predictor) if pd.isna(r.train_pairs) else r.predictor.replace(
                     ALL_PAIRS, f"all {int(r.train_pairs):,} train pairs")
-                ax.axhline(r.headline, color=VARIANTS[r.predictor].color if r.predictor in VARIANTS else "#7f7f7f",
-                           lw=1, ls=":", label=name)
+                zero_shot = r.predictor in VARIANTS
+                ax.axhline(r.headline, color=VARIANTS[r.predictor].color if zero_shot else "#4d4d4d", lw=1,
+                           ls=":" if zero_shot else "-.", label=name)
             sizes = sorted(set(part.loc[part["predictor"] == TRAINED, "train_pairs"].astype(float)))
             ax.set_xscale("log")
             ax.set_xticks(sizes, [f"{v:.0f}" for v in sizes])  # the points' own sizes, not powers of ten
@@ -321,12 +322,12 @@ def learning_curve(table: pd.DataFrame, png: str, pdf: str) -> plt.Figure:
             ax.set_xlabel("labelled training pairs (the same for every method)")
             ax.set_ylabel(TASKS[task].metric)
             ax.set_ylim(0, 1)
-            ax.legend(fontsize=7, frameon=False, loc="best")
+            ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)  # below
             tidy(ax)
     temperature = table.loc[table["predictor"] == TRAINED, "temperature"].iloc[0]
     fig.suptitle(f"Learning curve at T = {temperature_name(temperature)}: every method learns from the same "
-                 "pairs at each size\nbands: 95 % CI; dotted: zero-shot and the best baseline on all train pairs",
-                 fontsize=10)
+                 "pairs at each size\nbands: 95 % CI; dotted: zero-shot; dash-dot: the best baseline on all train "
+                 "pairs", fontsize=10)
     fig.tight_layout()
     return save(fig, png, pdf)
 
