@@ -240,7 +240,8 @@ def evaluation_tables(smk) -> None:
                             labelled=labelled_pairs(cards, sizes, p.models),
                             all_pairs_baselines=concat_csv(smk.input.all_pairs_baselines),
                             load_all_pairs_baseline=lambda *key: pd.read_parquet(all_pairs_baseline_cases[key]),
-                            all_pairs_summary=concat_csv(smk.input.all_pairs_summaries),
+                            all_pairs_summary=concat_csv(smk.input.all_pairs_summaries)
+                            if smk.input.all_pairs_summaries else None,  # none without prompting.variants
                             load_all_pairs=lambda *key: pd.read_parquet(all_pairs_cases[key])), smk.output)
 
 

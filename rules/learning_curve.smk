@@ -73,31 +73,36 @@ use rule predict as predict_subset with:
         prompting=None,
 
 
-use rule predict_prompted as predict_prompted_subset with:
-    input:
-        base=model_file("config.json"),
-        eval=run_path("pairs/{task}/eval.parquet"),
-        train=curve_path("pairs/{task}/learned.parquet"),
-    output:
-        eval=[
-            curve_path(f"predictions/{{model}}/{variant}/{{task}}/T{CURVE_T}.parquet")
-            for variant in PROMPTED
-        ],
-    log:
-        run_path("logs/learning_curve/n{size}/predict/{model}/prompted/{task}.log"),
-    benchmark:
-        run_path(
-            "benchmarks/learning_curve/n{size}/predict/{model}/prompted/{task}.tsv"
-        )
-    wildcard_constraints:
-        size=r"\d+",
-    params:
-        base_dir=model_setting("path"),
-        prompt_format=model_setting("prompt_format"),
-        settings=predict_settings() | {"temperatures": [CURVE_TEMPERATURE]},
-        variants=PROMPTED,
-        splits=["eval"],
-        prompting=config["prompting"],
+# the prompting variants at each size, where the run has some (prompting.variants)
+if PROMPTED:
+
+    use rule predict_prompted as predict_prompted_subset with:
+        input:
+            base=model_file("config.json"),
+            eval=run_path("pairs/{task}/eval.parquet"),
+            train=curve_path("pairs/{task}/learned.parquet"),
+        output:
+            eval=[
+                curve_path(
+                    f"predictions/{{model}}/{variant}/{{task}}/T{CURVE_T}.parquet"
+                )
+                for variant in PROMPTED
+            ],
+        log:
+            run_path("logs/learning_curve/n{size}/predict/{model}/prompted/{task}.log"),
+        benchmark:
+            run_path(
+                "benchmarks/learning_curve/n{size}/predict/{model}/prompted/{task}.tsv"
+            )
+        wildcard_constraints:
+            size=r"\d+",
+        params:
+            base_dir=model_setting("path"),
+            prompt_format=model_setting("prompt_format"),
+            settings=predict_settings() | {"temperatures": [CURVE_TEMPERATURE]},
+            variants=PROMPTED,
+            splits=["eval"],
+            prompting=config["prompting"],
 
 
 use rule baselines_all_pairs as baselines_subset with:

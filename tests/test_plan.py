@@ -217,6 +217,14 @@ def test_a_learning_curve_size_not_below_the_full_adapters_pairs_is_refused_at_p
         "pairs"), out.stderr[-1000:]
 
 
+def test_a_run_without_prompting_variants_plans_the_study_and_its_learning_curve(tmp_path):
+    overlay = tmp_path / "paper_variants.yaml"  # the paper's two variants only, with a plan that fits them
+    overlay.write_text("prompting: {variants: []}\nstatistics: {plan: {primary: fine-tuned vs vanilla}}\n")
+    rules = {rule for rule, _ in plan("config/config.yaml", str(overlay), targets=["all", "learning_curve"])}
+    assert {"finetune_subset", "baselines_subset", "learned_pairs_subset", "learning_curve"} <= rules
+    assert not {r for r in rules if "prompted" in r}  # no prompting job, at full size or on the curve
+
+
 def test_a_second_configfile_flag_that_drops_the_papers_config_is_refused_at_planning(tmp_path):
     """`--configfile config/paper.yaml --configfile my.yaml` keeps only my.yaml: the tiny stand-ins on the
     hospital's exports. Planning refuses it in one line; one flag with both files layers them."""
