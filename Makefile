@@ -67,6 +67,7 @@ benchmark: install
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/training.py dropout
 	$(BIN)/python benchmarks/training.py bf16
+	$(BIN)/python benchmarks/dataset_preparation.py
 	$(BIN)/python benchmarks/prompted.py
 	$(BIN)/python benchmarks/generation.py --scan
 	$(BIN)/python benchmarks/memory_batches.py

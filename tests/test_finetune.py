@@ -39,6 +39,23 @@ def test_training_and_prediction_use_the_same_prompt_and_keep_eos_in_the_labels(
     assert tokenizer.decode(completion, skip_special_tokens=True).strip() == answer
 
 
+@pytest.mark.parametrize("prompt_format", ["llama2", "mistral"])
+def test_the_pairs_are_tokenised_and_labelled_exactly_as_trl_prepares_them(tiny, prompt_format):
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from radonc_llm.finetune import tokenized_dataset
+    tokenizer = load_tokenizer(tiny / "base", prompt_format)
+    pairs = pd.read_parquet(tiny / "train.parquet").head(40)
+    args = SFTConfig(output_dir=str(tiny / f"probe-{prompt_format}"), completion_only_loss=True, report_to="none",
+                     use_cpu=True, max_length=256, activation_checkpointing=False)
+    trls = SFTTrainer(model=str(tiny / "base"), args=args, processing_class=tokenizer, train_dataset=Dataset.from_list(
+        [conversation(p, a) for p, a in zip(pairs["prompt"], pairs["answer"])])).train_dataset
+    ours = tokenized_dataset(pairs, tokenizer)
+    assert ours["input_ids"] == trls["input_ids"] and ours["labels"] == trls["labels"]
+    assert all(labels[-1] == tokenizer.eos_token_id for labels in ours["labels"])  # the answer ends in EOS
+
+
 def test_adapter_beats_vanilla_and_same_seed_gives_identical_weights(tiny, tiny_adapter):
     (first, card), second = tiny_adapter, spec_for(tiny, "run2")
     train_adapter(second)
