@@ -9,7 +9,8 @@
         frozen weights need no weight gradients, so this counts more than is done)
     training tokens   = epochs x training pairs (less the validation share) x tokens per pair
     prediction FLOPs  = 2 x parameters x (prompt tokens + answer tokens)
-    prompt tokens     = pairs x tokens per pair (a prompting variant: k + 1 pairs' worth, its solved cases)
+    prompt tokens     = pairs x tokens per pair (a prompting variant: k + 1 pairs' worth, its solved cases;
+                        pairs: eval and selection, and the prompting variants' eval pairs again, all_pairs/)
     answer tokens     = pairs x temperatures x the answer budget (every answer its whole max_new_tokens)
     tokens per pair   = characters of prompt and answer / 3 + 32 (the template), at most finetune.max_length
     mem_mb            = the model's weights at the dtype they load in, once per process, x 1.2 + 2 GB
@@ -90,8 +91,9 @@ def request(config: dict, stage: str, name: str, wildcards: dict, inputs: dict, 
         variants = list(config["prompting"]["variants"]) if prompted else [wildcards.get("variant", TRAINED)]
         budget = {v: settings["max_new_tokens" if VARIANTS[v].one_line else "vanilla_max_new_tokens"][task]
                   for v in variants}
-        splits = [pd.read_parquet(inputs[s], columns=["prompt", "answer"]) for s in ("eval", "selection")
-                  if s in inputs]
+        # a prompting job of the run also writes the eval pairs shown every train pair (all_pairs/): eval twice
+        names = [s for s in ("eval", "selection") if s in inputs] + (["eval"] if "all_train" in inputs else [])
+        splits = [pd.read_parquet(inputs[s], columns=["prompt", "answer"]) for s in names]
         flops = predict_flops(parameters, splits, variants, 1 if size is not None else len(settings["temperatures"]),
                               budget, config["prompting"]["k"], config["finetune"]["max_length"])
     return minutes(flops, config[stage]["resources"]["gpu"], config[stage]["throughput_tflops"], config["requests"])
