@@ -89,7 +89,6 @@ def labelled_pairs(cards: dict, pairs: dict, models: list[str]) -> dict:
     none; a prompting variant, the pool its solved cases are drawn from, and a baseline, the pairs it is fitted
     on: the adapter's training pairs (`pairs`: task -> (train case IDs, the adapter's training pairs' case IDs));
     on all available pairs, every train pair."""
-    from .tasks import TASKS
     from .variants import VARIANTS
     counts = {}
     for task, (train, learned) in pairs.items():
@@ -120,8 +119,7 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
     are fitted on the adapter's training pairs, and the prompting variants draw from them; `all_pairs_baselines`
     and `load_all_pairs_baseline(name, task)`, the same fitted on every train pair, and `all_pairs_summary` and
     `load_all_pairs(model, variant, task, temperature)`, the prompting variants shown every train pair, give the
-    "all train pairs" rows. The paper's Table 1 and figures keep the
-    paper's highest over the eval scan."""
+    "all train pairs" rows. The paper's Table 1 and figures keep the paper's highest over the eval scan."""
     from .breakdown import by_group, case_groups, top_confusions
     from .metrics import prf_and_confusion
     from .paired import paired_table

@@ -70,9 +70,7 @@ def fit_to_length(pairs: pd.DataFrame, tokenizer, max_length: int, policy: str) 
     and EOS fit (a pair whose answer alone does not fit is dropped); 'drop' leaves them out. Returns the pairs
     and how many were too long."""
     def lengths(prompts, answers):
-        texts = [tokenizer.apply_chat_template([*c["prompt"], *c["completion"]], tokenize=False)
-                 for c in map(conversation, prompts, answers)]
-        return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        return [len(ids) for ids in conversation_ids(tokenizer, prompts, answers)]
 
     over = [i for i, n in enumerate(lengths(pairs["prompt"], pairs["answer"])) if n > max_length]
     if not over:
@@ -118,21 +116,26 @@ def per_process_batch(batch_size: int, accumulation: int, processes: int) -> tup
                     f"{processes} processes (finetune.resources.gpu): make one of them a multiple of {processes}")
 
 
+def conversation_ids(tokenizer, prompts, answers, prompt_only: bool = False) -> list[list[int]]:
+    """The token IDs of each pair's chat-rendered conversation, prompt and answer (`prompt_only`: its prompt with
+    the generation prompt), as TRL tokenises a conversational prompt/completion pair."""
+    records = [conversation(p, a) for p, a in zip(prompts, answers)]
+    texts = [tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True) if prompt_only
+             else tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False) for r in records]
+    return tokenizer(texts, add_special_tokens=False)["input_ids"]
+
+
 def tokenized_dataset(pairs: pd.DataFrame, tokenizer):
     """The pairs as TRL's SFT trainer prepares a conversational prompt/completion dataset — `input_ids` of the
-    chat-rendered prompt and answer, `labels` -100 up to where the rendered prompt alone stops matching them —
-    in one batched tokenizer call instead of TRL's per-pair passes (tokenise, label, truncate, filter: seconds of
-    a tiny adapter's job). Pairs are already within max_length (`fit_to_length`). Tested against TRL's own."""
+    whole conversation, `labels` -100 up to where the rendered prompt alone stops matching them — in one batched
+    tokenizer call instead of TRL's per-pair passes (tokenise, label, truncate, filter: seconds of a tiny
+    adapter's job). Pairs are already within max_length (`fit_to_length`). Tested against TRL's own."""
     from datasets import Dataset
     from trl.data_utils import common_prefix_length
-    records = [conversation(p, a) for p, a in zip(pairs["prompt"], pairs["answer"])]
-    prompts = [tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True) for r in records]
-    whole = [tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False) for r in records]
-    input_ids = tokenizer(whole, add_special_tokens=False)["input_ids"]
-    labels = []
-    for prompt, ids in zip(tokenizer(prompts, add_special_tokens=False)["input_ids"], input_ids, strict=True):
-        shared = common_prefix_length(prompt, ids)
-        labels.append([-100] * shared + ids[shared:])
+    input_ids = conversation_ids(tokenizer, pairs["prompt"], pairs["answer"])
+    prompt_ids = conversation_ids(tokenizer, pairs["prompt"], pairs["answer"], prompt_only=True)
+    labels = [[-100] * (shared := common_prefix_length(prompt, ids)) + ids[shared:]
+              for prompt, ids in zip(prompt_ids, input_ids, strict=True)]
     return Dataset.from_dict({"input_ids": input_ids, "labels": labels})
 
 

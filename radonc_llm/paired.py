@@ -102,36 +102,38 @@ def paired_table(chosen: pd.DataFrame, load, models: list[str], bootstrap: dict,
     def label(model, variant, task):
         return predictor_label(model, variant, at[(model, variant, task)])
 
-    def models_compared(comparison, task, a, b, comparator_how=None):
+    def models_compared(comparison, task, a, b):
         """a, b: (model, variant) scored at their chosen temperatures."""
         add(comparison, task, label(*a, task), label(*b, task), load(*a, task, at[(*a, task)]),
-            load(*b, task, at[(*b, task)]), how[(*a, task)] + (f"; comparator {comparator_how}" if comparator_how
-                                                              else ""), ((*a, task), (*b, task)))
+            load(*b, task, at[(*b, task)]), how[(*a, task)], ((*a, task), (*b, task)))
 
     for task in [t for t in TASK_ORDER if t in set(chosen["task"])]:
         for model in models:
-            models_compared("fine-tuned vs vanilla", task, (model, TRAINED), (model, ZERO_SHOT))
+            tuned = (model, TRAINED, task)
+            tuned_cases = load(*tuned, at[tuned])  # read once for every comparison it is in
+
+            def versus(comparison, b, b_cases, b_key, comparator_how=None):
+                """The fine-tuned model against `b` (its label, scored cases and key in `labelled`)."""
+                add(comparison, task, label(*tuned), b, tuned_cases, b_cases,
+                    how[tuned] + (f"; comparator {comparator_how}" if comparator_how else ""), (tuned, b_key))
+
+            vanilla = (model, ZERO_SHOT, task)
+            versus("fine-tuned vs vanilla", label(*vanilla), load(*vanilla, at[vanilla]), vanilla)
             prompting = [v for v in UNTRAINED if v != ZERO_SHOT and (model, v, task) in at]
             if prompting:
                 best, chosen_how = best_prompting(chosen, model, task, prompting, plan)
-                models_compared("fine-tuned vs best prompting", task, (model, TRAINED), (model, best), chosen_how)
+                shown = (model, best, task)
+                versus("fine-tuned vs best prompting", label(*shown), load(*shown, at[shown]), shown, chosen_how)
                 if load_all_pairs is not None:
-                    add(f"fine-tuned vs best prompting ({ALL_PAIRS})", task, label(model, TRAINED, task),
-                        f"{label(model, best, task)} ({ALL_PAIRS})",
-                        load(model, TRAINED, task, at[(model, TRAINED, task)]),
-                        load_all_pairs(model, best, task, at[(model, best, task)]),
-                        f"{how[(model, TRAINED, task)]}; comparator {chosen_how}",
-                        ((model, TRAINED, task), (model, best, task, ALL_PAIRS)))
+                    versus(f"fine-tuned vs best prompting ({ALL_PAIRS})", f"{label(*shown)} ({ALL_PAIRS})",
+                           load_all_pairs(*shown, at[shown]), (*shown, ALL_PAIRS), chosen_how)
             if best_baselines and task in best_baselines:
                 best, chosen_how = best_baselines[task]
-                fine_tuned = load(model, TRAINED, task, at[(model, TRAINED, task)])
-                chosen_on = f"{how[(model, TRAINED, task)]}; comparator {chosen_how}"
-                add("fine-tuned vs best baseline", task, label(model, TRAINED, task), f"{best} baseline",
-                    fine_tuned, load_baseline(best, task), chosen_on, ((model, TRAINED, task), (best, task)))
+                versus("fine-tuned vs best baseline", f"{best} baseline", load_baseline(best, task), (best, task),
+                       chosen_how)
                 if load_all_pairs_baseline is not None:
-                    add(f"fine-tuned vs best baseline ({ALL_PAIRS})", task, label(model, TRAINED, task),
-                        f"{best} baseline ({ALL_PAIRS})", fine_tuned, load_all_pairs_baseline(best, task), chosen_on,
-                        ((model, TRAINED, task), (best, task, ALL_PAIRS)))
+                    versus(f"fine-tuned vs best baseline ({ALL_PAIRS})", f"{best} baseline ({ALL_PAIRS})",
+                           load_all_pairs_baseline(best, task), (best, task, ALL_PAIRS), chosen_how)
         for variant in (TRAINED, ZERO_SHOT):
             for first, second in combinations(models, 2):
                 models_compared(f"model vs model ({variant})", task, (first, variant), (second, variant))

@@ -172,7 +172,7 @@ def predict_variants(job: PredictionJob, pairs: dict[str, pd.DataFrame], pools: 
         if vllm:
             predict_vllm(base_dir, adapter_dir, task, cases, settings, one_line, files, prompts, tokenizer, examples)
             continue
-        log.info("%s %s on %d %s %s pairs%s at %d temperatures, %s on %s", job.model, variant, len(cases), task,
-                 "eval" if split == "all_pairs" else split, ", solved cases from every train pair"
-                 if split == "all_pairs" else "", len(files), str(dtype).removeprefix("torch."), model.device)
+        on = "eval pairs, solved cases from every train pair," if split == "all_pairs" else f"{split} pairs"
+        log.info("%s %s on %d %s %s at %d temperatures, %s on %s", job.model, variant, len(cases), task, on,
+                 len(files), str(dtype).removeprefix("torch."), model.device)
         predict_temperatures(model, tokenizer, task, cases, settings, one_line, files, prompts, examples, budget)

@@ -152,41 +152,38 @@ def predict(smk) -> None:
         job = PredictionJob(smk.wildcards.model, p.base_dir, p.prompt_format, smk.input.get("adapter"),
                             smk.wildcards.task, p.settings, p.prompting, smk.threads, smk.resources.get("mem_mb"))
         # all_pairs: the eval cases, shown solved cases from every train pair instead of the adapter's
-        cases = {s: pd.read_parquet(smk.input["eval" if s == "all_pairs" else s]) for s in p.splits}
-        pools = {s: pd.read_parquet(smk.input["all_train" if s == "all_pairs" else "train"])
-                 for s in p.splits} if p.prompting else None  # the solved cases prompts show
-        predict_variants(job, cases, pools, outputs)
+        case_files = {s: "eval" if s == "all_pairs" else s for s in p.splits}
+        pool_files = {s: "all_train" if s == "all_pairs" else "train" for s in p.splits} if p.prompting else {}
+        read = {name: pd.read_parquet(smk.input[name]) for name in {*case_files.values(), *pool_files.values()}}
+        predict_variants(job, {s: read[f] for s, f in case_files.items()},
+                         {s: read[f] for s, f in pool_files.items()} or None, outputs)
 
 
 def score(smk) -> None:
     from .metrics import Scoring, score_scan
     with logged(smk):
-        keys = list(product(smk.params.variants, smk.params.temperatures))
-        scoring = Scoring.from_params(smk.params.scoring)
+        scoring, temperatures = Scoring.from_params(smk.params.scoring), smk.params.temperatures
+        eval_pairs = pd.read_parquet(smk.input.pairs)
 
-        def scan(pairs, files, keys=keys):
+        def scan(pairs, files, variants, case_paths, summary_paths):
+            """Score `files` (variants x temperatures) on `pairs`; write per-case scores (where `case_paths` names
+            them) and a summary per variant."""
+            keys = list(product(variants, temperatures))
             predictions = {k: pd.read_parquet(f) for k, f in keyed(files, keys).items()}
-            return score_scan(smk.wildcards.model, smk.wildcards.task, pd.read_parquet(pairs), predictions, scoring)
-
-        def write_summaries(summary, paths):
-            for variant, path in zip(smk.params.variants, paths, strict=True):
+            cases, summary = score_scan(smk.wildcards.model, smk.wildcards.task, pairs, predictions, scoring)
+            for key, path in (keyed(case_paths, keys) if case_paths else {}).items():
+                write_parquet(cases[key], path)
+            for variant, path in zip(variants, summary_paths, strict=True):
                 write_csv(summary[summary["variant"] == variant], path)
 
-        cases, summary = scan(smk.input.pairs, smk.input.predictions)
-        for key, path in keyed(smk.output.cases, keys).items():
-            write_parquet(cases[key], path)
-        write_summaries(summary, smk.output.summaries)
+        scan(eval_pairs, smk.input.predictions, smk.params.variants, smk.output.cases, smk.output.summaries)
         shown_all = smk.params.get("all_pairs_variants")  # the prompting variants shown every train pair
         if shown_all:
-            shown_keys = list(product(shown_all, smk.params.temperatures))
-            cases, summary = scan(smk.input.pairs, smk.input.all_pairs_predictions, shown_keys)
-            for key, path in keyed(smk.output.all_pairs_cases, shown_keys).items():
-                write_parquet(cases[key], path)
-            for variant, path in zip(shown_all, smk.output.all_pairs_summaries, strict=True):
-                write_csv(summary[summary["variant"] == variant], path)
-        if "selection" in smk.params.splits:  # the learning curve's jobs score eval pairs only
-            write_summaries(scan(smk.input.selection, smk.input.selection_predictions)[1],
-                            smk.output.selection_summaries)
+            scan(eval_pairs, smk.input.all_pairs_predictions, shown_all, smk.output.all_pairs_cases,
+                 smk.output.all_pairs_summaries)
+        if "selection" in smk.params.splits:  # summaries only; the learning curve's jobs score eval pairs only
+            scan(pd.read_parquet(smk.input.selection), smk.input.selection_predictions, smk.params.variants, [],
+                 smk.output.selection_summaries)
 
 
 def baselines(smk) -> None:
