@@ -31,6 +31,7 @@ if config["prompting"]["variants"]:
 
 
 include: "rules/evaluate.smk"
+include: "rules/seeds.smk"
 include: "rules/grading.smk"
 include: "rules/learning_curve.smk"
 

@@ -108,7 +108,8 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
                       models: list[str], report_temperature, statistics_temperature,
                       bootstrap: dict, plan: dict, labelled: dict | None = None,
                       all_pairs_baselines: pd.DataFrame | None = None, load_all_pairs_baseline=None,
-                      all_pairs_summary: pd.DataFrame | None = None, load_all_pairs=None) -> dict[str, pd.DataFrame]:
+                      all_pairs_summary: pd.DataFrame | None = None, load_all_pairs=None,
+                      seed_selection: pd.DataFrame | None = None, load_seed=None) -> dict[str, pd.DataFrame]:
     """Every table of rule evaluation_tables, by its output name. `summary`: the metrics of every prediction
     file; `load(model, variant, task, temperature)` and `load_baseline(name, task)` read per-case scores;
     `baselines`: the baselines' summaries; `curated`: the curated cases (for the disease-site groups);
@@ -119,7 +120,9 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
     are fitted on the adapter's training pairs, and the prompting variants draw from them; `all_pairs_baselines`
     and `load_all_pairs_baseline(name, task)`, the same fitted on every train pair, and `all_pairs_summary` and
     `load_all_pairs(model, variant, task, temperature)`, the prompting variants shown every train pair, give the
-    "all train pairs" rows. The paper's Table 1 and figures keep the paper's highest over the eval scan."""
+    "all train pairs" rows. `seed_selection` (the further training seeds' fine-tuned summaries on the selection
+    pairs, with their `seed`) and `load_seed(seed, model, task, temperature)` give the paired tests a fine-tuned
+    side averaged over the seeds. The paper's Table 1 and figures keep the paper's highest over the eval scan."""
     from .breakdown import by_group, case_groups, top_confusions
     from .metrics import prf_and_confusion
     from .paired import paired_table
@@ -133,8 +136,18 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
     chosen = chosen_settings(selection, statistics_temperature)
     best = {task: best_baseline(selection_baselines, task, *planned_baseline(plan, task)) for task in TASK_ORDER}
     best = {task: (b["model"], b["how"]) for task, b in best.items() if b is not None}  # the one "best baseline"
+
+    def further_seeds(model, task):
+        """(temperature chosen on the selection pairs, scored eval cases) of each further training seed."""
+        if seed_selection is None:
+            return []
+        mine = seed_selection[(seed_selection["model"] == model) & (seed_selection["task"] == task)]
+        picked = {seed: chosen_settings(rows.drop(columns="seed"), statistics_temperature)["temperature"].iloc[0]
+                  for seed, rows in mine.groupby("seed", sort=True)}
+        return [(t, load_seed(seed, model, task, t)) for seed, t in picked.items()]
+
     paired = paired_table(chosen, load, models, bootstrap, best, load_baseline, plan, labelled,
-                          load_all_pairs_baseline, load_all_pairs)
+                          load_all_pairs_baseline, load_all_pairs, further_seeds)
     scored = {(predictor_label(r.model, r.variant, r.temperature), r.task): load(r.model, r.variant, r.task,
                                                                                  r.temperature)
               for r in chosen.itertuples()}
@@ -185,3 +198,30 @@ def read_plan(path) -> dict:
     """The run's `statistics.plan`, as rule analysis_plan wrote it (`write_plan`)."""
     import yaml
     return yaml.safe_load(Path(path).read_text())["plan"]
+
+
+def seeds_table(summaries: dict, selection_summaries: dict, choice) -> pd.DataFrame:
+    """How far the training seed moves the fine-tuned result (finetune.seeds). Per model, task and seed (keys
+    (seed, model, task); the run's own adapter is the first seed): the headline on the eval pairs at the
+    temperature chosen on the selection pairs, as the paired tests choose it (`choice`: statistics.temperature),
+    with its 95 % CI, and the highest over the eval scan (the paper's definition); beside each row, the mean,
+    standard deviation (n - 1) and range of the chosen headlines over the model and task's seeds."""
+    rows = []
+    for (seed, model, task), summary in summaries.items():
+        picked = at_chosen(summary, chosen_settings(selection_summaries[(seed, model, task)], choice)).iloc[0]
+        rows.append({"model": model, "task": task, "metric": TASKS[task].metric, "seed": int(seed),
+                     "temperature": picked["temperature"], "n": picked["n"], "headline": picked["headline"],
+                     "ci_low": picked["ci_low"], "ci_high": picked["ci_high"],
+                     "selection_headline": picked["selection_headline"], "chosen_on": picked["chosen_on"],
+                     "highest_over_scan": summary["headline"].max()})
+    table = pd.DataFrame(rows)
+    by = table.groupby(["model", "task"], sort=False)["headline"]
+    spread = pd.DataFrame({"seeds": by.transform("size"), "mean_over_seeds": by.transform("mean"),
+                           "sd_over_seeds": by.transform("std"), "min_over_seeds": by.transform("min"),
+                           "max_over_seeds": by.transform("max")})
+    order = {t: i for i, t in enumerate(TASK_ORDER)}
+    table = pd.concat([table, spread], axis=1).sort_values(
+        ["model", "task", "seed"], key=lambda c: c.map(order) if c.name == "task" else c,
+        kind="stable").reset_index(drop=True)
+    return table.round({c: 4 for c in ("headline", "ci_low", "ci_high", "selection_headline", "highest_over_scan",
+                                       "mean_over_seeds", "sd_over_seeds", "min_over_seeds", "max_over_seeds")})

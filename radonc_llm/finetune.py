@@ -58,6 +58,12 @@ def training_subset(pairs: pd.DataFrame, size: int | None, seed: int) -> pd.Data
     return pairs.iloc[sorted(order[:size])].reset_index(drop=True)
 
 
+def training_seed(settings: dict) -> int:
+    """The seed of an adapter's LoRA initialisation and batch order: `training_seed` where rule finetune_seed
+    trains a further seed (finetune.seeds) on the same pairs, else finetune.seed, which also draws the pairs."""
+    return settings.get("training_seed", settings["seed"])
+
+
 def training_pairs(pairs: pd.DataFrame, settings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, validation): the pairs an adapter fine-tuned with `settings` trains and validates on."""
     subset = training_subset(pairs, settings.get("max_train_pairs"), settings["seed"])
@@ -195,7 +201,7 @@ def train_adapter(spec: dict) -> dict:
     work.mkdir(parents=True, exist_ok=True)
 
     tokenizer = models.load_tokenizer(spec["base_dir"], spec["prompt_format"])
-    set_seed(s["seed"])  # the LoRA matrices are initialised when the trainer wraps the model
+    set_seed(training_seed(s))  # the LoRA matrices are initialised when the trainer wraps the model
     model = _base_for_training(spec["base_dir"], precision, s.get("load_in_4bit"))
     if s.get("report_to") == "tensorboard":  # event files beside the adapter, not in the work directory (removed)
         os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(spec["outputs"]["card"]).parent / "tensorboard")
@@ -289,7 +295,7 @@ def _sft_config(s: dict, work: Path, batch_size: int, accumulation: int, precisi
         learning_rate=s["learning_rate"], lr_scheduler_type=s["lr_scheduler"], warmup_steps=s["warmup_ratio"],
         weight_decay=s["weight_decay"], max_length=s["max_length"], completion_only_loss=True, packing=False,
         bf16=precision == "bf16", activation_checkpointing=s["gradient_checkpointing"],
-        seed=s["seed"], data_seed=s["seed"], eval_strategy="epoch", logging_steps=s["logging_steps"],
+        seed=training_seed(s), data_seed=training_seed(s), eval_strategy="epoch", logging_steps=s["logging_steps"],
         save_strategy="steps", save_steps=s["save_steps"], save_total_limit=2, report_to=s.get("report_to", "none"),
         use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, dataset_num_proc=None,
         dataset_kwargs={"skip_prepare_dataset": True},  # tokenized_dataset prepares it

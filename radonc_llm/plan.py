@@ -61,9 +61,15 @@ def model_dir(config: dict, model: str) -> str:
 SCHEDULING_KEYS = ("threads", "resources", "throughput_tflops", "device_memory_gb")  # for the scheduler and planning
 
 
+def training_seeds(config: dict) -> list[int]:
+    """The seeds of each model and task's adapters (finetune.seeds of them): the run's own adapter first."""
+    first = config["finetune"]["seed"]
+    return [first + i for i in range(config["finetune"].get("seeds", 1))]
+
+
 def finetune_settings(config: dict, task: str) -> dict:
     """Hyper-parameters of one task's fine-tuning: the shared ones, then finetune.per_task.<task>."""
-    shared = {k: v for k, v in config["finetune"].items() if k not in ("per_task", *SCHEDULING_KEYS)}
+    shared = {k: v for k, v in config["finetune"].items() if k not in ("per_task", "seeds", *SCHEDULING_KEYS)}
     for key, value in config["finetune"].get("per_task", {}).get(task, {}).items():
         shared[key] = {**shared[key], **value} if isinstance(value, dict) else value
     return shared

@@ -204,6 +204,15 @@ def baselines(smk) -> None:
             write_csv(scored["selection"][1], smk.output.selection_summary)
 
 
+def seeds_table(smk) -> None:
+    from .evaluation import seeds_table as table
+    with logged(smk):
+        keys = [tuple(k) for k in smk.params.seed_keys]
+        write_csv(table({k: pd.read_csv(f) for k, f in keyed(smk.input.summaries, keys).items()},
+                        {k: pd.read_csv(f) for k, f in keyed(smk.input.selection_summaries, keys).items()},
+                        smk.params.temperature), smk.output[0])
+
+
 def analysis_plan(smk) -> None:
     from .evaluation import write_plan
     with logged(smk):
@@ -219,6 +228,7 @@ def evaluation_tables(smk) -> None:
         baseline_cases = keyed(smk.input.baseline_cases, smk.params.baseline_keys)
         all_pairs_baseline_cases = keyed(smk.input.all_pairs_baseline_cases, smk.params.baseline_keys)
         all_pairs_cases = keyed(smk.input.all_pairs_cases, smk.params.all_pairs_keys)
+        seed_cases = keyed(smk.input.seed_cases, smk.params.seed_case_keys)  # the further training seeds'
         p = smk.params
         cards = {key: json.loads(Path(f).read_text())["train_pairs"]
                  for key, f in keyed(smk.input.cards, p.card_keys).items()}
@@ -239,7 +249,11 @@ def evaluation_tables(smk) -> None:
                             load_all_pairs_baseline=lambda *key: pd.read_parquet(all_pairs_baseline_cases[key]),
                             all_pairs_summary=concat_csv(smk.input.all_pairs_summaries)
                             if smk.input.all_pairs_summaries else None,  # none without prompting.variants
-                            load_all_pairs=lambda *key: pd.read_parquet(all_pairs_cases[key])), smk.output)
+                            load_all_pairs=lambda *key: pd.read_parquet(all_pairs_cases[key]),
+                            seed_selection=pd.concat([pd.read_csv(f).assign(seed=k[0]) for k, f in keyed(
+                                smk.input.seed_selection_summaries, p.seed_keys).items()], ignore_index=True)
+                            if smk.input.seed_selection_summaries else None,  # finetune.seeds: 1
+                            load_seed=lambda *key: pd.read_parquet(seed_cases[key])), smk.output)
 
 
 def evaluation_figures(smk) -> None:

@@ -230,6 +230,29 @@ def keys_of(**wildcards):
     return [list(key) for key in itertools.product(*values)]
 
 
+# Training seeds (finetune.seeds; rules/seeds.smk): the run's own adapter is the first, the others live in seeds/seed<s>/.
+SEEDS = plan.training_seeds(config)
+FURTHER_SEEDS = SEEDS[1:]
+
+
+def seed_path(path):
+    """`path` inside the tree of one further training seed."""
+    return run_path(f"seeds/seed{{seed}}/{path}")
+
+
+def seed_summaries(split):
+    """Every seed's fine-tuned summaries (eval: `summary.csv`; selection: `selection/summary.csv`), the run's
+    own first, in the order of keys_of(seed=SEEDS, model=MODELS, task=TASKS)."""
+    name = "summary.csv" if split == "eval" else "selection/summary.csv"
+    own = f"metrics/{{model}}/{TRAINED_VARIANT}/{{task}}/{name}"
+    return [
+        run_path(own if seed == SEEDS[0] else f"seeds/seed{seed}/{own}").format(
+            model=model, task=task
+        )
+        for seed, model, task in itertools.product(SEEDS, MODELS, TASKS)
+    ]
+
+
 def curve_path(path):
     """`path` inside the curve's tree for one training size."""
     return run_path(f"learning_curve/n{{size}}/{path}")

@@ -210,6 +210,22 @@ rule evaluation_tables:
             for t in TASKS
             for n in BASELINES[t]
         ],
+        # the further training seeds' (finetune.seeds): the paired tests average the fine-tuned side over seeds
+        seed_cases=[
+            run_path(f"seeds/seed{s}/metrics/{m}/{TRAINED_VARIANT}/{t}/T{T}.parquet")
+            for s in FURTHER_SEEDS
+            for m in MODELS
+            for t in TASKS
+            for T in TEMPERATURES
+        ],
+        seed_selection_summaries=[
+            run_path(
+                f"seeds/seed{s}/metrics/{m}/{TRAINED_VARIANT}/{t}/selection/summary.csv"
+            )
+            for s in FURTHER_SEEDS
+            for m in MODELS
+            for t in TASKS
+        ],
     output:
         table1=report(
             run_path("tables/table1.csv"),
@@ -289,6 +305,10 @@ rule evaluation_tables:
             model=MODELS, variant=PROMPTED, task=TASKS, temperature=TEMPERATURES
         ),
         card_keys=keys_of(model=MODELS, task=TASKS),
+        seed_case_keys=keys_of(
+            seed=FURTHER_SEEDS, model=MODELS, task=TASKS, temperature=TEMPERATURES
+        ),
+        seed_keys=keys_of(seed=FURTHER_SEEDS, model=MODELS, task=TASKS),
         tasks=TASKS,
         statistics_temperature=config["statistics"]["temperature"],
     script:
@@ -371,3 +391,4 @@ rule evaluation:
     input:
         rules.evaluation_tables.output,
         rules.evaluation_figures.output,
+        [run_path("tables/seeds.csv")] if FURTHER_SEEDS else [],

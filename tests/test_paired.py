@@ -258,3 +258,35 @@ def test_each_row_says_how_many_labelled_pairs_each_side_learned_from():
     every = table.set_index("comparison").loc["fine-tuned vs best baseline (all train pairs)"]
     assert (every["b"], every["family"], every["mean_b"]) == ("tfidf-logreg baseline (all train pairs)",
                                                               "secondary", 1.0)
+
+
+def test_with_training_seeds_the_fine_tuned_side_is_the_per_case_mean_over_seeds_tested_by_sign_flips():
+    from radonc_llm.paired import paired_table, seed_mean
+    # three seeds of one adapter on four cases: case c0 right in all, c1 in two, c2 in one, c3 in none
+    seeds = [scored([1, 1, 0, 0]), scored([1, 0, 1, 0]), scored([1, 1, 0, 0]).iloc[::-1]]  # any case order
+    mean = seed_mean(seeds)
+    assert mean["case_id"].tolist() == ["c0", "c1", "c2", "c3"]
+    assert mean["score"].tolist() == pytest.approx([1, 2 / 3, 1 / 3, 0])
+    with pytest.raises(ValueError, match="same eval cases"):
+        seed_mean([scored([1, 0]), scored([1, 0, 1])])
+    chosen = pd.DataFrame({"model": "m", "task": "modality", "variant": ["vanilla", "finetuned"],
+                           "temperature": [0.5, 0.2], "headline": [0.4, 0.7], "chosen_on": "30 selection pairs"})
+    vanilla = scored([0, 0, 1, 0])
+    load = {"vanilla": vanilla, "finetuned": seeds[0]}
+    bootstrap = {"resamples": 200, "seed": 1, "confidence": 0.95, "permutations": 9999}
+    table = paired_table(chosen, lambda m, v, task, t: load[v], ["m"], bootstrap,
+                         plan=plan_of(primary="fine-tuned vs vanilla"),
+                         further_seeds=lambda m, task: [(0.3, seeds[1]), (0.2, seeds[2])])
+    row = table.iloc[0]
+    assert row["a"] == "m finetuned (T=0.2)" and row["test"] == "sign-flip permutation of the mean difference"
+    assert row["mean_a"] == pytest.approx(0.5) and row["difference"] == pytest.approx(0.5 - 0.25)
+    # by hand: differences (1, 2/3, -2/3, 0); 12 of the 2^4 sign patterns give a sum as far from 0 as 1
+    assert row["p_value"] == pytest.approx(12 / 16)
+    assert "per-case mean of 3 training seeds" in row["chosen_on"] and "T=0.2, 0.3, 0.2" in row["chosen_on"]
+    agreeing = paired_table(chosen, lambda m, v, task, t: load[v], ["m"], bootstrap,  # seeds alike on every case:
+                            plan=plan_of(primary="fine-tuned vs vanilla"),  # the design decides the test, not
+                            further_seeds=lambda m, task: [(0.2, seeds[0])])  # the scores
+    assert agreeing.iloc[0]["test"] == "sign-flip permutation of the mean difference"
+    one_seed = paired_table(chosen, lambda m, v, task, t: load[v], ["m"], bootstrap,
+                            plan=plan_of(primary="fine-tuned vs vanilla"), further_seeds=lambda m, task: [])
+    assert one_seed.iloc[0]["test"] == "McNemar exact" and one_seed.iloc[0]["mean_a"] == 0.5

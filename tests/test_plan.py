@@ -20,7 +20,7 @@ LLAMA2_7B = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidd
              "num_key_value_heads": 32, "vocab_size": 32000, "max_position_embeddings": 4096,
              "torch_dtype": "float16"}
 WEIGHTS_BYTES = 13_476_839_424  # LLaMA-2-7B's safetensors, as its shard index gives them
-GPU_RULES = {"finetune", "predict", "predict_prompted"}
+GPU_RULES = {"finetune", "predict", "predict_prompted", "finetune_seed", "predict_seed"}
 # the GPU run planned on this machine: its torch may be a CPU build (the jobs' nodes have CUDA); the check that
 # refuses a CPU build for GPU jobs: tests/test_plan_checks.py, and the last test here
 CPU_PLANNING = ("--config", "gpu_jobs_need_cuda=False")
@@ -94,7 +94,7 @@ def estimated_minutes(rule, wildcards, parameters):
     """The job's compute at the paper config's throughput (fine-tuning 100, generation 20 TFLOP/s a GPU),
     from the pairs by hand: what the request must cover, and exceed by no more than a few times."""
     icd10 = wildcards["task"] == "icd10"
-    if rule == "finetune":
+    if rule in ("finetune", "finetune_seed"):
         train = (6800 if icd10 else 7500) * 0.95
         return 8 * parameters * 3 * train * 232 / (2 * 100e12) / 60
     pairs = (377 if icd10 else 403) + 300
@@ -103,7 +103,7 @@ def estimated_minutes(rule, wildcards, parameters):
         # and selection pairs, and on the eval pairs again shown every train pair
         tokens = 2 * (pairs + (377 if icd10 else 403)) * (5 * 232 + 10 * answer[0])
     else:
-        tokens = pairs * (232 + 10 * answer[wildcards["variant"] == "vanilla"])
+        tokens = pairs * (232 + 10 * answer[wildcards.get("variant") == "vanilla"])  # predict_seed: fine-tuned
     return 2 * parameters * tokens / 20e12 / 60
 
 
@@ -117,9 +117,12 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models, paper_w
     # prompting variants; one scoring job for every variant
     assert counts["finetune"] == 6 and counts["predict"] == 12 and counts["predict_prompted"] == 6
     assert counts["score"] == 6
+    # finetune.seeds 3: two more adapters per model and task, each predicted and scored, and their table
+    assert counts["finetune_seed"] == counts["predict_seed"] == counts["score_seed"] == 12
+    assert counts["seeds_table"] == 1
     assert counts["selection_pairs"] == 3 and counts["analysis_plan"] == 1
     assert counts["baselines"] == counts["baselines_all_pairs"] == 5  # fitted on the adapter's pairs, and on all
-    assert sum(counts.values()) == 56
+    assert sum(counts.values()) == 56 + 3 * 12 + 1
     parameters = WEIGHTS_BYTES // 2
     for rule, res, wildcards in jobs:
         if rule == "all" or "slurm_partition" not in res:
@@ -127,7 +130,7 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models, paper_w
         gpus = int(res.get("gpu", 0))
         if rule in GPU_RULES:
             assert res["slurm_partition"] == "gpu-a100" and res["slurm_account"] == "onc", (rule, res)
-            assert gpus == (2 if rule == "finetune" else 1), (rule, res)  # the paper's two A100s for training
+            assert gpus == (2 if rule.startswith("finetune") else 1), (rule, res)  # the paper's two A100s for training
             # mem_mb: auto, the base's weights once per process
             assert int(res["mem_mb"]) == host_memory_mb(root / "llama", False, gpus) > gpus * WEIGHTS_BYTES / 1e6
             # runtime: auto, a few times the estimated compute, not the fixed 12 h and 4 h of a request by hand

@@ -179,8 +179,11 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     versus = paired[paired["comparison"] == "fine-tuned vs best baseline"]
     assert set(versus["b"]) <= {f"{n} baseline" for n in baselines["baseline"]} and len(versus) == 3
     assert (paired["ci_low"] <= paired["difference"]).all() and (paired["difference"] <= paired["ci_high"]).all()
+    # the fine-tuned side is the per-case mean over the config's two training seeds: no longer right or wrong,
+    # so sign flips instead of McNemar (tests/test_paired.py)
     assert (paired["p_adjusted"] >= paired["p_value"]).all() and set(paired["test"]) == {
-        "McNemar exact", "sign-flip permutation of the mean difference"}
+        "sign-flip permutation of the mean difference"}
+    assert paired["chosen_on"].str.contains("per-case mean of 2 training seeds").all()
     tuned = paired[paired["comparison"] == "fine-tuned vs vanilla"]
     assert (tuned["difference"] > 0).all() and (tuned["b_pairs"] == 0).all() and (tuned["a_pairs"] > 0).all()
     # equal data: the baseline is fitted on the adapter's training pairs (its card may count a too-long pair less)
@@ -224,6 +227,29 @@ def test_table1_every_metric_table_figure_and_the_report(workflow):
     assert out.returncode == 0, out.stderr[-3000:]
     html = (workflow / "report.html").read_text(errors="replace")
     assert "table1.csv" in html and "figure6_icd10_confusion.png" in html
+
+
+@pytest.mark.slow
+def test_further_training_seeds_train_on_the_same_pairs_and_their_spread_is_tabled(workflow):
+    root = workflow / "results/small"
+    table = pd.read_csv(root / "tables/seeds.csv")
+    assert table["seed"].tolist() == [42, 43] * 3 and table["task"].tolist() == [
+        t for t in ("regimen", "modality", "icd10") for _ in range(2)]
+    ranked = pd.read_csv(root / "tables/ranking.csv").set_index(["model", "task", "predictor"])
+    for r in table[table["seed"] == 42].itertuples():  # the first seed is the run's own adapter, as ranked
+        own = ranked.loc[(r.model, r.task, "finetuned")]
+        assert (r.temperature, r.headline, r.ci_low) == (own["temperature"], own["headline"], own["ci_low"])
+    spread = table.groupby("task")["headline"].agg(["mean", "std"])
+    assert (table["mean_over_seeds"] - table["task"].map(spread["mean"])).abs().max() < 1e-4
+    assert (table["sd_over_seeds"] - table["task"].map(spread["std"])).abs().max() < 1e-4
+    for task in ("regimen", "modality", "icd10"):
+        own, other = (root / f"finetune/{MODEL}/{task}", root / f"seeds/seed43/finetune/{MODEL}/{task}")
+        cards = [json.loads((d / "model_card.json").read_text()) for d in (own, other)]
+        assert cards[0]["train_data_sha256"] == cards[1]["train_data_sha256"]  # the same pairs ...
+        assert cards[0]["train_pairs"] == cards[1]["train_pairs"] and cards[1]["settings"]["training_seed"] == 43
+        weights = [(d / "adapter/adapter_model.safetensors").read_bytes() for d in (own, other)]
+        assert weights[0] != weights[1]  # ... another initialisation and order
+        assert cards[1]["final_validation_loss"] < 0.5 * cards[1]["vanilla_validation_loss"]
 
 
 def chosen_temperatures(root: Path) -> dict:
@@ -394,9 +420,10 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     # a changed fine-tuning hyper-parameter of one task re-plans that task's adapters and what follows
     tweak = workflow / "tweak.yaml"
     tweak.write_text("finetune:\n  per_task:\n    icd10: {learning_rate: 0.002}\n")
-    icd10_jobs = [("finetune", "icd10"), ("predict", "icd10"), ("score", "icd10")]
+    icd10_jobs = [("finetune", "icd10"), ("predict", "icd10"), ("score", "icd10"),  # and its second seed's
+                  ("finetune_seed", "icd10"), ("predict_seed", "icd10"), ("score_seed", "icd10")]
     assert planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(tweak)) == sorted(
-        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", "")])
+        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("seeds_table", "")])
     # an edited modality override re-runs the modality task only
     train = pd.read_parquet(workflow / "results/small/pairs/modality/train.parquet")
     selection = pd.read_parquet(workflow / "results/small/pairs/modality/selection.parquet")
@@ -422,12 +449,13 @@ def overridden(workflow, case):
     """With one modality override added: the jobs it plans, and what a forced re-run of its data changes."""
     modality_jobs = [("finetune", "modality"), ("predict", "modality"), ("predict", "modality"),
                      ("predict_prompted", "modality"), ("score", "modality"),
+                     ("finetune_seed", "modality"), ("predict_seed", "modality"), ("score_seed", "modality"),
                      ("baselines", "modality"), ("baselines", "modality"),  # majority and tfidf-logreg
                      ("baselines_all_pairs", "modality"), ("baselines_all_pairs", "modality")]
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), ("selection_pairs", "modality"),
-                                             *modality_jobs,
-                                             ("evaluation_tables", ""), ("evaluation_figures", "")])
+                                             *modality_jobs, ("evaluation_tables", ""),
+                                             ("evaluation_figures", ""), ("seeds_table", "")])
     before = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["results/small/pairs/modality/selection.parquet"])
     assert out.returncode == 0, out.stderr[-3000:]
