@@ -167,10 +167,12 @@ def evaluation_tables(*, summary: pd.DataFrame, selection: pd.DataFrame, baselin
             "by_group": by_group(scored, groups), "top_confusions": top_confusions(scored, groups)}
 
 
-def write_plan(plan: dict, statistics: dict, bootstrap: dict, models: list[str], tasks: list[str], path) -> None:
+def write_plan(plan: dict, statistics: dict, bootstrap: dict, models: list[str], tasks: list[str], path,
+               seeds: list[int] | None = None) -> None:
     """The run's pre-specified analysis (rule analysis_plan), from its config alone, as YAML: what is compared
     (the primary family and the secondary one), how p is adjusted, the comparators and the smallest differences
-    of interest, how temperatures and comparators are chosen, the tests, and what is descriptive only."""
+    of interest, how temperatures and comparators are chosen, the training seeds, the tests, and what is
+    descriptive only."""
     import yaml
 
     from .tables import write_text
@@ -182,8 +184,14 @@ def write_plan(plan: dict, statistics: dict, bootstrap: dict, models: list[str],
         "settings_chosen_on": f"the selection pairs (statistics.temperature: {statistics['temperature']}; "
                               f"selection_size: {statistics['selection_size']}, seed {statistics['seed']}), never the "
                               "eval cases",
-        "tests": {"accuracy": "McNemar exact, two-sided",
-                  "ROUGE-1": "paired sign-flip permutation test of the mean difference, two-sided, ties kept"},
+        "training_seeds": seeds or [],
+        "tests": {"accuracy": "McNemar exact, two-sided" if len(seeds or []) < 2 else
+                  "McNemar exact, two-sided, where neither side is fine-tuned; a fine-tuned side is the per-case mean "
+                  f"over its {len(seeds)} training seeds' adapters (each at its temperature chosen on the selection "
+                  "pairs), tested as ROUGE-1 is",
+                  "ROUGE-1": "paired sign-flip permutation test of the mean difference, two-sided, ties kept" + (
+                      "; a fine-tuned side the per-case mean over its training seeds" if len(seeds or []) > 1
+                      else "")},
         "intervals": {"accuracy": "Wilson", "means and differences": "BCa bootstrap over cases",
                       "adjusted": "Bonferroni (simultaneous) within the family"},
         "resampling": bootstrap,

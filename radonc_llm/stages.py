@@ -217,7 +217,8 @@ def analysis_plan(smk) -> None:
     from .evaluation import write_plan
     with logged(smk):
         p = smk.params
-        write_plan(dict(p.plan), dict(p.statistics), dict(p.bootstrap), list(p.models), list(p.tasks), smk.output[0])
+        write_plan(dict(p.plan), dict(p.statistics), dict(p.bootstrap), list(p.models), list(p.tasks), smk.output[0],
+                   list(p.seeds))
 
 
 def evaluation_tables(smk) -> None:

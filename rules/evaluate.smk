@@ -134,6 +134,7 @@ rule analysis_plan:
         bootstrap=config["metrics"]["bootstrap"],
         models=MODELS,
         tasks=TASKS,
+        seeds=SEEDS,
     script:
         "../scripts/analysis_plan.py"
 

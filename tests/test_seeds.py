@@ -33,3 +33,20 @@ def test_further_seeds_train_on_the_same_pairs_and_leave_the_run_s_adapter_alone
     assert training_seeds({"finetune": {"seed": 7}}) == [7]
     # the count is not a setting of the adapters: adding seeds does not retrain the run's own
     assert "seeds" not in finetune_settings(config, "modality")
+
+
+def test_the_written_plan_says_how_the_seeds_enter_the_tests(tmp_path):
+    import yaml
+
+    from radonc_llm.evaluation import write_plan
+    statistics = {"temperature": "validation", "selection_size": None, "seed": 1}
+    for seeds in ([42, 43, 44], [42]):
+        write_plan({"primary": "fine-tuned vs vanilla"}, statistics, {}, ["m"], ["modality"], tmp_path / "p.yaml",
+                   seeds)
+        written = yaml.safe_load((tmp_path / "p.yaml").read_text())
+        assert written["training_seeds"] == seeds
+        if len(seeds) == 1:
+            assert written["tests"]["accuracy"] == "McNemar exact, two-sided"
+        else:
+            assert "per-case mean over its 3 training seeds" in written["tests"]["accuracy"]
+            assert "tested as ROUGE-1 is" in written["tests"]["accuracy"]
