@@ -32,6 +32,7 @@ if config["prompting"]["variants"]:
 
 include: "rules/evaluate.smk"
 include: "rules/seeds.smk"
+include: "rules/study_report.smk"
 include: "rules/grading.smk"
 include: "rules/learning_curve.smk"
 
@@ -53,3 +54,4 @@ rule all:
         rules.predictions.input,
         rules.evaluation.input,
         rules.grading.input,
+        rules.study_report.output,

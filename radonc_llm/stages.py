@@ -213,6 +213,13 @@ def seeds_table(smk) -> None:
                         smk.params.temperature), smk.output[0])
 
 
+def study_report(smk) -> None:
+    from .study_report import write_study_report
+    with logged(smk):
+        write_study_report(dict(smk.params.facts), {k: v for k, v in smk.input.items()},
+                           Path(smk.output.markdown).parent, smk.output.markdown, smk.output.html)
+
+
 def analysis_plan(smk) -> None:
     from .evaluation import write_plan
     with logged(smk):

@@ -253,6 +253,62 @@ def seed_summaries(split):
     ]
 
 
+def study_report_inputs(wildcards):
+    """The run's files the study report is written from (rules/study_report.smk)."""
+    pairs = {
+        f"{split}_pairs": [run_path(f"pairs/{t}/{split}.parquet") for t in TASKS]
+        for split in ("train", "learned", "selection", "eval")
+    }
+    return pairs | {
+        "exports": [raw_export("diagnoses"), raw_export("plans")],
+        "funnel": run_path("data/curation_funnel.csv"),
+        "cohort": run_path("data/cohort.csv"),
+        "cards": [
+            run_path(f"finetune/{m}/{t}/model_card.json") for m in MODELS for t in TASKS
+        ],
+        "plan": run_path("analysis_plan.yaml"),
+        **{
+            name: run_path(f"tables/{name}.csv")
+            for name in ("table1", "ranking", "paired_tests", "metrics_by_temperature")
+        },
+        "seeds": [run_path("tables/seeds.csv")] if FURTHER_SEEDS else [],
+        "figures": [
+            run_path(f"figures/{name}.png")
+            for name in ("figure3_highest_median", "paired_differences", "by_site")
+        ],
+    }
+
+
+def study_report_facts():
+    """What the study report states from the config (the run's settings, not its results)."""
+    spec = config["models"]
+    return {
+        "run": config["run"],
+        "synthetic": raw_is_synthetic(),
+        "tiny": all(spec[m].get("tiny") for m in MODELS),
+        "graded": graded_sheets_present(),
+        "tasks": TASKS,
+        "models": {
+            m: f"{spec[m]['prompt_format']} prompt format"
+            + (", a tiny stand-in built offline" if spec[m].get("tiny") else "")
+            for m in MODELS
+        },
+        "seeds": SEEDS,
+        "split_seed": config["split"]["seed"],
+        "selection_seed": config["statistics"]["seed"],
+        **{
+            k: config["predict"][k]
+            for k in (
+                "temperatures",
+                "top_p",
+                "top_k",
+                "max_new_tokens",
+                "vanilla_max_new_tokens",
+            )
+        },
+    }
+
+
 def curve_path(path):
     """`path` inside the curve's tree for one training size."""
     return run_path(f"learning_curve/n{{size}}/{path}")

@@ -252,6 +252,43 @@ def test_further_training_seeds_train_on_the_same_pairs_and_their_spread_is_tabl
         assert cards[1]["final_validation_loss"] < 0.5 * cards[1]["vanilla_validation_loss"]
 
 
+@pytest.mark.slow
+def test_the_study_report_is_written_from_the_run_s_files(workflow, tmp_path):
+    from radonc_llm.study_report import sentence, write_study_report
+    from radonc_llm.tasks import TASKS
+    root = workflow / "results/small"
+    text = (root / "study_report.md").read_text()
+    paired = pd.read_csv(root / "tables/paired_tests.csv")
+    primary = paired[paired["family"] == "primary"]
+    assert len(primary) == 3 and all(f"- {sentence(row, TASKS[row['task']].metric)}" in text
+                                     for _, row in primary.iterrows())
+    assert "training seeds" in text and "**These data are synthetic**" in text and "Grading pending" in text
+    sha = hashlib.sha256((root / "synthetic/diagnoses.csv").read_bytes()).hexdigest()
+    assert sha in text  # the exports by fingerprint, never by content
+    raw = pd.read_csv(root / "synthetic/diagnoses.csv", dtype=str)
+    assert not any(t[:30] in text for t in raw["diagnosis_details"]) and not any(i in text for i in raw["patient_id"])
+    html = (root / "study_report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 3 and 'src="figures/' not in html and "<table>" in html
+    # every number comes from the run's files: a changed Table 1 changes the report
+    table1 = pd.read_csv(root / "tables/table1.csv")
+    table1.loc[0, "finetuned_highest"] = 0.1234
+    table1.to_csv(tmp_path / "table1.csv", index=False)
+    out = snakemake(workflow, "--forcerun", "study_report", targets=["results/small/study_report.md"])
+    assert out.returncode == 0 and (root / "study_report.md").read_text() == text, out.stderr[-2000:]
+    facts = {"run": "small", "synthetic": True, "tiny": True, "graded": False, "tasks": ["regimen"],
+             "models": {}, "seeds": [42], "split_seed": 3, "selection_seed": 1, "temperatures": [0.2], "top_p": 1,
+             "top_k": 0, "max_new_tokens": {}, "vanilla_max_new_tokens": {}}
+    inputs = {"exports": [root / "synthetic/diagnoses.csv"], "funnel": root / "data/curation_funnel.csv",
+              "cohort": root / "data/cohort.csv", "cards": [], "plan": root / "analysis_plan.yaml",
+              "table1": tmp_path / "table1.csv", "ranking": root / "tables/ranking.csv",
+              "paired_tests": root / "tables/paired_tests.csv", "seeds": [],
+              "metrics_by_temperature": root / "tables/metrics_by_temperature.csv",
+              **{f"{s}_pairs": [root / f"pairs/regimen/{s}.parquet"]
+                 for s in ("train", "learned", "selection", "eval")}}
+    write_study_report(facts, inputs, root, tmp_path / "r.md", tmp_path / "r.html")
+    assert "0.1234" in (tmp_path / "r.md").read_text() and "0.1234" not in text
+
+
 def chosen_temperatures(root: Path) -> dict:
     """(table, predictor, task) -> temperature, as paired_tests.csv's labels and ranking.csv give them (a variant
     shown every train pair is at its variant's: left out)."""
@@ -423,7 +460,8 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
     icd10_jobs = [("finetune", "icd10"), ("predict", "icd10"), ("score", "icd10"),  # and its second seed's
                   ("finetune_seed", "icd10"), ("predict_seed", "icd10"), ("score_seed", "icd10")]
     assert planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(tweak)) == sorted(
-        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("seeds_table", "")])
+        [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("seeds_table", ""),
+         ("study_report", "")])
     # an edited modality override re-runs the modality task only
     train = pd.read_parquet(workflow / "results/small/pairs/modality/train.parquet")
     selection = pd.read_parquet(workflow / "results/small/pairs/modality/selection.parquet")
@@ -455,7 +493,8 @@ def overridden(workflow, case):
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), ("selection_pairs", "modality"),
                                              *modality_jobs, ("evaluation_tables", ""),
-                                             ("evaluation_figures", ""), ("seeds_table", "")])
+                                             ("evaluation_figures", ""), ("seeds_table", ""),
+                                             ("study_report", "")])
     before = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["results/small/pairs/modality/selection.parquet"])
     assert out.returncode == 0, out.stderr[-3000:]
