@@ -47,7 +47,7 @@ def sentence(row, metric: str) -> str:
     seeds = re.search(r"per-case mean of (\d+) training seeds", row["chosen_on"])
     a = f"{row['a']} (the per-case mean of its {seeds[1]} training seeds)" if seeds else row["a"]
     return (f"{a} reached a mean {metric} of {number(row['mean_a'])} against {number(row['mean_b'])} for "
-            f"{row['b']} on the same {int(row['n'])} eval cases ({TASKS[row['task']].title.lower()}): difference "
+            f"{row['b']} on the same {int(row['n'])} eval cases ({TASKS[row['task']].title}): difference "
             f"{row['difference']:+.3f} (95 % CI {number(row['ci_low'])} to {number(row['ci_high'])}; simultaneous "
             f"{number(row['ci_low_adjusted'])} to {number(row['ci_high_adjusted'])}), {row['test']}, "
             f"adjusted {p_text(row['p_adjusted'])} ({row['adjustment']}).")

@@ -119,10 +119,10 @@ def test_the_papers_run_asks_slurm_for_what_each_job_needs(paper_models, paper_w
     assert counts["score"] == 6
     # finetune.seeds 3: two more adapters per model and task, each predicted and scored, and their table
     assert counts["finetune_seed"] == counts["predict_seed"] == counts["score_seed"] == 12
-    assert counts["seeds_table"] == 1
+    assert counts["seeds_table"] == counts["study_report"] == 1
     assert counts["selection_pairs"] == 3 and counts["analysis_plan"] == 1
     assert counts["baselines"] == counts["baselines_all_pairs"] == 5  # fitted on the adapter's pairs, and on all
-    assert sum(counts.values()) == 56 + 3 * 12 + 1
+    assert sum(counts.values()) == 56 + 3 * 12 + 2
     parameters = WEIGHTS_BYTES // 2
     for rule, res, wildcards in jobs:
         if rule == "all" or "slurm_partition" not in res:
