@@ -213,11 +213,25 @@ def seeds_table(smk) -> None:
                         smk.params.temperature), smk.output[0])
 
 
+def workflow_commit(folder: Path) -> str:
+    """The workflow's git commit, marked when files differ from it; 'not a git checkout' elsewhere."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return head + (" with local changes" if dirty else "")
+
+
 def study_report(smk) -> None:
     from .study_report import write_study_report
     with logged(smk):
         write_study_report(dict(smk.params.facts), {k: v for k, v in smk.input.items()},
-                           Path(smk.output.markdown).parent, smk.output.markdown, smk.output.html)
+                           Path(smk.output.markdown).parent, smk.output.markdown, smk.output.html,
+                           workflow_commit(Path(smk.scriptdir).parent))
 
 
 def analysis_plan(smk) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import platform
 import re
 from pathlib import Path
 
@@ -135,6 +137,46 @@ def results_section(table1: pd.DataFrame, ranking: pd.DataFrame, paired: pd.Data
     return lines
 
 
+PACKAGES = ("snakemake", "torch", "transformers", "peft", "trl", "accelerate", "datasets", "pandas", "scipy",
+            "scikit-learn", "rouge-score")
+
+
+def stage_times(benchmarks: Path) -> pd.DataFrame:
+    """Jobs, wall and CPU seconds and the largest memory per stage, from the jobs' `benchmark:` files (the
+    further training seeds' and the learning curve's jobs apart)."""
+    rows = []
+    for path in sorted(benchmarks.rglob("*.tsv")):
+        parts = path.relative_to(benchmarks).with_suffix("").parts
+        apart = {"seeds": "further seeds", "learning_curve": "learning curve"}
+        stage = f"{parts[2]} ({apart[parts[0]]})" if parts[0] in apart else parts[0]
+        last = pd.read_csv(path, sep="\t").iloc[-1]
+        rows.append({"stage": stage, "wall_s": last["s"], "cpu_s": last["cpu_time"], "max_rss_mb": last["max_rss"]})
+    if not rows:
+        return pd.DataFrame(columns=["stage", "jobs", "wall s", "CPU s", "largest memory MB"])
+    times = pd.DataFrame(rows).groupby("stage", sort=False).agg(
+        jobs=("wall_s", "size"), wall=("wall_s", "sum"), cpu=("cpu_s", "sum"), rss=("max_rss_mb", "max"))
+    return times.round(0).reset_index().rename(columns={"wall": "wall s", "cpu": "CPU s", "rss": "largest memory MB"})
+
+
+def compute_section(run_dir: Path, cards: dict, facts: dict, commit: str) -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    card = next(iter(cards.values()), {})
+    return ["## Compute", "",
+            f"Workflow commit {commit}; configuration sha256 {facts['config_sha256']}. Adapters trained on "
+            f"{card.get('devices', 'n/a')} ({card.get('cpu_bf16_instructions') or 'no bf16 CPU instructions'}); "
+            f"the report written on {platform.platform()}, {os.cpu_count()} CPUs.", "",
+            "Packages: " + ", ".join(f"{p} {installed(p)}" for p in PACKAGES) + ".", "",
+            "Time per stage, from the jobs' benchmark files (a stage's jobs may have run side by side):", "",
+            table(stage_times(run_dir / "benchmarks")), ""]
+
+
 def limitations(facts: dict, paired: pd.DataFrame, graded: bool) -> list[str]:
     widths = (paired["ci_high"] - paired["ci_low"])[paired["family"] == "primary"]
     items = []
@@ -151,8 +193,9 @@ def limitations(facts: dict, paired: pd.DataFrame, graded: bool) -> list[str]:
 
 
 def write_study_report(facts: dict, inputs: dict, run_dir: str | Path, markdown_path: str | Path,
-                       html_path: str | Path) -> None:
-    """Write the report of the run in `run_dir` from its files (`inputs`: the rule's named inputs)."""
+                       html_path: str | Path, commit: str = "unknown") -> None:
+    """Write the report of the run in `run_dir` from its files (`inputs`: the rule's named inputs; `commit`: the
+    workflow's git commit)."""
     from .tables import write_text
     cards = {(card["model"], card["task"]): card for card in (json.loads(Path(f).read_text())
                                                                for f in inputs["cards"])}
@@ -172,6 +215,7 @@ def write_study_report(facts: dict, inputs: dict, run_dir: str | Path, markdown_
              *plan_section(yaml.safe_load(Path(inputs["plan"]).read_text())),
              *results_section(pd.read_csv(inputs["table1"]), pd.read_csv(inputs["ranking"]), paired,
                               pd.read_csv(inputs["seeds"][0]) if inputs["seeds"] else None, FIGURES),
+             *compute_section(Path(run_dir), cards, facts, commit),
              *limitations(facts, paired, facts["graded"])]
     text = "\n".join(lines)
     write_text(text, markdown_path)

@@ -1,5 +1,6 @@
 import hashlib
 import itertools
+import json
 import os
 import sys
 from pathlib import Path
@@ -284,6 +285,9 @@ def study_report_facts():
     spec = config["models"]
     return {
         "run": config["run"],
+        "config_sha256": hashlib.sha256(
+            json.dumps(config, sort_keys=True, default=str).encode()
+        ).hexdigest(),
         "synthetic": raw_is_synthetic(),
         "tiny": all(spec[m].get("tiny") for m in MODELS),
         "graded": graded_sheets_present(),

@@ -265,6 +265,11 @@ def test_the_study_report_is_written_from_the_run_s_files(workflow, tmp_path):
     assert "training seeds" in text and "**These data are synthetic**" in text and "Grading pending" in text
     sha = hashlib.sha256((root / "synthetic/diagnoses.csv").read_bytes()).hexdigest()
     assert sha in text  # the exports by fingerprint, never by content
+    from importlib.metadata import version
+    compute = text[text.index("## Compute"):text.index("## Limitations")]
+    assert f"torch {version('torch')}" in compute and "configuration sha256 " in compute
+    for stage in ("finetune", "finetune (further seeds)", "predict (further seeds)"):  # 3 tasks, one model
+        assert re.search(rf"\| {re.escape(stage)} +\| +3 \|", compute), stage
     raw = pd.read_csv(root / "synthetic/diagnoses.csv", dtype=str)
     assert not any(t[:30] in text for t in raw["diagnosis_details"]) and not any(i in text for i in raw["patient_id"])
     html = (root / "study_report.html").read_text()
@@ -275,7 +280,8 @@ def test_the_study_report_is_written_from_the_run_s_files(workflow, tmp_path):
     table1.to_csv(tmp_path / "table1.csv", index=False)
     out = snakemake(workflow, "--forcerun", "study_report", targets=["results/small/study_report.md"])
     assert out.returncode == 0 and (root / "study_report.md").read_text() == text, out.stderr[-2000:]
-    facts = {"run": "small", "synthetic": True, "tiny": True, "graded": False, "tasks": ["regimen"],
+    facts = {"run": "small", "config_sha256": "0", "synthetic": True, "tiny": True, "graded": False,
+             "tasks": ["regimen"],
              "models": {}, "seeds": [42], "split_seed": 3, "selection_seed": 1, "temperatures": [0.2], "top_p": 1,
              "top_k": 0, "max_new_tokens": {}, "vanilla_max_new_tokens": {}}
     inputs = {"exports": [root / "synthetic/diagnoses.csv"], "funnel": root / "data/curation_funnel.csv",
