@@ -11,6 +11,7 @@ from radonc_llm.baselines import BASELINES
 from radonc_llm.errors import UserError
 from radonc_llm.metrics import Scoring
 from radonc_llm.pseudonym import resolve_key
+from radonc_llm.study_report import FIGURES as REPORT_FIGURES
 from radonc_llm.tasks import ORDER as TASK_ORDER
 from radonc_llm.tasks import TASKS as TASK_REGISTRY
 from radonc_llm.variants import PLAIN as PLAIN_VARIANTS
@@ -273,10 +274,7 @@ def study_report_inputs(wildcards):
             for name in ("table1", "ranking", "paired_tests", "metrics_by_temperature")
         },
         "seeds": [run_path("tables/seeds.csv")] if FURTHER_SEEDS else [],
-        "figures": [
-            run_path(f"figures/{name}.png")
-            for name in ("figure3_highest_median", "paired_differences", "by_site")
-        ],
+        "figures": [run_path(f"figures/{name}.png") for name in REPORT_FIGURES],
     }
 
 
