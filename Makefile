@@ -51,8 +51,10 @@ test: install  # two pytest-xdist workers, a test file at a time; the workflow's
 test-slurm: install  # the live SLURM, and the two-process fine-tuning killed and resumed
 	$(BIN)/python -m pytest -m 'slurm or multiprocess' tests/test_slurm.py tests/test_finetune.py
 
-report: install
-	$(BIN)/snakemake --report report.html
+report: install  # both reports of the demo's run (of another run: add CONFIG=config/smollm2.yaml): the study report,
+	# results/<run>/study_report.html and .md (running what it needs first), then Snakemake's report.html
+	$(BIN)/snakemake study_report --profile profiles/local $(if $(CONFIG),--configfile $(CONFIG))
+	$(BIN)/snakemake --report report.html $(if $(CONFIG),--configfile $(CONFIG))
 
 lint: install  # also part of make test (tests/test_style.py, tests/test_workflow.py)
 	$(BIN)/snakemake --lint

@@ -67,6 +67,11 @@ def split_rank(case_ids: pd.Series, seed: int) -> pd.Series:
     return case_ids.map(lambda c: hashlib.sha256(f"{seed}:{c}".encode()).hexdigest())
 
 
+def pair_prompt(instruction: str, diagnosis):
+    """A pair's prompt: the task's instruction, then the case's diagnosis text (a string or a Series of them)."""
+    return instruction.strip() + " " + diagnosis
+
+
 def split_pairs(table: pd.DataFrame, pool: pd.Series, size: float, seed: int, instruction: str):
     """Return (train, eval) pairs: eval = the first cases of the pool in seeded order that are in `table`.
 
@@ -75,7 +80,7 @@ def split_pairs(table: pd.DataFrame, pool: pd.Series, size: float, seed: int, in
     n_eval = eval_count(size, len(pool))
     ranked = pool.iloc[split_rank(pool, seed).argsort(kind="stable").values]
     eval_ids = set(ranked.iloc[:n_eval])
-    pairs = table.assign(prompt=instruction.strip() + " " + table["diagnosis"])[list(PAIR_COLUMNS)]
+    pairs = table.assign(prompt=pair_prompt(instruction, table["diagnosis"]))[list(PAIR_COLUMNS)]
     pairs = pairs.sort_values("case_id").reset_index(drop=True)
     in_eval = pairs["case_id"].isin(eval_ids)
     if in_eval.sum() < n_eval:

@@ -5,30 +5,80 @@ diagnosis, a regimen or a patient ID."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
+import math
 import os
 import platform
 import re
+import struct
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from .gguf_model import sha256
 from .tasks import ORDER as TASK_ORDER
 from .tasks import TASKS
+from .tripod_llm import checklist, read_study
 
 FIGURES = {"figure3_highest_median": "Figure 3: highest and median headline over the temperature scan (the paper's)",
            "paired_differences": "Per-case paired differences at the settings chosen on the selection pairs",
            "by_site": "Headline by disease site"}
+# The prompt format shown on an invented case, never a patient's.
+INVENTED_CASE = "Invented example, not a patient: prostate adenocarcinoma, Gleason 3+4=7, cT2b cN0 M0, PSA 8.4 ng/mL"
+INVENTED_ANSWERS = {"regimen": "primary, photon, 70.0Gy, fractions:28", "modality": "photon", "icd10": "C61"}
 HYPERPARAMETERS = ("learning_rate", "lr_scheduler", "warmup_ratio", "epochs", "batch_size", "gradient_accumulation",
                    "max_length", "max_train_pairs")
 
 
 def fingerprint(path: str | Path) -> dict:
     """An export's name, size and sha256: what identifies the data without showing any of it."""
-    data = Path(path).read_bytes()
-    return {"file": Path(path).name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return {"file": Path(path).name, "bytes": Path(path).stat().st_size, "sha256": sha256(Path(path))}
+
+
+def safetensors_parameters(path: Path) -> int:
+    """The number of parameters a safetensors file holds, from its header (no tensor is read)."""
+    with open(path, "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    return sum(math.prod(tensor["shape"]) for name, tensor in header.items() if name != "__metadata__")
+
+
+def base_model(name: str, base_dir: str | Path) -> dict:
+    """A base model's directory, architecture, parameter count and where its weights came from: the GGUF file
+    and its sha256 for a base the workflow built (provenance.json), else each weights file's sha256 (as a hub
+    lists them)."""
+    base_dir = Path(base_dir)
+    config = json.loads((base_dir / "config.json").read_text())
+    weights = sorted(base_dir.glob("*.safetensors"))
+    provenance = base_dir / "provenance.json"
+    if provenance.is_file():
+        built = json.loads(provenance.read_text())
+        origin = f"built from {built['source']}, sha256 {built['sha256']}"
+    else:
+        origin = "; ".join(f"{w.name} sha256 {sha256(w)}" for w in weights)
+    return {"model": name, "directory": str(base_dir),
+            "architecture": ", ".join(config.get("architectures") or [config.get("model_type", "")]),
+            "layers": config.get("num_hidden_layers"), "hidden size": config.get("hidden_size"),
+            "parameters": f"{sum(safetensors_parameters(w) for w in weights):,}", "weights": origin}
+
+
+def prompt_examples(models: dict, instructions: dict[str, str]) -> list[str]:
+    """Each base's training text of the invented case, per task, rendered by its tokenizer's chat template as
+    training and prediction render it."""
+    from transformers import AutoTokenizer
+
+    from .pairs import pair_prompt
+    from .prompting import conversation, use_prompt_format
+    lines = []
+    for name, spec in models.items():
+        tokenizer = AutoTokenizer.from_pretrained(spec["path"], local_files_only=True)
+        use_prompt_format(tokenizer, spec["prompt_format"])
+        texts = []
+        for task, instruction in instructions.items():
+            record = conversation(pair_prompt(instruction, INVENTED_CASE), INVENTED_ANSWERS[task])
+            texts.append(tokenizer.apply_chat_template(record["prompt"] + record["completion"], tokenize=False))
+        lines += [f"{name} (`{spec['prompt_format']}` format):", "", "```text", "\n".join(texts).rstrip(), "```", ""]
+    return lines
 
 
 def table(frame: pd.DataFrame) -> str:
@@ -55,8 +105,28 @@ def sentence(row, metric: str) -> str:
             f"adjusted {p_text(row['p_adjusted'])} ({row['adjustment']}).")
 
 
+def split_characteristics(cases: pd.DataFrame, split_ids: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per task and split: cases, age, sex, intent (the development vs evaluation comparison); and the first
+    task's disease sites (share of cases, %) in its train and eval pairs."""
+    from .breakdown import case_groups
+    cases = cases.merge(case_groups(cases)[["case_id", "site"]], on="case_id", validate="one_to_one")
+    rows = []
+    for (task, split), ids in split_ids.items():
+        part = cases[cases["case_id"].isin(ids)]
+        rows.append({"task": task, "split": split, "cases": len(part),
+                     "age mean (SD)": f"{part['age'].mean():.1f}" + (f" ({part['age'].std():.1f})" if len(part) > 1
+                                                                       else "") if len(part) else "",
+                     "male %": round(100 * (part["sex"] == "male").mean(), 1) if len(part) else "",
+                     "curative %": round(100 * (part["intent"] == "curative").mean(), 1) if len(part) else ""})
+    first = next(iter(split_ids))[0]
+    sites = pd.DataFrame({f"{split} %": (100 * cases.loc[cases["case_id"].isin(split_ids[first, split]), "site"]
+                                         .value_counts(normalize=True)).round(1) for split in ("train", "eval")})
+    sites = sites.fillna(0).sort_values("train %", ascending=False, kind="stable")
+    return pd.DataFrame(rows), sites.rename_axis("site").reset_index()
+
+
 def data_section(facts: dict, exports: list[str], funnel: pd.DataFrame, cohort: pd.DataFrame,
-                 splits: pd.DataFrame) -> list[str]:
+                 splits: pd.DataFrame, characteristics: pd.DataFrame, sites: pd.DataFrame) -> list[str]:
     lines = ["## Data", ""]
     if facts["synthetic"]:
         lines += ["**These data are synthetic**: the workflow's embedded Aria-like cohort (seeded), not patient "
@@ -65,8 +135,17 @@ def data_section(facts: dict, exports: list[str], funnel: pd.DataFrame, cohort: 
               table(pd.DataFrame([fingerprint(p) for p in exports])), "",
               "Curation funnel (every exclusion with its count):", "", table(funnel), "",
               "Cohort beside the paper's:", "", table(cohort), "",
-              f"Pairs per task (split seed {facts['split_seed']}; selection pairs drawn with seed "
-              f"{facts['selection_seed']} from train pairs no adapter trains on):", "", table(splits), ""]
+              "Labels are the record's own entries, not annotated for the study: the primary plan's prescription "
+              "(regimen), its modality mapped to photon, proton, electron or brachy, and the diagnosis' ICD-10 "
+              "code; values no rule maps wait in `data/needs_annotation.csv` for the department's annotation "
+              "tables (the funnel counts both).", "",
+              f"Pairs per task: eval cases drawn by a seeded hash of the pseudonymised case ID (split seed "
+              f"{facts['split_seed']}), the same cases for every predictor; selection pairs drawn with seed "
+              f"{facts['selection_seed']} from train pairs no adapter trains on; learned: the train pairs the "
+              "adapters train on:", "", table(splits), "",
+              "Development and evaluation cases compared:", "", table(characteristics), "",
+              "Disease sites (the paper's ICD-10 category of the code) in the "
+              f"{in_sentence(TASKS[TASK_ORDER[0]].title)} task's train and eval pairs:", "", table(sites), ""]
     return lines
 
 
@@ -81,14 +160,35 @@ def models_section(facts: dict, cards: dict) -> list[str]:
                      "computed in": card["precision"],
                      "validation loss, vanilla -> fine-tuned": f"{card['vanilla_validation_loss']:.3f} -> "
                                                               f"{card['final_validation_loss']:.3f}"})
-    seeds = facts["seeds"]
-    return ["## Models and training", "",
-            "Base models: " + "; ".join(f"{m} ({spec})" for m, spec in facts["models"].items()) + ".", "",
-            f"One LoRA adapter per model and task with TRL's SFT trainer, the loss on the answer tokens; training "
-            f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
-            + (" (the first is the run's adapter; the others are trained on the same pairs)" if len(seeds) > 1
-               else "") + ". Settings as the model cards record them (first seed):", "",
-            table(pd.DataFrame(rows)), ""]
+    seeds, prompting = facts["seeds"], facts["prompting"]
+    tiny = [m for m, spec in facts["models"].items() if spec["tiny"]]
+    lines = ["## Models and training", "",
+             "Base models, loaded from local directories only (never from a hub):", "",
+             table(pd.DataFrame([base_model(m, spec["path"]) for m, spec in facts["models"].items()])), ""]
+    if tiny:
+        lines += [f"{', '.join(tiny)}: tiny stand-ins of the LLaMA/Mistral architecture, pre-trained by the "
+                  "workflow on the run's diagnosis text, not released models.", ""]
+    lines += ["Each model is given a task as one user turn of its chat template, the task's instruction followed "
+              "by the case's diagnosis text; the answer is the assistant's turn, ended by the end-of-sequence token "
+              "that the fine-tuned models learn. Training and prediction render the same template. On an invented "
+              "case (not a patient's), the text a fine-tuned model trains on:", "",
+              *prompt_examples(facts["models"], facts["instructions"]),
+              "Vanilla (zero-shot) prompts are the user turn alone. "
+              + (f"The prompting variants ({', '.join(prompting['variants'])}) show the vanilla model "
+                 f"{prompting['k']} solved training cases as earlier turns of the same conversation: `fewshot` one "
+                 f"seeded draw (seed {prompting['seed']}) for every case, `retrieved` the training cases whose "
+                 f"diagnoses are most similar to the case's ({prompting['retriever']}); the solved cases come from "
+                 "the train pairs the adapters train on (rows marked *all train pairs*: from every train pair), never "
+                 "from the selection or eval pairs. Instructions and "
+                 "variants are fixed in the configuration; which variant and temperature enter the comparisons is "
+                 "chosen on the selection pairs." if prompting["variants"] else "No prompting variants were run."),
+              "",
+              f"One LoRA adapter per model and task with TRL's SFT trainer, the loss on the answer tokens; training "
+              f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+              + (" (the first is the run's adapter; the others are trained on the same pairs)" if len(seeds) > 1
+                 else "") + ". Settings as the model cards record them (first seed):", "",
+              table(pd.DataFrame(rows)), ""]
+    return lines
 
 
 def inference_section(facts: dict, by_temperature: pd.DataFrame) -> list[str]:
@@ -105,8 +205,12 @@ def inference_section(facts: dict, by_temperature: pd.DataFrame) -> list[str]:
 
 
 def plan_section(plan: dict) -> list[str]:
-    return ["## Analysis plan (pre-specified)", "",
-            "Written to `analysis_plan.yaml` from the configuration before any eval score existed:", "",
+    return ["## Analysis plan", "",
+            "Pre-specified: written to `analysis_plan.yaml` from the configuration before any eval score existed.", "",
+            "- Metrics on the eval cases, against the record's own answer: "
+            + "; ".join(f"{TASKS[t].title}: {TASKS[t].metric}" for t in TASK_ORDER)
+            + " (the paper's definitions, docs/metrics.md); beside ROUGE-1, the automatic regimen proxy grade from "
+            "the dose and fractionation read from each answer. Answers a parser cannot read count as wrong.",
             f"- Primary comparison: {plan['families']['primary']}; secondary: {plan['families']['secondary']}.",
             f"- Adjustment: {plan['plan']['adjust']} within each family; intervals: "
             + "; ".join(f"{k}: {v}" for k, v in plan["intervals"].items()) + ".",
@@ -115,8 +219,22 @@ def plan_section(plan: dict) -> list[str]:
             "- Descriptive only: " + "; ".join(plan["descriptive_only"]) + ".", ""]
 
 
-def results_section(table1: pd.DataFrame, ranking: pd.DataFrame, paired: pd.DataFrame,
-                    seeds: pd.DataFrame | None, figures: dict[str, str]) -> list[str]:
+def site_table(by_group: pd.DataFrame, paired: pd.DataFrame, task: str) -> pd.DataFrame:
+    """The headline per disease site of the task's primary comparisons' predictors (their settings chosen on the
+    selection pairs), sites with most eval cases first."""
+    primary = paired[(paired["family"] == "primary") & (paired["task"] == task)]
+    predictors = list(dict.fromkeys([*primary["a"], *primary["b"]]))
+    rows = by_group[(by_group["task"] == task) & (by_group["grouping"] == "site")
+                    & by_group["predictor"].isin(predictors)]
+    wide = rows.pivot_table(index=["group", "n"], columns="predictor", values="headline", sort=False)
+    wide = wide[[p for p in predictors if p in wide.columns]].round(3).reset_index()
+    return wide.rename(columns={"group": "site", "n": "eval cases"}).sort_values(
+        ["eval cases", "site"], ascending=[False, True], kind="stable")
+
+
+def results_section(table1: pd.DataFrame, ranking: pd.DataFrame, paired: pd.DataFrame, by_group: pd.DataFrame,
+                    seeds: pd.DataFrame | None, figures: dict[str, str], curve: pd.DataFrame | None,
+                    grading: dict | None) -> list[str]:
     lines = ["## Results", "", "### Primary comparisons", ""]
     primary = paired[paired["family"] == "primary"]
     order = {t: i for i, t in enumerate(TASK_ORDER)}
@@ -132,6 +250,25 @@ def results_section(table1: pd.DataFrame, ranking: pd.DataFrame, paired: pd.Data
                   "and their spread:", "",
                   table(seeds[["model", "task", "seed", "temperature", "headline", "ci_low", "ci_high",
                                "mean_over_seeds", "sd_over_seeds"]]), ""]
+    lines += ["### Errors by disease site", "", "The headline per disease site of the primary comparisons' "
+              "predictors (small sites have wide uncertainty; `tables/by_group.csv` has every predictor, intent and "
+              "fractionation class):", ""]
+    for task in TASK_ORDER:
+        if task in set(primary["task"]):
+            lines += [f"{TASKS[task].title} ({TASKS[task].metric}):", "", table(site_table(by_group, paired, task)), ""]
+    if curve is not None:
+        lines += ["### Learning curve", "", "The fine-tuned headline on the eval cases by the number of training "
+                  "pairs (nested seeded subsets), beside the prompting variants and baselines given the same pairs:",
+                  "", table(curve), "", "![Learning curve](figures/learning_curve.png)", "",
+                  "*Learning curve.*", ""]
+    lines += ["### Clinicians' grades", ""]
+    if grading is None:
+        lines += ["Grading pending: no clinician has graded the generated regimens yet (rule grading_sheets issues "
+                  "the sheets).", ""]
+    else:
+        lines += ["Grades 1-5 per graded model (grade distribution):", "", table(grading["distribution"]), "",
+                  "Agreement between the graders:", "", table(grading["agreement"]), "",
+                  "![Clinicians' grades](grading/figure5ab_human_grades.png)", "", "*Clinicians' grades.*", ""]
     lines += ["### Figures", ""]
     lines += [f"![{caption}](figures/{name}.png)\n\n*{caption}.*\n" for name, caption in figures.items()]
     return lines
@@ -177,6 +314,51 @@ def compute_section(run_dir: Path, cards: dict, facts: dict, commit: str) -> lis
             table(stage_times(run_dir / "benchmarks")), ""]
 
 
+def in_sentence(title: str) -> str:
+    """A task's title inside a sentence: 'treatment regimen', 'ICD-10 code'."""
+    return title if title[:2].isupper() else title[0].lower() + title[1:]
+
+
+def summary_section(facts: dict, paired: pd.DataFrame, splits: pd.DataFrame, cases: int) -> list[str]:
+    """The study in a paragraph: objective, data, models, design and the primary results (TRIPOD-LLM items 1, 2
+    and 4)."""
+    tasks = ", ".join(f"{in_sentence(TASKS[t].title)} ({TASKS[t].metric})" for t in facts["tasks"])
+    eval_sizes = ", ".join(f"{in_sentence(TASKS[t].title)} {n}" for t, n in zip(splits["task"], splits["eval"]))
+    primary = paired[paired["family"] == "primary"]
+    results = "; ".join(f"{row['a']} vs {row['b']} ({in_sentence(TASKS[row['task']].title)}): difference "
+                        f"{row['difference']:+.3f} (95 % CI {number(row['ci_low'])} to {number(row['ci_high'])}), "
+                        f"adjusted {p_text(row['p_adjusted'])}" for _, row in primary.iterrows())
+    data = ("the workflow's synthetic Aria-like cohort" if facts["synthetic"]
+            else "the department's Aria exports, pseudonymised before anything was written")
+    return ["## Summary", "",
+            f"**Objective.** To fine-tune open large language models (LoRA) on a radiation-oncology department's "
+            f"records and evaluate them against their vanilla bases, prompting with solved cases and classical "
+            f"baselines on three tasks: {tasks}, reproducing and extending Mayo Clinic Arizona's study. "
+            f"**Data.** {cases} curated cases from {data}. **Models.** {', '.join(facts['models'])}, one adapter "
+            f"per task. **Evaluation.** Held-out eval cases ({eval_sizes}), the same for every predictor; settings "
+            f"chosen on separate selection pairs; paired tests, adjusted within the pre-specified family. "
+            f"**Primary results.** {results}.", ""]
+
+
+def study_section(study: dict[str, str]) -> list[str]:
+    """What the department supplied in config/study.yaml; an empty key stays visibly marked."""
+    from .tripod_llm import STUDY_KEYS
+    lines = ["## Study information", "", "From `config/study.yaml` (supplied by the department):", ""]
+    for key, what in STUDY_KEYS.items():
+        lines += [f"- **{what}** (`{key}`): " + (study[key] if study[key] else "**[to supply in config/study.yaml]**")]
+    return lines + [""]
+
+
+def checklist_section(study: dict[str, str], graded: bool) -> list[str]:
+    rows = pd.DataFrame(checklist(study, graded))
+    open_items = rows["status"].str.startswith("**to supply**").sum()
+    return ["## TRIPOD-LLM checklist", "",
+            "Each item of the TRIPOD-LLM reporting guideline (Gallifant et al., Nature Medicine 2025) that this "
+            "design involves (fine-tuning and evaluating LLMs; human evaluation once graded), paraphrased, with "
+            f"where this report answers it. {open_items} item(s) still need `config/study.yaml`.", "",
+            table(rows), ""]
+
+
 def limitations(facts: dict, paired: pd.DataFrame, graded: bool) -> list[str]:
     widths = (paired["ci_high"] - paired["ci_low"])[paired["family"] == "primary"]
     items = []
@@ -197,26 +379,38 @@ def write_study_report(facts: dict, inputs: dict, run_dir: str | Path, markdown_
     """Write the report of the run in `run_dir` from its files (`inputs`: the rule's named inputs; `commit`: the
     workflow's git commit)."""
     from .tables import write_text
+    study = read_study(inputs["study"])
     cards = {(card["model"], card["task"]): card for card in (json.loads(Path(f).read_text())
                                                                for f in inputs["cards"])}
-    splits = pd.DataFrame([{"task": task, **{split: len(pd.read_parquet(inputs[f"{split}_pairs"][i],
-                                                                         columns=["case_id"]))
+    split_ids = {(task, split): pd.read_parquet(inputs[f"{split}_pairs"][i], columns=["case_id"])["case_id"]
+                 for i, task in enumerate(facts["tasks"]) for split in ("train", "learned", "selection", "eval")}
+    splits = pd.DataFrame([{"task": task, **{split: len(split_ids[task, split])
                                              for split in ("train", "learned", "selection", "eval")}}
-                           for i, task in enumerate(facts["tasks"])])
+                           for task in facts["tasks"]])
+    cases = pd.read_parquet(inputs["cases"], columns=["case_id", "age", "sex", "intent", "icd10", "total_dose_gy",
+                                                     "n_fractions"])
+    characteristics, sites = split_characteristics(cases, split_ids)
     paired = pd.read_csv(inputs["paired_tests"])
-    lines = [f"# Study report: run `{facts['run']}`", "",
-             "Fine-tuned open LLMs against their vanilla bases, prompting variants and classical baselines on three "
-             "radiation-oncology tasks (treatment regimen, modality, ICD-10 code), reproducing and extending "
-             "Mayo Clinic Arizona's study. Every number below is read from this run's files.", "",
+    curve = pd.read_csv(inputs["curve"][0]).round(3) if inputs["curve"] else None
+    grading = ({"distribution": pd.read_csv(inputs["grading"][0]), "agreement": pd.read_csv(inputs["grading"][1])}
+               if inputs["grading"] else None)
+    lines = [f"# Study report: fine-tuned and vanilla LLMs for radiation-oncology treatment regimen, modality and "
+             f"ICD-10 code, run `{facts['run']}`", "",
+             "Every number below is read from this run's files; the checklist at the end says where each "
+             "TRIPOD-LLM item is answered.", "",
+             *summary_section(facts, paired, splits, len(cases)),
              *data_section(facts, inputs["exports"], pd.read_csv(inputs["funnel"]), pd.read_csv(inputs["cohort"]),
-                           splits),
+                           splits, characteristics, sites),
              *models_section(facts, cards),
              *inference_section(facts, pd.read_csv(inputs["metrics_by_temperature"])),
              *plan_section(yaml.safe_load(Path(inputs["plan"]).read_text())),
              *results_section(pd.read_csv(inputs["table1"]), pd.read_csv(inputs["ranking"]), paired,
-                              pd.read_csv(inputs["seeds"][0]) if inputs["seeds"] else None, FIGURES),
+                              pd.read_csv(inputs["by_group"]),
+                              pd.read_csv(inputs["seeds"][0]) if inputs["seeds"] else None, FIGURES, curve, grading),
              *compute_section(Path(run_dir), cards, facts, commit),
-             *limitations(facts, paired, facts["graded"])]
+             *limitations(facts, paired, grading is not None),
+             *study_section(study),
+             *checklist_section(study, grading is not None)]
     text = "\n".join(lines)
     write_text(text, markdown_path)
     write_text(html_page(text, Path(run_dir), facts["run"]), html_path)
@@ -225,16 +419,17 @@ def write_study_report(facts: dict, inputs: dict, run_dir: str | Path, markdown_
 def html_page(markdown_text: str, run_dir: Path, title: str) -> str:
     """The report as one HTML page: its figures embedded as data URIs, so that it opens anywhere offline."""
     import markdown
-    body = markdown.markdown(markdown_text, extensions=["tables"])
+    body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code", "toc"])
 
     def embedded(match):
         data = base64.b64encode((run_dir / match[1]).read_bytes()).decode()
         return f'src="data:image/png;base64,{data}"'
 
-    body = re.sub(r'src="(figures/[^"]+\.png)"', embedded, body)
+    body = re.sub(r'src="([\w/.-]+\.png)"', embedded, body)
     style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
              "table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}"
              "td,th{border:1px solid #bbb;padding:.2rem .45rem;text-align:left}th{background:#eee}"
-             "img{max-width:100%}@media print{h2{page-break-before:always}}")
+             "img{max-width:100%}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5rem;font-size:.8rem}"
+             "@media print{h2{page-break-before:always}}")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Study report: {title}</title>'
             f"<style>{style}</style></head><body>\n{body}\n</body></html>\n")

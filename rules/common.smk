@@ -257,12 +257,19 @@ def seed_summaries(split):
 
 def study_report_inputs(wildcards):
     """The run's files the study report is written from (rules/study_report.smk)."""
+    curve = [
+        run_path("tables/learning_curve.csv"),
+        run_path("figures/learning_curve.png"),
+    ]
     pairs = {
         f"{split}_pairs": [run_path(f"pairs/{t}/{split}.parquet") for t in TASKS]
         for split in ("train", "learned", "selection", "eval")
     }
     return pairs | {
         "exports": [raw_export("diagnoses"), raw_export("plans")],
+        "study": config["study"],
+        "cases": run_path("data/cases.parquet"),
+        "bases": [f"{plan.model_dir(config, m)}/config.json" for m in MODELS],
         "funnel": run_path("data/curation_funnel.csv"),
         "cohort": run_path("data/cohort.csv"),
         "cards": [
@@ -271,10 +278,30 @@ def study_report_inputs(wildcards):
         "plan": run_path("analysis_plan.yaml"),
         **{
             name: run_path(f"tables/{name}.csv")
-            for name in ("table1", "ranking", "paired_tests", "metrics_by_temperature")
+            for name in (
+                "table1",
+                "ranking",
+                "paired_tests",
+                "metrics_by_temperature",
+                "by_group",
+            )
         },
         "seeds": [run_path("tables/seeds.csv")] if FURTHER_SEEDS else [],
         "figures": [run_path(f"figures/{name}.png") for name in REPORT_FIGURES],
+        # the learning curve once `snakemake learning_curve` has drawn it; the grades once every sheet is back
+        "curve": curve if os.path.exists(curve[0]) else [],
+        "grading": (
+            [
+                run_path(f"grading/{name}")
+                for name in (
+                    "grade_distribution.csv",
+                    "agreement.csv",
+                    "figure5ab_human_grades.png",
+                )
+            ]
+            if graded_sheets_present()
+            else []
+        ),
     }
 
 
@@ -288,13 +315,17 @@ def study_report_facts():
         ).hexdigest(),
         "synthetic": raw_is_synthetic(),
         "tiny": all(spec[m].get("tiny") for m in MODELS),
-        "graded": graded_sheets_present(),
         "tasks": TASKS,
+        "instructions": {t: config["tasks"][t]["instruction"] for t in TASKS},
         "models": {
-            m: f"{spec[m]['prompt_format']} prompt format"
-            + (", a tiny stand-in built offline" if spec[m].get("tiny") else "")
+            m: {
+                "path": plan.model_dir(config, m),
+                "prompt_format": spec[m]["prompt_format"],
+                "tiny": bool(spec[m].get("tiny")),
+            }
             for m in MODELS
         },
+        "prompting": config["prompting"],
         "seeds": SEEDS,
         "split_seed": config["split"]["seed"],
         "selection_seed": config["statistics"]["seed"],

@@ -17,7 +17,7 @@ rule study_report:
     log:
         run_path("logs/study_report.log"),
     conda:
-        "../envs/evaluate.yaml"
+        "../envs/train.yaml"
     resources:
         **slurm_placement(0),
     params:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 REPO = Path(__file__).parents[1]
 WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "config", "report", "envs", "profiles", "radonc_llm", "tests/config")
@@ -62,6 +63,8 @@ def workflow(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("workflow"))
     out = snakemake(work, targets=["all", "learning_curve"])  # one run: the curve's jobs fill the idle core
     assert out.returncode == 0, out.stderr[-3000:]
+    out = snakemake(work)  # the study report again, now with the learning curve that was drawn beside it
+    assert out.returncode == 0 and out.stderr.count("rule study_report:") == 1, out.stderr[-3000:]
     return work
 
 
@@ -252,10 +255,43 @@ def test_further_training_seeds_train_on_the_same_pairs_and_their_spread_is_tabl
         assert cards[1]["final_validation_loss"] < 0.5 * cards[1]["vanilla_validation_loss"]
 
 
+def report_inputs(workflow: Path, **changed) -> tuple[dict, dict]:
+    """The study report's facts and inputs for the workflow's run, as rule study_report gives them (tests that
+    write the report themselves, with `changed` inputs)."""
+    root, tasks = workflow / "results/small", ["regimen", "modality", "icd10"]
+    config = yaml.safe_load((workflow / "config/config.yaml").read_text())
+    facts = {"run": "small", "config_sha256": "0", "synthetic": True, "tiny": True, "tasks": tasks,
+             "instructions": {t: config["tasks"][t]["instruction"] for t in tasks},
+             "models": {MODEL: {"path": str(root / "models/base" / MODEL), "prompt_format": "llama2", "tiny": True}},
+             "prompting": config["prompting"], "seeds": [42, 43], "split_seed": 3, "selection_seed": 1,
+             "temperatures": [0.2, 0.7], "top_p": 1, "top_k": 0, "max_new_tokens": {}, "vanilla_max_new_tokens": {}}
+    inputs = {"exports": [root / "synthetic/diagnoses.csv", root / "synthetic/plans.csv"],
+              "study": workflow / "config/study.yaml", "cases": root / "data/cases.parquet",
+              "funnel": root / "data/curation_funnel.csv", "cohort": root / "data/cohort.csv",
+              "cards": [root / f"finetune/{MODEL}/{t}/model_card.json" for t in tasks],
+              "plan": root / "analysis_plan.yaml", "seeds": [root / "tables/seeds.csv"],
+              **{name: root / f"tables/{name}.csv"
+                 for name in ("table1", "ranking", "paired_tests", "metrics_by_temperature", "by_group")},
+              "curve": [root / "tables/learning_curve.csv"], "grading": [],
+              **{f"{s}_pairs": [root / f"pairs/{t}/{s}.parquet" for t in tasks]
+                 for s in ("train", "learned", "selection", "eval")}}
+    return facts, inputs | changed
+
+
+def checklist_rows(text: str) -> dict:
+    """The TRIPOD-LLM table of a report: item -> status."""
+    rows = [line.split("|") for line in text[text.index("## TRIPOD-LLM checklist"):].splitlines()
+            if re.match(r"\| \d", line)]
+    return {row[1].strip(): row[4].strip() for row in rows}
+
+
 @pytest.mark.slow
 def test_the_study_report_is_written_from_the_run_s_files(workflow, tmp_path):
+    from safetensors import safe_open
+
     from radonc_llm.study_report import sentence, write_study_report
     from radonc_llm.tasks import TASKS
+    from radonc_llm.tripod_llm import ITEMS, STUDY_KEYS
     root = workflow / "results/small"
     text = (root / "study_report.md").read_text()
     paired = pd.read_csv(root / "tables/paired_tests.csv")
@@ -265,6 +301,21 @@ def test_the_study_report_is_written_from_the_run_s_files(workflow, tmp_path):
     assert "training seeds" in text and "**These data are synthetic**" in text and "Grading pending" in text
     sha = hashlib.sha256((root / "synthetic/diagnoses.csv").read_bytes()).hexdigest()
     assert sha in text  # the exports by fingerprint, never by content
+    # the base: its parameters counted from its weights, their sha256; the prompt format on the invented case
+    weights = root / f"models/base/{MODEL}/model.safetensors"
+    with safe_open(weights, "pt") as f:
+        parameters = sum(f.get_tensor(k).numel() for k in f.keys())
+    assert re.search(rf"\| +{parameters:,} \|", text) and hashlib.sha256(weights.read_bytes()).hexdigest() in text
+    assert ("<s>[INST] What is the ICD-10 code for this diagnosis: Invented example, not a patient: prostate "
+            "adenocarcinoma, Gleason 3+4=7, cT2b cN0 M0, PSA 8.4 ng/mL [/INST] C61 </s>") in text
+    # development vs evaluation: the eval cases' count and mean age, from the pairs and the curated cases
+    cases = pd.read_parquet(root / "data/cases.parquet").set_index("case_id")
+    eval_ids = pd.read_parquet(root / "pairs/modality/eval.parquet")["case_id"]
+    assert re.search(rf"\| modality +\| eval +\| +{len(eval_ids)} \| {cases.loc[eval_ids, 'age'].mean():.1f} ", text)
+    # errors by site: the fine-tuned model's headline on its largest site, as tables/by_group.csv has it
+    assert "### Errors by disease site" in text and "### Learning curve" in text
+    curve = pd.read_csv(root / "tables/learning_curve.csv")
+    assert re.search(rf"\| +{int(curve['train_pairs'].iloc[0])} \|", text)
     from importlib.metadata import version
     compute = text[text.index("## Compute"):text.index("## Limitations")]
     assert f"torch {version('torch')}" in compute and "configuration sha256 " in compute
@@ -272,8 +323,17 @@ def test_the_study_report_is_written_from_the_run_s_files(workflow, tmp_path):
         assert re.search(rf"\| {re.escape(stage)} +\| +3 \|", compute), stage
     raw = pd.read_csv(root / "synthetic/diagnoses.csv", dtype=str)
     assert not any(t[:30] in text for t in raw["diagnosis_details"]) and not any(i in text for i in raw["patient_id"])
+    # the checklist: every item once; the template's keys all to supply, grading's items pending
+    status = checklist_rows(text)
+    assert list(status) == [item.number for item in ITEMS]
+    assert {n for n, s in status.items() if s.startswith("**to supply**")} == {
+        item.number for item in ITEMS if item.study and not item.graded}
+    assert status["6g"].startswith("not applicable yet: grading pending") and status["10"].startswith("not appl")
+    assert text.count("**[to supply in config/study.yaml]**") == len(STUDY_KEYS)
     html = (root / "study_report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 3 and 'src="figures/' not in html and "<table>" in html
+    assert html.count('src="data:image/png;base64,') == 4 and 'src="figures/' not in html and "<table>" in html
+    links, ids = set(re.findall(r'href="#([^"]+)"', html)), set(re.findall(r' id="([^"]+)"', html))
+    assert links and links <= ids, links - ids  # every checklist link lands on its section
     # every number comes from the run's files: a changed Table 1 changes the report
     table1 = pd.read_csv(root / "tables/table1.csv")
     table1.loc[0, "finetuned_highest"] = 0.1234
@@ -284,19 +344,62 @@ def test_the_study_report_is_written_from_the_run_s_files(workflow, tmp_path):
         return report[:report.index("## Compute")] + report[report.index("## Limitations"):]
 
     assert out.returncode == 0 and results((root / "study_report.md").read_text()) == results(text), out.stderr
-    facts = {"run": "small", "config_sha256": "0", "synthetic": True, "tiny": True, "graded": False,
-             "tasks": ["regimen"],
-             "models": {}, "seeds": [42], "split_seed": 3, "selection_seed": 1, "temperatures": [0.2], "top_p": 1,
-             "top_k": 0, "max_new_tokens": {}, "vanilla_max_new_tokens": {}}
-    inputs = {"exports": [root / "synthetic/diagnoses.csv"], "funnel": root / "data/curation_funnel.csv",
-              "cohort": root / "data/cohort.csv", "cards": [], "plan": root / "analysis_plan.yaml",
-              "table1": tmp_path / "table1.csv", "ranking": root / "tables/ranking.csv",
-              "paired_tests": root / "tables/paired_tests.csv", "seeds": [],
-              "metrics_by_temperature": root / "tables/metrics_by_temperature.csv",
-              **{f"{s}_pairs": [root / f"pairs/regimen/{s}.parquet"]
-                 for s in ("train", "learned", "selection", "eval")}}
+    # ... and a key filled in config/study.yaml answers its items
+    study = tmp_path / "study.yaml"
+    study.write_text("ethics_approval: Approved by the hospital's ethics committee (ref. 2026-117), consent waived\n")
+    facts, inputs = report_inputs(workflow, table1=tmp_path / "table1.csv", study=study)
     write_study_report(facts, inputs, root, tmp_path / "r.md", tmp_path / "r.html")
-    assert "0.1234" in (tmp_path / "r.md").read_text() and "0.1234" not in text
+    changed = (tmp_path / "r.md").read_text()
+    assert "0.1234" in changed and "0.1234" not in text
+    assert "(ref. 2026-117), consent waived" in changed
+    assert checklist_rows(changed)["13"] == "answered in [Study information](#study-information) (`ethics_approval`)"
+    assert checklist_rows(changed)["14a"] == "**to supply**: `funding` in config/study.yaml"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# a page's images and errors, written onto its root element once it has loaded (read back from --dump-dom)
+PROBE = ('<script>addEventListener("error",()=>{const d=document.documentElement.dataset;d.errors=+(d.errors||0)+1},'
+         'true);addEventListener("load",()=>{const i=[...document.images];document.documentElement.dataset.images='
+         'i.length+" "+i.filter(x=>!(x.complete&&x.naturalWidth>0)).length})</script>')
+
+
+def chromium(tmp_path: Path, *args) -> subprocess.CompletedProcess:
+    """Headless Chromium, offline: no background connections, a fresh profile."""
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120)
+
+
+def loaded_in_chromium(page: Path, tmp_path: Path) -> dict:
+    """How many images `page` has, how many did not load, and how many errors (scripts, resources) it raised."""
+    probe = tmp_path / f"probe-{page.name}"
+    probe.write_text(page.read_text().replace("<head>", "<head>" + PROBE, 1))
+    dom = chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()).stdout
+    images = re.search(r'data-images="(\d+) (\d+)"', dom)
+    errors = re.search(r'data-errors="(\d+)"', dom)
+    assert images, dom[:500]
+    return {"images": int(images[1]), "broken": int(images[2]), "errors": int(errors[1]) if errors else 0}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM and not os.environ.get("RADONC_REQUIRE_CHROMIUM"),
+                    reason="no chromium on this machine (Debian: apt-get install chromium); CI installs it")
+def test_the_study_report_opens_offline_and_prints_in_headless_chromium(workflow, tmp_path):
+    assert CHROMIUM, "RADONC_REQUIRE_CHROMIUM is set, but there is no chromium on PATH"
+    report = workflow / "results/small/study_report.html"
+    html = report.read_text()
+    assert not re.findall(r'(?:src|href)="(?!data:image/png;base64,|#)', html)  # nothing outside the page
+    page = tmp_path / "study_report.html"  # alone in a folder: nothing beside it to load
+    page.write_text(html)
+    assert loaded_in_chromium(page, tmp_path) == {"images": 4, "broken": 0, "errors": 0}
+    broken = tmp_path / "broken.html"  # the probe sees a missing image
+    broken.write_text(html.replace('<img alt="Learning curve" src="data:image/png;base64,',
+                                   '<img alt="Learning curve" src="figures/absent.png" data-was="', 1))
+    assert loaded_in_chromium(broken, tmp_path) == {"images": 4, "broken": 1, "errors": 1}
+    out = chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={tmp_path / 'report.pdf'}", page.as_uri())
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 8, out.stderr[-2000:]
 
 
 def chosen_temperatures(root: Path) -> dict:
@@ -396,7 +499,7 @@ def test_learning_curve_target_and_an_added_size_plans_only_its_own_jobs(tmp_pat
 
 
 @pytest.mark.slow
-def test_grading_round_trip_through_the_workflow(workflow):
+def test_grading_round_trip_through_the_workflow(workflow, tmp_path):
     sheets = {g: pd.read_csv(workflow / f"results/small/grading/sheets/{g}.csv", dtype=str, keep_default_na=False)
               for g in ("grader_a", "grader_b")}
     key = pd.read_csv(workflow / "results/small/grading/key.csv")
@@ -419,6 +522,17 @@ def test_grading_round_trip_through_the_workflow(workflow):
     overall = agreement[(agreement["model"] == "all") & agreement["compared"].str.startswith("grader_a")].iloc[0]
     assert overall["exact"] == pytest.approx(37 / 40) and overall["within_one"] == pytest.approx(37 / 40)
     assert (workflow / "results/small/grading/figure5ab_human_grades.png").read_bytes()[:4] == b"\x89PNG"
+    # the study report with the grades: their tables, and grading's checklist items no longer pending
+    from radonc_llm.study_report import write_study_report
+    facts, inputs = report_inputs(workflow, grading=[workflow / f"results/small/grading/{name}" for name in (
+        "grade_distribution.csv", "agreement.csv", "figure5ab_human_grades.png")])
+    report = tmp_path / "graded.md"
+    write_study_report(facts, inputs, workflow / "results/small", report, tmp_path / "graded.html")
+    text = report.read_text()
+    assert "Grading pending" not in text and "Agreement between the graders" in text
+    assert checklist_rows(text)["6g"] == "answered in [Clinicians' grades](#clinicians-grades)"
+    assert checklist_rows(text)["7b"] == "**to supply**: `raters` in config/study.yaml"
+    assert (tmp_path / "graded.html").read_text().count('src="data:image/png;base64,') == 5
     for grader in sheets:
         (folder / f"{grader}.csv").unlink()  # leave the tree as the other tests expect it
 
@@ -499,12 +613,16 @@ def overridden(workflow, case):
                      ("predict_prompted", "modality"), ("score", "modality"),
                      ("finetune_seed", "modality"), ("predict_seed", "modality"), ("score_seed", "modality"),
                      ("baselines", "modality"), ("baselines", "modality"),  # majority and tfidf-logreg
-                     ("baselines_all_pairs", "modality"), ("baselines_all_pairs", "modality")]
+                     ("baselines_all_pairs", "modality"), ("baselines_all_pairs", "modality"),
+                     # the learning curve's modality point: the study report shows the curve once it is drawn
+                     ("learned_pairs_subset", "modality"), ("finetune_subset", "modality"),
+                     ("predict_subset", "modality"), ("predict_prompted_subset", "modality"),
+                     ("baselines_subset", "modality"), ("baselines_subset", "modality"), ("score_subset", "modality")]
     assert planned_jobs(workflow) == sorted([("all", ""), ("cohort_summary", ""), ("modality_labels", ""),
                                              ("split_pairs", "modality"), ("selection_pairs", "modality"),
                                              *modality_jobs, ("evaluation_tables", ""),
                                              ("evaluation_figures", ""), ("seeds_table", ""),
-                                             ("study_report", "")])
+                                             ("learning_curve", ""), ("study_report", "")])
     before = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["results/small/pairs/modality/selection.parquet"])
     assert out.returncode == 0, out.stderr[-3000:]
@@ -542,23 +660,62 @@ def test_bad_export_fails_with_file_column_line_and_writes_nothing(tmp_path, wor
         shutil.move(kept, data)
 
 
+def hand_made_exports(synthetic: Path, folder: Path) -> Path:
+    """A hospital's exports made by hand from the synthetic ones: medical record numbers of its own form and
+    every diagnosis text marked as this hospital's, so that any trace of either can be searched for."""
+    folder.mkdir()
+    diagnoses = pd.read_csv(synthetic / "diagnoses.csv", dtype=str, keep_default_na=False)
+    plans = pd.read_csv(synthetic / "plans.csv", dtype=str, keep_default_na=False)
+    mrn = {pid: f"MRN{7300000 + i:07d}" for i, pid in enumerate(diagnoses["patient_id"].unique())}
+    diagnoses["patient_id"] = diagnoses["patient_id"].map(mrn)
+    diagnoses["diagnosis_details"] = [f"St Handmade note {i}: {t}"
+                                      for i, t in enumerate(diagnoses["diagnosis_details"])]
+    plans["patient_id"] = plans["patient_id"].map(lambda p: mrn.get(p, f"MRN9{p}"))
+    diagnoses.to_csv(folder / "diagnoses.csv", index=False)
+    plans.to_csv(folder / "plans.csv", index=False)
+    return folder
+
+
+def no_patient_data_in_the_study_report(workflow: Path, exports: Path, tmp_path: Path) -> None:
+    """The study report written from the hand-made exports' run (its exports, curation, cohort, cases and pairs:
+    everything that carries their content; the models and metrics of the first run) holds none of their
+    patient IDs or diagnosis texts."""
+    from radonc_llm.study_report import write_study_report
+    hospital = workflow / "results/hospital"
+    facts, inputs = report_inputs(workflow)
+    inputs |= {"exports": [exports / "diagnoses.csv", exports / "plans.csv"], "cases": hospital / "data/cases.parquet",
+               "funnel": hospital / "data/curation_funnel.csv", "cohort": hospital / "data/cohort.csv",
+               **{f"{s}_pairs": [hospital / f"pairs/{t}/{s}.parquet" for t in facts["tasks"]]
+                  for s in ("train", "learned", "selection", "eval")}}
+    write_study_report(facts, inputs, workflow / "results/small", tmp_path / "r.md", tmp_path / "r.html")
+    diagnoses = pd.read_csv(exports / "diagnoses.csv", dtype=str, keep_default_na=False)
+    cases = pd.read_parquet(hospital / "data/cases.parquet", columns=["case_id", "diagnosis"])
+    assert re.search(r"\| regimen +\| +\d+ \| +\d+ \| +\d+ \| +30 \|", (tmp_path / "r.md").read_text())  # its pairs
+    for report in (tmp_path / "r.md", tmp_path / "r.html"):
+        text = report.read_text()
+        assert "Handmade" not in text and "MRN" not in text
+        assert not [pid for pid in diagnoses["patient_id"] if pid in text]
+        assert not [t for t in diagnoses["diagnosis_details"] if t[:30] in text]
+        assert not [t for t in cases["diagnosis"] if t[:30] in text]  # nor the curated texts
+
+
 @pytest.mark.slow
 def test_a_second_run_has_its_own_tree_and_a_forgotten_key_touches_nothing(tmp_path, workflow):
     """A hospital's run beside the first (as make real beside the demo): its own results tree and split. In a new
     shell without its key (or with a mistyped one) it stops at planning and changes no file; switching back to
     the first run, and re-running the second with its key, plan nothing."""
     first, first_plan = states(workflow / "results/small"), planned_jobs(workflow)  # [] unless an earlier test
-    exports = tmp_path / "exports"  # not the synthetic default, so a key is required
-    shutil.copytree(workflow / "results/small/synthetic", exports)
+    exports = hand_made_exports(workflow / "results/small/synthetic", tmp_path / "exports")  # a key is required
     hospital = tmp_path / "hospital.yaml"
     hospital.write_text(f"run: hospital\nraw: {{diagnoses: {exports}/diagnoses.csv, plans: {exports}/plans.csv}}\n"
                         "split:\n  eval_size: {regimen: 30, modality: 30, icd10: 0.1}\n")
     configs = ("--configfile", "tests/config/small.yaml", str(hospital))
-    key, target = {"RADONC_PSEUDONYM_KEY": "k" * 40}, ["results/hospital/pairs/regimen/eval.parquet"]
+    key, target = {"RADONC_PSEUDONYM_KEY": "k" * 40}, ["pairs", "results/hospital/data/cohort.csv"]
     out = snakemake(workflow, *configs, targets=target, env=key)
     assert out.returncode == 0, out.stderr[-3000:]
     assert len(pd.read_parquet(workflow / "results/hospital/pairs/regimen/eval.parquet")) == 30
     assert states(workflow / "results/small") == first  # nothing of the first run touched
+    no_patient_data_in_the_study_report(workflow, exports, tmp_path)
     before = states(workflow / "results")
     for env, what, args in (({}, "no pseudonymisation key", ()),
                             ({"RADONC_PSEUDONYM_KEY": "short"}, "the pseudonymisation key from the environment "
