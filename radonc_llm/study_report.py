@@ -195,8 +195,10 @@ def inference_section(facts: dict, by_temperature: pd.DataFrame) -> list[str]:
     unparsed = by_temperature.groupby(["model", "variant", "task"], sort=False).agg(
         predictions=("n", "sum"), unparsed=("unparsed", "sum")).reset_index()
     return ["## Inference and parsing", "",
-            f"Temperatures {', '.join(map(str, facts['temperatures']))}, one seeded sample per case and temperature; "
-            f"top-p {facts['top_p']}, top-k {facts['top_k'] or 'off'}; new tokens at most "
+            f"Temperatures {', '.join(map(str, facts['temperatures']))}, one sample per case and temperature (seed "
+            f"{facts['seed']} + 1000 x temperature); top-p {facts['top_p']}, top-k {facts['top_k'] or 'off'}; "
+            f"generation by the `{facts['backend']}` backend, up to {facts['batch_size']} prompts decoded together, "
+            f"precision `{facts['precision']}` (the chosen one in each prediction's log); new tokens at most "
             + ", ".join(f"{t} {n}" for t, n in facts["max_new_tokens"].items())
             + " (fine-tuned and prompted answers stop at the line's end; zero-shot answers at most "
             + ", ".join(f"{t} {n}" for t, n in facts["vanilla_max_new_tokens"].items()) + ").", "",

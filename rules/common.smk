@@ -332,9 +332,13 @@ def study_report_facts():
         **{
             k: config["predict"][k]
             for k in (
+                "backend",
                 "temperatures",
+                "seed",
                 "top_p",
                 "top_k",
+                "batch_size",
+                "precision",
                 "max_new_tokens",
                 "vanilla_max_new_tokens",
             )

@@ -264,7 +264,8 @@ def report_inputs(workflow: Path, **changed) -> tuple[dict, dict]:
              "instructions": {t: config["tasks"][t]["instruction"] for t in tasks},
              "models": {MODEL: {"path": str(root / "models/base" / MODEL), "prompt_format": "llama2", "tiny": True}},
              "prompting": config["prompting"], "seeds": [42, 43], "split_seed": 3, "selection_seed": 1,
-             "temperatures": [0.2, 0.7], "top_p": 1, "top_k": 0, "max_new_tokens": {}, "vanilla_max_new_tokens": {}}
+             "temperatures": [0.2, 0.7], "top_p": 1, "top_k": 0, "max_new_tokens": {}, "vanilla_max_new_tokens": {},
+             **{k: config["predict"][k] for k in ("backend", "seed", "batch_size", "precision")}}
     inputs = {"exports": [root / "synthetic/diagnoses.csv", root / "synthetic/plans.csv"],
               "study": workflow / "config/study.yaml", "cases": root / "data/cases.parquet",
               "funnel": root / "data/curation_funnel.csv", "cohort": root / "data/cohort.csv",
