@@ -325,7 +325,7 @@ def learning_curve(smk) -> None:
 
 
 def grading_sheets(smk) -> None:
-    from .grading import issue, make_sheets, sheet_items
+    from .grading import issue, make_sheets, sheet_items, write_sheet
     with logged(smk):
         predictions = keyed(smk.input.predictions, smk.params.prediction_keys)
         items = sheet_items(concat_csv(smk.input.selection_summaries), smk.params.temperature, smk.params.variants,
@@ -333,7 +333,8 @@ def grading_sheets(smk) -> None:
         sheets, key = make_sheets(items, smk.params.graders, smk.params.seed)
         issue({"key.csv": key, **{f"{g}.csv": sheets[g] for g in smk.params.graders}}, smk.params.issued)
         for grader, path in zip(smk.params.graders, smk.output.sheets, strict=True):
-            write_csv(sheets[grader], path)
+            write_sheet(sheets[grader], grader, path)
+        Path(smk.params.returned).mkdir(parents=True, exist_ok=True)  # where the graders' sheets come back
         write_csv(key, smk.output.key)
 
 
@@ -343,6 +344,7 @@ def grading_results(smk) -> None:
     with logged(smk):
         blank, grades = read_graded_sheets(smk.params.graders, smk.input.sheets, smk.input.graded)
         tables = result_tables(pd.read_csv(smk.input.key), grades, smk.params.adjudication,
-                               keyed(smk.input.proxy, smk.params.proxy_keys), blank, smk.params.graders)
+                               keyed(smk.input.proxy, smk.params.proxy_keys), blank, smk.params.graders,
+                               dict(smk.params.bootstrap))
         write_tables(tables, smk.output)
         human_grades(tables["distribution"], smk.output.figure_png, smk.output.figure_pdf)

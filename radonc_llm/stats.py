@@ -91,3 +91,65 @@ def proportion_ci(successes, confidence: float) -> tuple[float, float]:
     s = np.asarray(successes, dtype=float)
     interval = binomtest(int(s.sum()), len(s)).proportion_ci(confidence, method="wilson")
     return float(interval.low), float(interval.high)
+
+
+def clopper_pearson(successes: float, n: int, confidence: float) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a proportion from beta quantiles; `successes` may be an average of
+    counts (the graders' mean), which the beta quantiles take as they are."""
+    from scipy.stats import beta
+    alpha = 1 - confidence
+    low = float(beta.ppf(alpha / 2, successes, n - successes + 1)) if successes > 0 else 0.0
+    high = float(beta.ppf(1 - alpha / 2, successes + 1, n - successes)) if successes < n else 1.0
+    return low, high
+
+
+def _rating_tables(a, b, q: int, resamples: int = 0, seed: int = 0) -> np.ndarray:
+    """Joint distributions (q x q, summing to 1) of two raters' ratings coded 0..q-1: the observed one, and
+    after it `resamples` bootstrap ones (cases drawn with replacement)."""
+    a, b = np.asarray(a, dtype=int), np.asarray(b, dtype=int)
+    n = len(a)
+    draws = np.vstack([np.arange(n), np.random.default_rng(seed).integers(0, n, size=(resamples, n))])
+    cells = (np.arange(len(draws))[:, None] * q * q + a[draws] * q + b[draws]).ravel()
+    return np.bincount(cells, minlength=len(draws) * q * q).reshape(len(draws), q, q) / n
+
+
+def _quadratic_weights(q: int) -> np.ndarray:
+    i, j = np.indices((q, q))
+    return 1 - (i - j) ** 2 / (q - 1) ** 2
+
+
+def gwet_ac2(p: np.ndarray) -> np.ndarray:
+    """Gwet's AC2 with quadratic weights of two raters, from their joint distribution(s) `p` (..., q, q):
+    weighted agreement corrected for the agreement of raters who rate some cases at random
+    (Gwet, Handbook of Inter-Rater Reliability, 2014)."""
+    q = p.shape[-1]
+    w = _quadratic_weights(q)
+    pa = (w * p).sum(axis=(-2, -1))
+    pi = (p.sum(axis=-1) + p.sum(axis=-2)) / 2
+    pe = w.sum() / (q * (q - 1)) * (pi * (1 - pi)).sum(axis=-1)
+    return (pa - pe) / (1 - pe)
+
+
+def quadratic_kappa(p: np.ndarray) -> np.ndarray:
+    """Cohen's kappa with quadratic weights from joint distribution(s) `p` (..., q, q); 1 where both raters
+    gave one and the same grade throughout (no disagreement to correct)."""
+    q = p.shape[-1]
+    d = 1 - _quadratic_weights(q)  # disagreement weights
+    expected = p.sum(axis=-1)[..., :, None] * p.sum(axis=-2)[..., None, :]
+    observed, chance = (d * p).sum(axis=(-2, -1)), (d * expected).sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(chance > 0, 1 - observed / np.where(chance > 0, chance, 1), 1.0)
+
+
+def agreement_with_ci(a, b, categories, resamples: int, seed: int, confidence: float) -> dict:
+    """Quadratically weighted kappa and Gwet's AC2 of two raters' ratings (`categories`: the scale, in order),
+    each with a percentile bootstrap interval over cases."""
+    code = {c: i for i, c in enumerate(categories)}
+    tables = _rating_tables([code[x] for x in a], [code[x] for x in b], len(categories), resamples, seed)
+    alpha = (1 - confidence) / 2
+    found = {}
+    for name, statistic in (("quadratic_kappa", quadratic_kappa), ("gwet_ac2", gwet_ac2)):
+        values = statistic(tables)
+        low, high = np.quantile(values[1:], [alpha, 1 - alpha]) if resamples else (np.nan, np.nan)
+        found |= {name: float(values[0]), f"{name}_ci_low": float(low), f"{name}_ci_high": float(high)}
+    return found

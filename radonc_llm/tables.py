@@ -271,6 +271,11 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
     _atomic(path, lambda tmp: Path(tmp).write_bytes(csv_bytes(table)))
 
 
+def write_bytes(data: bytes, path: str | Path) -> None:
+    """`data` to `path`, whole or not at all."""
+    _atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
 def write_text(text: str, path: str | Path) -> None:
     """`text` to `path`, whole or not at all (a temporary file renamed into place)."""
     _atomic(path, lambda tmp: Path(tmp).write_text(text))

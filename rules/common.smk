@@ -363,16 +363,40 @@ def slurm_placement(gpus):
     return {"slurm_partition": partition, "slurm_account": setting("account")}
 
 
+RETURNED = run_path("grading/returned")  # this run's graded sheets, never another run's
+SHEET_FORMAT = config["grading"]["sheet_format"]
+
+
+def returned_sheet(grader):
+    """A grader's returned sheet: <grader>.xlsx or <grader>.csv in RETURNED (None while there is none); both
+    is an error, as which one to read would be a guess."""
+    found = [
+        f"{RETURNED}/{grader}.{ext}"
+        for ext in ("xlsx", "csv")
+        if os.path.exists(f"{RETURNED}/{grader}.{ext}")
+    ]
+    if len(found) > 1:
+        stop_at_planning(
+            f"{' and '.join(found)}: two returned sheets of grader {grader}; keep the one to grade from"
+        )
+    return found[0] if found else None
+
+
+def returned_sheets():
+    """Rule grading_results' graded sheets: each grader's returned file (while none is back, the name it is
+    expected under)."""
+    return [
+        returned_sheet(g) or f"{RETURNED}/{g}.{SHEET_FORMAT}"
+        for g in config["grading"]["graders"]
+    ]
+
+
 def graded_sheets_present():
-    """The grading results are built only once every grader's sheet is in grading.graded_dir."""
-    folder = config["grading"]["graded_dir"]
-    return all(
-        os.path.exists(f"{folder}/{grader}.csv")
-        for grader in config["grading"]["graders"]
-    )
+    """The grading results are built only once every grader's sheet is back in RETURNED."""
+    return all(returned_sheet(g) for g in config["grading"]["graders"])
 
 
 def adjudication_input():
     """The filled adjudication sheet, if the clinicians have placed one."""
-    path = f"{config['grading']['graded_dir']}/adjudication.csv"
+    path = f"{RETURNED}/adjudication.csv"
     return [path] if os.path.exists(path) else []

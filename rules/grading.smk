@@ -1,5 +1,5 @@
 # Blinded grading sheets of the generated regimens for the clinicians; once their graded sheets are
-# in grading.graded_dir, the un-blinded grades, adjudication list, distributions and agreement.
+# in results/<run>/grading/returned/, the un-blinded grades, adjudication list, distributions and agreement.
 GRADERS = config["grading"]["graders"]
 GRADING_VARIANTS = config["grading"]["variants"]
 
@@ -21,7 +21,9 @@ rule grading_sheets:
         ),
     output:
         sheets=report(
-            expand(run_path("grading/sheets/{grader}.csv"), grader=GRADERS),
+            expand(
+                run_path(f"grading/sheets/{{grader}}.{SHEET_FORMAT}"), grader=GRADERS
+            ),
             caption="../report/grading_sheets.rst",
             category="Grading",
         ),
@@ -41,6 +43,7 @@ rule grading_sheets:
             model=MODELS, variant=GRADING_VARIANTS, temperature=TEMPERATURES
         ),
         issued=run_path("grading/issued"),
+        returned=RETURNED,
     script:
         "../scripts/grading_sheets.py"
 
@@ -48,12 +51,10 @@ rule grading_sheets:
 rule grading_results:
     input:
         key=run_path("grading/key.csv"),
-        sheets=expand(run_path("grading/sheets/{grader}.csv"), grader=GRADERS),
-        graded=expand(
-            "{folder}/{grader}.csv",
-            folder=config["grading"]["graded_dir"],
-            grader=GRADERS,
+        sheets=expand(
+            run_path(f"grading/sheets/{{grader}}.{SHEET_FORMAT}"), grader=GRADERS
         ),
+        graded=returned_sheets(),
         proxy=expand(
             run_path("metrics/{model}/{variant}/regimen/T{temperature}.parquet"),
             model=MODELS,
@@ -78,6 +79,11 @@ rule grading_results:
             caption="../report/grading_results.rst",
             category="Grading",
         ),
+        arms=report(
+            run_path("grading/arm_comparisons.csv"),
+            caption="../report/grading_results.rst",
+            category="Grading",
+        ),
         figure_png=report(
             run_path("grading/figure5ab_human_grades.png"),
             caption="../report/grading_results.rst",
@@ -97,6 +103,8 @@ rule grading_results:
         **slurm_placement(0),
     params:
         graders=GRADERS,
+        # the agreement's bootstrap intervals: the metrics' resamples and confidence, the grading's seed
+        bootstrap=config["metrics"]["bootstrap"] | {"seed": config["grading"]["seed"]},
         proxy_keys=keys_of(
             model=MODELS, variant=GRADING_VARIANTS, temperature=TEMPERATURES
         ),

@@ -11,7 +11,7 @@ PAGES = [REPO / "README.md", REPO / "config" / "README.md", REPO / "results" / "
 SCHEMA = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
 FILE_TYPES = (".conf", ".csv", ".yaml", ".py", ".md", ".json")
 # the graders' sheets and the annotation tables: the docs say where to save them (the tables' templates are tracked)
-USER_FILES = ("config/grading/", "config/annotations/modality_overrides.csv", "config/annotations/text_separations.csv")
+USER_FILES = ("config/annotations/modality_overrides.csv", "config/annotations/text_separations.csv")
 FOLDERS = ("benchmarks", "config", "docs", "envs", "profiles", "radonc_llm", "report", "rules", "scripts", "tests")
 
 

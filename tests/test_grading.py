@@ -1,5 +1,6 @@
 """The grading round trip: blinded sheets -> hand-filled sheets -> validation, flags, adjudication,
 distributions and agreement."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -92,15 +93,64 @@ def test_result_tables_join_the_proxy_grade_and_list_the_rows_to_adjudicate_with
     assert confusion["n"].sum() == 22 and set(confusion["grader"]) == {"ann", "bob"}
 
 
-def test_weighted_kappa_by_hand():
+def test_quadratic_kappa_and_gwet_ac2_by_hand():
     # two raters, grades 1-2 only: observed disagreement 2 of 4 (each 1 point), expected with
-    # marginals (1: 1/2, 2: 1/2 each) 1/2 -> kappa = 1 - (2/4) / (1/2) = 0
-    assert agreement([1, 1, 2, 2], [1, 2, 1, 2])["weighted_kappa"] == pytest.approx(0.0)
-    assert agreement([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])["weighted_kappa"] == pytest.approx(1.0)
-    # one point apart on one of four, linear weights |i - j|: observed mean disagreement 1/4;
-    # expected from the marginals a (1: 1/2, 3: 1/2), b (1: 1/2, 3: 1/4, 4: 1/4):
-    # 1/2 (1/4 * 2 + 1/4 * 3) + 1/2 (1/2 * 2 + 1/4 * 1) = 1.25 -> kappa = 1 - 0.25 / 1.25 = 0.8
-    assert agreement([1, 1, 3, 3], [1, 1, 3, 4])["weighted_kappa"] == pytest.approx(0.8)
+    # marginals (1: 1/2, 2: 1/2 each) the same -> kappa = 0, whatever the weights
+    assert agreement([1, 1, 2, 2], [1, 2, 1, 2])["quadratic_kappa"] == pytest.approx(0.0)
+    assert agreement([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])["quadratic_kappa"] == pytest.approx(1.0)
+    # one point apart on one of four, quadratic weights (i - j)^2: observed mean 1/4; expected from the
+    # marginals a (1: 1/2, 3: 1/2), b (1: 1/2, 3: 1/4, 4: 1/4): 1/2 (1/4 * 4 + 1/4 * 9) + 1/2 (1/2 * 4 + 1/4 * 1)
+    # = 2.75 -> kappa = 1 - 0.25 / 2.75 = 10/11
+    found = agreement([1, 1, 3, 3], [1, 1, 3, 4], resamples=500, seed=1)
+    assert found["quadratic_kappa"] == pytest.approx(10 / 11)
+    # AC2 (q = 5, weights 1 - (i - j)^2 / 16): pa = 3/4 + 1/4 * 15/16 = 63/64; pi = (1/2, 0, 3/8, 1/8, 0),
+    # sum pi (1 - pi) = 19/32; the weights sum to 25 - 100/16 = 75/4, so pe = 75/4 / 20 * 19/32 = 285/512;
+    # AC2 = (504 - 285) / (512 - 285) = 219/227
+    assert found["gwet_ac2"] == pytest.approx(219 / 227)
+    assert found["gwet_ac2_ci_low"] <= found["gwet_ac2"] <= found["gwet_ac2_ci_high"] <= 1
+    from sklearn.metrics import cohen_kappa_score
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(1, 6, 60), rng.integers(1, 6, 60)
+    assert agreement(a, b)["quadratic_kappa"] == pytest.approx(cohen_kappa_score(a, b, weights="quadratic"))
+
+
+def test_gwet_ac2_on_gwets_published_example():
+    """Gwet (2014), Handbook of Inter-Rater Reliability: two abstractors, 100 pregnancies, three ordered
+    categories (13 0 0 / 0 20 7 / 0 4 56); with quadratic weights pa = 0.9725, pe = 0.53985, AC2 = 0.94024."""
+    from radonc_llm.stats import agreement_with_ci
+    counts = [[13, 0, 0], [0, 20, 7], [0, 4, 56]]
+    a = [i for i in range(3) for j in range(3) for _ in range(counts[i][j])]
+    b = [j for i in range(3) for j in range(3) for _ in range(counts[i][j])]
+    found = agreement_with_ci(a, b, [0, 1, 2], resamples=2000, seed=1, confidence=0.95)
+    assert round(found["gwet_ac2"], 5) == 0.94024
+    assert found["gwet_ac2_ci_low"] == pytest.approx(0.905, abs=0.01)  # the book's 0.90468-0.97579 (analytic)
+    assert found["gwet_ac2_ci_high"] == pytest.approx(0.976, abs=0.01)
+
+
+def test_acceptable_and_unsafe_shares_have_exact_intervals():
+    from scipy.stats import binomtest
+    table = pd.DataFrame({"model": "m", "variant": "finetuned", "ann_final": [1, 2, 2, 4, 5, 3, 1, 1],
+                          "bob_final": [1, 1, 3, 4, 4, 4, 1, 2]})
+    dist = distribution(table, ["ann", "bob"]).set_index("grader")
+    assert dist.loc["ann", "grade_1_2_share"] == 5 / 8 and dist.loc["ann", "unsafe_share"] == 2 / 8
+    exact = binomtest(5, 8).proportion_ci(0.95, method="exact")
+    assert (dist.loc["ann", "grade_1_2_ci_low"], dist.loc["ann", "grade_1_2_ci_high"]) == (
+        pytest.approx(exact.low), pytest.approx(exact.high))
+    assert dist.loc["bob", "unsafe_share"] == 3 / 8 and dist.loc["average", "unsafe_share"] == 2.5 / 8
+    assert dist.loc["ann", "unsafe_ci_low"] < 2 / 8 < dist.loc["average", "unsafe_ci_high"]
+
+
+def test_arms_on_the_same_cases_are_compared_by_mcnemar():
+    from radonc_llm.grading import arm_comparisons
+    rows = []
+    for model, grades in (("llama", [1, 1, 1, 4, 2, 1]), ("mistral", [3, 3, 1, 4, 5, 3])):
+        rows += [{"case_id": f"P{i}", "model": model, "variant": "finetuned", "ann_final": g, "bob_final": g}
+                 for i, g in enumerate(grades)]
+    found = arm_comparisons(pd.DataFrame(rows), ["ann", "bob"]).set_index("outcome")
+    # acceptable: llama on 5 of 6, mistral on 1; llama alone on 4 cases, mistral alone on none: p = 2 / 2^4
+    assert found.loc["acceptable", ["n", "share_a", "share_b", "a_only", "b_only"]].tolist() == [6, 5 / 6, 1 / 6, 4, 0]
+    assert found.loc["acceptable", "p_value"] == pytest.approx(0.125)
+    assert found.loc["unsafe", ["a_only", "b_only", "p_value"]].tolist() == [0, 1, 1.0]
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -122,3 +172,65 @@ def test_bad_graded_sheets_are_refused_naming_file_and_row(exported, tmp_path, e
     assert str(path) in str(error.value) and message in str(error.value)
     if "line" in str(error.value):
         assert "line 2 (row R" in str(error.value)
+
+
+def test_the_workbook_a_grader_gets_and_fills_in_excel(exported, tmp_path):
+    from openpyxl import load_workbook
+
+    from radonc_llm.grading import read_sheet, write_sheet
+    sheets, key = exported
+    sheet = sheets["ann"].assign(diagnosis=lambda t: t["diagnosis"] + ", carcinome épidermoïde\nT2 N0")
+    write_sheet(sheet, "ann", tmp_path / "ann.xlsx")
+    first = (tmp_path / "ann.xlsx").read_bytes()
+    write_sheet(sheet, "ann", tmp_path / "ann.xlsx")
+    assert (tmp_path / "ann.xlsx").read_bytes() == first  # the same bytes on a re-run
+    book = load_workbook(tmp_path / "ann.xlsx")
+    assert book.sheetnames == ["Instructions", "Grader", "Cases"] and book.active.title == "Cases"
+    assert "5  Absolutely not acceptable" in [c.value for c in book["Instructions"]["A"]]
+    cases = book["Cases"]
+    assert [c.value for c in cases[1]] == ["Row", "Diagnosis", "Physician's regimen", "Regimen to grade",
+                                           "Grade (1-5)", "Comment"]
+    assert cases.freeze_panes == "A2" and cases.protection.sheet and cases.column_dimensions["B"].width == 60
+    validation = cases.data_validations.dataValidation[0]
+    assert validation.type == "list" and validation.formula1 == '"1,2,3,4,5"' and str(validation.sqref) == "E2:E13"
+    assert cases["B2"].protection.locked and cases["B2"].alignment.wrap_text  # the case text: locked, wrapped
+    assert not cases["E2"].protection.locked and not cases["F2"].protection.locked  # grade and comment open
+    # the grader picks grades from the drop-down (numbers in Excel), comments with an accent, fills the Grader sheet
+    for row in range(2, 14):
+        cases.cell(row=row, column=5, value=1 + row % 5)
+    cases["F3"] = "dose trop élevée"
+    book["Grader"]["B2"], book["Grader"]["B3"] = "radiation oncology resident", 3
+    book.save(tmp_path / "returned.xlsx")
+    graded = read_graded(tmp_path / "returned.xlsx", read_sheet(tmp_path / "ann.xlsx")[0])
+    assert graded["grade"].tolist() == [1 + row % 5 for row in range(2, 14)]
+    assert graded["comment"].tolist()[1] == "dose trop élevée"
+    assert read_sheet(tmp_path / "returned.xlsx")[2]["years of practice"] == "3"
+    # a workbook saved with a .csv name is still read as the workbook it is
+    (tmp_path / "returned.csv").write_bytes((tmp_path / "returned.xlsx").read_bytes())
+    assert read_graded(tmp_path / "returned.csv", sheet)["grade"].tolist() == graded["grade"].tolist()
+    book["Cases"]["D4"] = "edited"
+    book.save(tmp_path / "edited.xlsx")
+    with pytest.raises(GradingError, match=r"edited.xlsx: line 4 \(row R\d+\): column 'generated_regimen' was edited"):
+        read_graded(tmp_path / "edited.xlsx", sheet)
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(GradingError, match=r"broken.xlsx: not an Excel workbook \(.xlsx\) that can be read"):
+        read_graded(tmp_path / "broken.xlsx", sheet)
+
+
+@pytest.mark.parametrize("encoding, delimiter", [("utf-8-sig", ","), ("cp1252", ";")])
+def test_a_csv_sheet_saved_by_excel_is_read_and_an_edited_case_still_refused(exported, tmp_path, encoding, delimiter):
+    import csv
+    sheets, key = exported
+    sheet = sheets["ann"].assign(diagnosis=lambda t: t["diagnosis"] + ", carcinome épidermoïde ≥ T2\nN0")
+    graded = sheet.assign(grade=[str(1 + i % 5) for i in range(len(sheet))])
+    # as Excel saves it: its encoding (Windows-1252 writes '?' for what it cannot hold), CRLF, every field quoted
+    graded.to_csv(tmp_path / "ann.csv", index=False, encoding=encoding, errors="replace", sep=delimiter,
+                  lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    assert read_graded(tmp_path / "ann.csv", sheet)["grade"].tolist() == [1 + i % 5 for i in range(len(sheet))]
+    edited = graded.copy()
+    edited.loc[5, "physician_regimen"] = "60 Gy / 30 fx"
+    edited.to_csv(tmp_path / "edited.csv", index=False, encoding=encoding, errors="replace", sep=delimiter,
+                  lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    with pytest.raises(GradingError, match=rf"edited.csv: line 7 \(row {edited.loc[5, 'row_id']}\): column "
+                                           r"'physician_regimen' was edited"):
+        read_graded(tmp_path / "edited.csv", sheet)

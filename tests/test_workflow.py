@@ -501,17 +501,33 @@ def test_learning_curve_target_and_an_added_size_plans_only_its_own_jobs(tmp_pat
 
 @pytest.mark.slow
 def test_grading_round_trip_through_the_workflow(workflow, tmp_path):
-    sheets = {g: pd.read_csv(workflow / f"results/small/grading/sheets/{g}.csv", dtype=str, keep_default_na=False)
-              for g in ("grader_a", "grader_b")}
-    key = pd.read_csv(workflow / "results/small/grading/key.csv")
+    import csv
+
+    from openpyxl import load_workbook
+
+    from radonc_llm.grading import read_sheet
+    grading = workflow / "results/small/grading"
+    sheets = {g: read_sheet(grading / f"sheets/{g}.xlsx")[0] for g in ("grader_a", "grader_b")}
+    key = pd.read_csv(grading / "key.csv")
     assert len(key) == 40 and set(key["variant"]) == {"finetuned"}  # the fine-tuned regimens
-    assert not (workflow / "results/small/grading/grades.csv").exists()  # no graded sheets yet: nothing to un-blind
-    folder = workflow / "config/grading"
-    for k, (grader, sheet) in enumerate(sheets.items()):
-        # grader_a gives 1 to every row, grader_b 3 to the first three rows of the key, else 1
-        bad = set(key["row_id"][:3]) if k else set()
-        sheet.assign(grade=["3" if r in bad else "1" for r in sheet["row_id"]]).to_csv(folder / f"{grader}.csv",
-                                                                                     index=False)
+    assert not (grading / "grades.csv").exists()  # no graded sheets yet: nothing to un-blind
+    # grader_a gives 1 to every row in the workbook's drop-down, grader_b 3 to the first three rows of the key,
+    # else 1, and saves the sheet from Excel as CSV (Windows-1252, semicolons in its locale, CRLF, quoted)
+    book = load_workbook(grading / "sheets/grader_a.xlsx")
+    for row in range(2, 42):
+        book["Cases"].cell(row=row, column=5, value=1)
+    book["Cases"]["F2"] = "très bien"
+    assert (grading / "returned").is_dir() and not any((grading / "returned").iterdir())  # made for the returns
+    book.save(grading / "returned/grader_a.xlsx")
+    bad = set(key["row_id"][:3])
+    sheets["grader_b"].assign(grade=["3" if r in bad else "1" for r in sheets["grader_b"]["row_id"]]).drop(
+        columns="line").to_csv(grading / "returned/grader_b.csv", index=False, encoding="cp1252", errors="replace",
+                               sep=";", lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    # the returned sheets are this run's alone: another run of the same config plans no grading results
+    other = tmp_path / "other.yaml"
+    other.write_text("run: other\n")
+    assert ("grading_results", "") not in planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(other),
+                                                       targets=["grading"])
     out = snakemake(workflow, targets=["grading"])
     assert out.returncode == 0, out.stderr[-3000:]
     adjudication = pd.read_csv(workflow / "results/small/grading/adjudication_needed.csv")
@@ -534,16 +550,19 @@ def test_grading_round_trip_through_the_workflow(workflow, tmp_path):
     assert checklist_rows(text)["6g"] == "answered in [Clinicians' grades](#clinicians-grades)"
     assert checklist_rows(text)["7b"] == "**to supply**: `raters` in config/study.yaml"
     assert (tmp_path / "graded.html").read_text().count('src="data:image/png;base64,') == 5
-    for grader in sheets:
-        (folder / f"{grader}.csv").unlink()  # leave the tree as the other tests expect it
+    for returned in (grading / "returned").iterdir():
+        returned.unlink()  # leave the tree as the other tests expect it
 
 
 @pytest.mark.slow
 def test_issued_grading_sheets_and_their_key_are_never_overwritten(tmp_path, workflow):
+    from radonc_llm.grading import read_sheet
     grading = workflow / "results/small/grading"
     issued = {p.name: p.read_bytes() for p in (grading / "issued").iterdir()}
-    assert issued == {"key.csv": (grading / "key.csv").read_bytes(),
-                      **{f"{g}.csv": (grading / f"sheets/{g}.csv").read_bytes() for g in ("grader_a", "grader_b")}}
+    assert issued["key.csv"] == (grading / "key.csv").read_bytes() and len(issued) == 3
+    for g in ("grader_a", "grader_b"):  # the workbook handed out holds the issued sheet
+        handed_out = read_sheet(grading / f"sheets/{g}.xlsx")[0].drop(columns="line")
+        assert handed_out.equals(pd.read_csv(grading / f"issued/{g}.csv", dtype=str, keep_default_na=False))
     reshuffled = tmp_path / "seed.yaml"
     reshuffled.write_text("grading:\n  seed: 5\n")  # new sheets whose rows and key would differ
     out = snakemake(workflow, "--configfile", "tests/config/small.yaml", str(reshuffled), targets=["grading_sheets"])
