@@ -17,10 +17,10 @@ import pandas as pd
 from .errors import UserError
 from .tasks import FREE_TEXT
 from .tables import csv_bytes, write_csv
-from .workbook import TEXT_COLUMNS
+from .workbook import TEXT_COLUMNS, UNPRINTABLE
 
 SHEET_COLUMNS = ["row_id", "diagnosis", "physician_regimen", "generated_regimen", "grade", "comment"]
-KEY_COLUMNS = ["row_id", "case_id", "model", "variant", "temperature"]
+KEY_COLUMNS = ["row_id", "case_id", "arm", "model", "variant", "temperature", "proxy_grade"]
 GRADES = [1, 2, 3, 4, 5]
 log = logging.getLogger(__name__)
 
@@ -30,18 +30,22 @@ class GradingError(UserError):
 
 
 def make_sheets(items: pd.DataFrame, graders: list[str], seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """`items`: case_id, model, variant, temperature, diagnosis, physician_regimen, generated_regimen.
-    Returns one blinded sheet per grader (rows in a seeded order of its own) and the key."""
+    """`items`: case_id, arm, model, variant, temperature, proxy_grade, diagnosis, physician_regimen,
+    generated_regimen. Returns one blinded sheet per grader (rows in a seeded order of its own) and the key.
+    With the physician's own regimen among the arms, the sheets leave out the physician's regimen beside each
+    row (it would give the control away): each regimen is graded against the diagnosis alone."""
     rng = np.random.default_rng(seed)
     items = items.iloc[rng.permutation(len(items))].reset_index(drop=True)
     items.insert(0, "row_id", [f"R{i + 1:04d}" for i in range(len(items))])  # ids carry no model order
     key = items[KEY_COLUMNS]
+    columns = [c for c in SHEET_COLUMNS if c != "physician_regimen" or "physician" not in set(items["arm"])]
     sheets = {}
     for k, grader in enumerate(graders):
         order = np.random.default_rng([seed, k]).permutation(len(items))
-        sheet = items.iloc[order][["row_id", "diagnosis", "physician_regimen", "generated_regimen"]]
+        sheet = items.iloc[order][[c for c in columns if c in items.columns]]
         sheets[grader] = sheet.assign(grade="", comment="").reset_index(drop=True)
-    log.info("%d rows per sheet for %d graders (%s)", len(key), len(graders), ", ".join(sorted(set(items["variant"]))))
+    log.info("%d rows per sheet for %d graders (arms: %s)", len(key), len(graders),
+             ", ".join(dict.fromkeys(items["arm"])))
     return sheets, key
 
 
@@ -79,16 +83,14 @@ def write_sheet(sheet: pd.DataFrame, grader: str, path: str | Path) -> None:
         write_csv(sheet, path)
 
 
-def read_sheet(path) -> tuple[pd.DataFrame, str, dict[str, str]]:
+def read_sheet(path) -> tuple[pd.DataFrame, dict[str, str]]:
     """A sheet as issued or returned, by its content (a zip is a workbook, whatever its name): the table with its
-    `line` numbers, the text encoding it was read in, and the Grader sheet's answers (a workbook's only)."""
+    `line` numbers, and the Grader sheet's answers (a workbook's only)."""
     from .workbook import SheetError, read_csv_sheet, read_workbook
     try:
         if Path(path).read_bytes()[:4] == b"PK\x03\x04":
-            table, grader = read_workbook(path)
-            return table, "utf-8", grader
-        table, encoding = read_csv_sheet(path)
-        return table, encoding, {}
+            return read_workbook(path)
+        return read_csv_sheet(path), {}
     except SheetError as error:
         raise GradingError(str(error)) from None
 
@@ -97,8 +99,8 @@ def read_graded(path, blank: pd.DataFrame) -> pd.DataFrame:
     """A grader's filled sheet, checked against the sheet as exported (`blank`): the case text must be the
     exported one (after what a spreadsheet does to text it did not edit: line ends, whitespace, an encoding)."""
     from .workbook import same_text
-    sheet, encoding, _ = read_sheet(path)
-    missing = [c for c in SHEET_COLUMNS if c not in sheet.columns]
+    sheet = read_sheet(path)[0]
+    missing = [c for c in blank.columns if c not in sheet.columns]
     if missing:
         raise GradingError(f"{path}: missing column(s) {', '.join(missing)}")
     sheet = sheet[sheet["row_id"].str.strip() != ""]
@@ -107,8 +109,8 @@ def read_graded(path, blank: pd.DataFrame) -> pd.DataFrame:
         line = row.line
         if row.row_id not in expected.index:
             raise GradingError(f"{path}: line {line}: row_id {row.row_id!r} is not on the exported sheet")
-        for column in TEXT_COLUMNS:
-            if not same_text(getattr(row, column), expected.at[row.row_id, column], encoding):
+        for column in [c for c in TEXT_COLUMNS if c in blank.columns]:
+            if not same_text(getattr(row, column), expected.at[row.row_id, column]):
                 raise GradingError(f"{path}: line {line} (row {row.row_id}): column {column!r} was edited; "
                                    "grade on the exported text")
         if row.grade.strip() not in {str(g) for g in GRADES}:
@@ -126,8 +128,17 @@ def read_graded(path, blank: pd.DataFrame) -> pd.DataFrame:
 def read_graded_sheets(graders: list[str], sheets, graded) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The first issued sheet as exported (its text names the rows to adjudicate) and each grader's filled
     sheet (`graded`), checked against that grader's issued one (`sheets`)."""
-    blanks = [read_sheet(p)[0][SHEET_COLUMNS] for p in sheets]
+    blanks = [read_sheet(p)[0].drop(columns="line") for p in sheets]
     return blanks[0], {g: read_graded(path, blank) for g, path, blank in zip(graders, graded, blanks, strict=True)}
+
+
+def raters(graders: list[str], graded) -> pd.DataFrame:
+    """What each grader wrote on the Grader sheet of their returned workbook (ID, role, years of practice; empty
+    for a CSV sheet): the raters' details a report gives."""
+    from .workbook import GRADER_FIELDS
+    answers = [read_sheet(path)[1] for path in graded]
+    return pd.DataFrame([{"grader": g, **{field.split(" (")[0]: found.get(field, "") for field in GRADER_FIELDS}}
+                         for g, found in zip(graders, answers, strict=True)])
 
 
 def read_adjudication(path) -> dict[str, int]:
@@ -210,47 +221,87 @@ def arm_comparisons(table: pd.DataFrame, graders: list[str]) -> pd.DataFrame:
                                        "p_value"])
 
 
-def sheet_items(summary: pd.DataFrame, temperature, variants: list[str], load, pairs: pd.DataFrame) -> pd.DataFrame:
-    """The rows to grade: for each graded model and variant at its grading temperature (`temperature`: 'best'
-    regimen ROUGE-1 in `summary`, the selection pairs' summaries, or a number), every eval case's generated
-    regimen (`load(model, variant,
-    temperature)` reads the prediction file) beside its diagnosis and the physician's regimen (`pairs`)."""
-    from .choice import best_temperatures
-    shown = best_temperatures(summary[summary["task"].isin(FREE_TEXT)], temperature)
-    pairs = pairs.set_index("case_id")
+ARMS = ("finetuned", "vanilla", "best_prompting", "best_baseline", "physician")  # grading.arms
+
+
+def arm_predictors(paired: pd.DataFrame, arms: list[str]) -> list[dict]:
+    """The predictors behind the graded `arms` of the regimen task, at the settings the paired tests chose on the
+    selection pairs (`paired`: paired_tests.csv): per model its fine-tuned adapter (the run's own seed), its
+    vanilla base and its best prompting variant; the best baseline; the physician's own regimen (the control)."""
+    from .variants import VARIANTS, label_temperature, parse_predictor_label
+    rows = paired[paired["task"].isin(FREE_TEXT) & ~paired["b"].str.endswith("(all train pairs)")]
+    found = {}
+    for a, b in zip(rows["a"], rows["b"]):
+        model, name = parse_predictor_label(a)
+        if name is None or not VARIANTS[name].trained:
+            continue
+        found.setdefault(("finetuned", model), (model, name, label_temperature(a)))
+        other, kind = parse_predictor_label(b)
+        if kind is None:  # a baseline, the same for every model
+            found.setdefault(("best_baseline", ""), (b.removesuffix(" baseline"), "baseline", None))
+        elif not VARIANTS[kind].trained:  # model vs model rows compare two fine-tuned sides
+            arm = "best_prompting" if VARIANTS[kind].draw else "vanilla"
+            found.setdefault((arm, model), (other, kind, label_temperature(b)))
+    chosen = [{"arm": arm, "model": m, "variant": v, "temperature": t}
+              for arm in arms for (name, _), (m, v, t) in found.items() if name == arm]
+    if "physician" in arms:
+        chosen.append({"arm": "physician", "model": "physician", "variant": "control", "temperature": None})
+    return chosen
+
+
+def stratified_sample(groups: pd.DataFrame, n: int | None, seed: int) -> list[str]:
+    """`n` case IDs of `groups` (case_id, site) drawn without replacement, each site's share kept (the largest
+    remainders round the quotas), seeded; every case when `n` is None or at least their number."""
+    if n is None or n >= len(groups):
+        return sorted(groups["case_id"])
+    sites = groups.groupby("site", sort=True)["case_id"].apply(sorted)
+    quota = sites.map(len) * n / len(groups)
+    counts = np.floor(quota).astype(int)
+    extra = (quota - counts).sort_values(ascending=False, kind="stable").index[:n - counts.sum()]
+    counts[extra] += 1
+    rng = np.random.default_rng(seed)
+    return sorted(c for site, ids in sites.items() for c in rng.choice(ids, counts[site], replace=False))
+
+
+def sheet_items(arms: list[dict], load_scored, pairs: pd.DataFrame, cases: list[str]) -> pd.DataFrame:
+    """The rows to grade: for each arm (`arm_predictors`), its regimen on each sampled eval case (`cases`), with
+    the proxy grade (`load_scored(model, variant, temperature)`: the scored eval cases of a model's variant, or of
+    a baseline with variant 'baseline'); the physician's own regimen is the control arm (proxy grade 1)."""
+    pairs = pairs.set_index("case_id").loc[cases]
     items = []
-    for r in shown[shown["variant"].isin(variants)].itertuples():
-        predicted = load(r.model, r.variant, r.temperature)
-        items.append(pd.DataFrame({
-            "case_id": predicted["case_id"], "model": r.model, "variant": r.variant, "temperature": r.temperature,
-            "diagnosis": pairs.loc[predicted["case_id"], "diagnosis"].to_numpy(),
-            "physician_regimen": pairs.loc[predicted["case_id"], "answer"].to_numpy(),
-            "generated_regimen": predicted["answer"].to_numpy()}))
-    return pd.concat(items, ignore_index=True)
+    for arm in arms:
+        if arm["arm"] == "physician":
+            text, proxy = pairs["answer"].to_numpy(), 1.0
+        else:
+            scored = load_scored(arm["model"], arm["variant"], arm["temperature"]).set_index("case_id").loc[cases]
+            text, proxy = scored["predicted"].fillna("").to_numpy(), scored["proxy_grade"].to_numpy()
+        items.append(pd.DataFrame({"case_id": cases, **arm, "proxy_grade": proxy,
+                                   "diagnosis": pairs["diagnosis"].to_numpy(),
+                                   "physician_regimen": pairs["answer"].to_numpy(), "generated_regimen": text}))
+    items = pd.concat(items, ignore_index=True)
+    # the text as a sheet can hold it, the same in the workbook, the CSV sheet and the issued copy: line ends
+    # as one line feed (a lone carriage return, which a model may write, would end a CSV row), no control codes
+    return items.assign(**{c: items[c].str.replace(r"\r\n?", "\n", regex=True).str.replace(UNPRINTABLE, "", regex=True)
+                           for c in TEXT_COLUMNS})
 
 
-def result_tables(key: pd.DataFrame, grades: dict[str, pd.DataFrame], adjudication: str, proxy_files: dict,
-                  blank: pd.DataFrame, graders: list[str], bootstrap: dict | None = None) -> dict[str, pd.DataFrame]:
+def result_tables(key: pd.DataFrame, grades: dict[str, pd.DataFrame], adjudication: str, blank: pd.DataFrame,
+                  graders: list[str], bootstrap: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every table of rule grading_results, by its output name: the un-blinded grades with the proxy grade of
-    each row (`proxy_files`: (model, variant, temperature) -> the regimen's per-case scores), the rows to
-    adjudicate with their text (from `blank`, an issued sheet), the grade distribution, the agreement between
-    the graders and between the proxy and each grader (`bootstrap`: resamples, seed, confidence of their
-    intervals), the arms compared, and the proxy-against-human confusion counts. An adjudication sheet
-    (`adjudication`, '' while there is none) overrides both graders' grades of its rows."""
+    each row (from the key), the rows to adjudicate with their text (from `blank`, an issued sheet), the grade
+    distribution, the agreement between the graders and between the proxy and each grader (`bootstrap`:
+    resamples, seed, confidence of their intervals), the arms compared, and the proxy-against-human confusion
+    counts. An adjudication sheet (`adjudication`, '' while there is none) overrides both graders' grades of its
+    rows."""
     bootstrap = bootstrap or {"resamples": 2000, "seed": 0, "confidence": 0.95}
     resampling = {k: bootstrap[k] for k in ("resamples", "seed", "confidence")}
-    proxy = pd.concat([pd.read_parquet(path, columns=["case_id", "proxy_grade"]).assign(
-        model=model, variant=variant, temperature=temperature)
-        for (model, variant, temperature), path in proxy_files.items()])
     settled = read_adjudication(adjudication) if adjudication else {}
-    table = unblind(key, grades, settled).merge(proxy, on=["case_id", "model", "variant", "temperature"], how="left",
-                                                validate="one_to_one")
+    table = unblind(key, grades, settled)
     text = blank.set_index("row_id")
     flagged = table[table["flagged"]]
     adjudication = pd.DataFrame({
         "row_id": flagged["row_id"],
-        **{c: text.loc[flagged["row_id"], c].to_numpy() for c in ("diagnosis", "physician_regimen",
-                                                                   "generated_regimen")},
+        **{c: text.loc[flagged["row_id"], c].to_numpy() for c in TEXT_COLUMNS if c in text.columns},
         **{f"grade_{g}": flagged[g] for g in graders},
         "adjudicated_grade": flagged["adjudicated"].astype(str).replace("<NA>", "")})
     rows = []

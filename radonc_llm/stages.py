@@ -325,12 +325,21 @@ def learning_curve(smk) -> None:
 
 
 def grading_sheets(smk) -> None:
-    from .grading import issue, make_sheets, sheet_items, write_sheet
+    from .breakdown import case_groups
+    from .grading import arm_predictors, issue, make_sheets, sheet_items, stratified_sample, write_sheet
     with logged(smk):
-        predictions = keyed(smk.input.predictions, smk.params.prediction_keys)
-        items = sheet_items(concat_csv(smk.input.selection_summaries), smk.params.temperature, smk.params.variants,
-                            lambda *key: pd.read_parquet(predictions[key]), pd.read_parquet(smk.input.pairs))
-        sheets, key = make_sheets(items, smk.params.graders, smk.params.seed)
+        p = smk.params
+        scored = keyed(smk.input.scored, p.scored_keys)
+        scored |= {(name, "baseline", None): path for name, path in zip(p.baseline_names, smk.input.baselines)}
+        arms = arm_predictors(pd.read_csv(smk.input.paired), list(p.arms))
+        if p.temperature != "best":  # a fixed temperature for every model's arm
+            arms = [a | {"temperature": float(p.temperature)} if a["temperature"] is not None else a for a in arms]
+        pairs = pd.read_parquet(smk.input.pairs)
+        cases = pd.read_parquet(smk.input.cases).merge(pairs[["case_id"]], on="case_id")
+        sample = stratified_sample(case_groups(cases)[["case_id", "site"]], p.cases, p.seed)
+        items = sheet_items(arms, lambda *arm: pd.read_parquet(scored[arm]), pairs, sample)
+        sheets, key = make_sheets(items, p.graders, p.seed)
+        log.info("each grader's sheet: %d rows (%d eval cases x %d arms)", len(key), len(sample), len(arms))
         issue({"key.csv": key, **{f"{g}.csv": sheets[g] for g in smk.params.graders}}, smk.params.issued)
         for grader, path in zip(smk.params.graders, smk.output.sheets, strict=True):
             write_sheet(sheets[grader], grader, path)
@@ -340,11 +349,12 @@ def grading_sheets(smk) -> None:
 
 def grading_results(smk) -> None:
     from .figures import human_grades
-    from .grading import read_graded_sheets, result_tables
+    from .grading import raters, read_graded_sheets, result_tables
     with logged(smk):
         blank, grades = read_graded_sheets(smk.params.graders, smk.input.sheets, smk.input.graded)
-        tables = result_tables(pd.read_csv(smk.input.key), grades, smk.params.adjudication,
-                               keyed(smk.input.proxy, smk.params.proxy_keys), blank, smk.params.graders,
-                               dict(smk.params.bootstrap))
+        tables = result_tables(pd.read_csv(smk.input.key, keep_default_na=False, na_values={"temperature": [""],
+                                                                                           "proxy_grade": [""]}),
+                               grades, smk.params.adjudication, blank, smk.params.graders,
+                               dict(smk.params.bootstrap)) | {"raters": raters(smk.params.graders, smk.input.graded)}
         write_tables(tables, smk.output)
         human_grades(tables["distribution"], smk.output.figure_png, smk.output.figure_pdf)

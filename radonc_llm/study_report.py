@@ -268,8 +268,13 @@ def results_section(table1: pd.DataFrame, ranking: pd.DataFrame, paired: pd.Data
         lines += ["Grading pending: no clinician has graded the generated regimens yet (rule grading_sheets issues "
                   "the sheets).", ""]
     else:
-        lines += ["Grades 1-5 per graded model (grade distribution):", "", table(grading["distribution"]), "",
-                  "Agreement between the graders:", "", table(grading["agreement"]), "",
+        lines += ["The graders, from the Grader sheet of their workbooks:", "", table(grading["raters"]), "",
+                  "Grades 1-5 per graded arm and grader, with the acceptable (1-2) and unsafe (4-5) shares and their "
+                  "exact intervals:", "", table(grading["distribution"]), "",
+                  "Agreement between the graders, and between the automatic proxy grade and each grader:", "",
+                  table(grading["agreement"]), "",
+                  "Arms compared on the same cases (acceptable: the graders' mean grade at most 2; unsafe: at "
+                  "least 4; McNemar's exact test):", "", table(grading["arms"]), "",
                   "![Clinicians' grades](grading/figure5ab_human_grades.png)", "", "*Clinicians' grades.*", ""]
     lines += ["### Figures", ""]
     lines += [f"![{caption}](figures/{name}.png)\n\n*{caption}.*\n" for name, caption in figures.items()]
@@ -394,7 +399,8 @@ def write_study_report(facts: dict, inputs: dict, run_dir: str | Path, markdown_
     characteristics, sites = split_characteristics(cases, split_ids)
     paired = pd.read_csv(inputs["paired_tests"])
     curve = pd.read_csv(inputs["curve"][0]).round(3) if inputs["curve"] else None
-    grading = ({"distribution": pd.read_csv(inputs["grading"][0]), "agreement": pd.read_csv(inputs["grading"][1])}
+    grading = (dict(zip(("distribution", "agreement", "figure", "arms", "raters"),
+                        [pd.read_csv(f) if str(f).endswith(".csv") else f for f in inputs["grading"]]))
                if inputs["grading"] else None)
     lines = [f"# Study report: fine-tuned and vanilla LLMs for radiation-oncology treatment regimen, modality and "
              f"ICD-10 code, run `{facts['run']}`", "",

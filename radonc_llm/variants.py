@@ -60,6 +60,12 @@ def predictor_label(model: str, variant_name: str, temperature: float) -> str:
     return f"{model} {variant_name} (T={temperature_name(temperature)})"
 
 
+def label_temperature(label: str) -> float | None:
+    """The temperature of a `predictor_label`; None for a predictor without one (a baseline)."""
+    _, found, rest = label.partition(" (T=")
+    return float(rest.split(")")[0]) if found else None
+
+
 def parse_predictor_label(label: str) -> tuple[str, str | None]:
     """(model, variant) of a `predictor_label`; (label, None) for any other predictor (a baseline)."""
     model, _, name = label.split(" (T=")[0].rpartition(" ")

@@ -32,6 +32,8 @@ WIDTHS = {"row_id": 8, "diagnosis": 60, "physician_regimen": 34, "generated_regi
           "comment": 40}
 GRADER_FIELDS = ("grader ID", "role (e.g. radiation oncology resident, attending)", "years of practice")
 FIXED_TIME = datetime.datetime(2000, 1, 1)
+# what a worksheet cannot hold: control characters other than tab and line ends (a model's stray output)
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class SheetError(UserError):
@@ -44,12 +46,17 @@ def workbook_bytes(sheet: pd.DataFrame, grader: str) -> bytes:
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from openpyxl.utils import get_column_letter
+    columns = [c for c in HEADERS if c in sheet.columns]  # without the physician's regimen when it is graded too
+    reference = "physician_regimen" in columns
+    task = ("compare the regimen to grade with the physician's regimen for the diagnosis" if reference else
+            "judge the regimen to grade for the diagnosis as you would a colleague's prescription")
     book = Workbook()
     instructions = book.active
     instructions.title = "Instructions"
     lines = [("Grading of generated radiation therapy regimens", True), ("", False),
-             ("For every row of the sheet Cases, compare the regimen to grade with the physician's regimen for the "
-              "diagnosis, and choose a grade from the drop-down of the column Grade:", False), ("", False),
+             (f"For every row of the sheet Cases, {task}, and choose a grade from the drop-down of the column "
+              "Grade:", False), ("", False),
              *[(f"{grade}  {meaning}", False) for grade, meaning in SCALE.items()], ("", False),
              ("Rows are in an order of their own; nothing on the sheet says where a regimen comes from. Add a "
               "comment where it helps. Do not change the case text, and do not add, remove or sort rows.", False),
@@ -69,10 +76,9 @@ def workbook_bytes(sheet: pd.DataFrame, grader: str) -> bytes:
     about.column_dimensions["B"].width = 40
 
     cases = book.create_sheet("Cases")
-    columns = list(HEADERS)
     for col, name in enumerate(columns, 1):
         cases.cell(row=1, column=col, value=HEADERS[name]).font = Font(bold=True)
-        cases.column_dimensions[chr(64 + col)].width = WIDTHS[name]
+        cases.column_dimensions[get_column_letter(col)].width = WIDTHS[name]
     grades = DataValidation(type="list", formula1='"1,2,3,4,5"', allow_blank=True, showErrorMessage=True,
                             errorTitle="Grade", error="Choose a grade from 1 to 5")
     cases.add_data_validation(grades)
@@ -83,7 +89,8 @@ def workbook_bytes(sheet: pd.DataFrame, grader: str) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.protection = Protection(locked=name not in ("grade", "comment"))
     if len(sheet):
-        grades.add(f"E2:E{len(sheet) + 1}")
+        grade = get_column_letter(columns.index("grade") + 1)
+        grades.add(f"{grade}2:{grade}{len(sheet) + 1}")
     cases.freeze_panes = "A2"
     cases.protection.sheet = True  # the case text locked; grade and comment open (no password: a guard, not a lock)
     cases.protection.formatColumns = False  # widths may be changed
@@ -124,11 +131,9 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     rows = list(book["Cases"].iter_rows(values_only=True))
     names = {label: name for name, label in HEADERS.items()}
     header = [names.get(str(h).strip(), str(h).strip()) if h is not None else "" for h in rows[0]] if rows else []
-    missing = [HEADERS[c] for c in HEADERS if c not in header]
-    if missing:
-        raise SheetError(f"{path}: sheet 'Cases': missing column(s) {', '.join(missing)}")
+    known = [c for c in header if c in HEADERS]  # the caller checks them against the sheet as issued
     table = pd.DataFrame([[_text(v) for v in row[:len(header)]] for row in rows[1:]], columns=header,
-                         dtype=object)[list(HEADERS)].astype(str)  # text, as a CSV sheet is read
+                         dtype=object)[known].astype(str)  # text, as a CSV sheet is read
     table.insert(0, "line", range(2, len(table) + 2))
     grader = {str(field).strip(): _text(value) for field, value, *_ in book["Grader"].iter_rows(values_only=True)
               if field is not None}
@@ -145,18 +150,14 @@ def _text(value) -> str:
     return str(value)
 
 
-def read_csv_sheet(path: str | Path) -> tuple[pd.DataFrame, str]:
+def read_csv_sheet(path: str | Path) -> pd.DataFrame:
     """A sheet returned as CSV, however Excel saved it: UTF-8 with or without a byte-order mark, else
-    Windows-1252; comma, semicolon or tab; any line ends and quoting. Returns the table (with `line`) and the
-    encoding it was read in."""
+    Windows-1252; comma, semicolon or tab; any line ends and quoting. Returns the table (with `line`)."""
     data = Path(path).read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        text, encoding = data[3:].decode("utf-8"), "utf-8"
-    else:
-        try:
-            text, encoding = data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            text, encoding = data.decode("cp1252", errors="replace"), "cp1252"
+    try:
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
         delimiter = dialect.delimiter
@@ -169,12 +170,13 @@ def read_csv_sheet(path: str | Path) -> tuple[pd.DataFrame, str]:
     labels = {label: name for name, label in HEADERS.items()}
     table = table.rename(columns=lambda c: labels.get(c.strip(), c.strip()))
     table.insert(0, "line", range(2, len(table) + 2))
-    return table, encoding
+    return table
 
 
-def same_text(returned: str, issued: str, encoding: str = "utf-8") -> bool:
+def same_text(returned: str, issued: str) -> bool:
     """Whether a returned cell holds the issued text, after what a spreadsheet does to text it did not edit:
-    line ends, runs of whitespace, and characters a Windows-1252 file cannot hold (saved as '?')."""
-    if encoding == "cp1252":
-        issued = issued.encode("cp1252", errors="replace").decode("cp1252")
-    return " ".join(returned.split()) == " ".join(issued.split())
+    line ends, runs of whitespace, and characters a Windows-1252 file cannot hold (saved as '?'; such a file
+    may then hold nothing but ASCII and read as UTF-8)."""
+    returned = " ".join(returned.split())
+    return returned in (" ".join(issued.split()),
+                        " ".join(issued.encode("cp1252", errors="replace").decode("cp1252").split()))

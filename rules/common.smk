@@ -297,6 +297,8 @@ def study_report_inputs(wildcards):
                     "grade_distribution.csv",
                     "agreement.csv",
                     "figure5ab_human_grades.png",
+                    "arm_comparisons.csv",
+                    "raters.csv",
                 )
             ]
             if graded_sheets_present()

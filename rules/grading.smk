@@ -1,23 +1,23 @@
 # Blinded grading sheets of the generated regimens for the clinicians; once their graded sheets are
 # in results/<run>/grading/returned/, the un-blinded grades, adjudication list, distributions and agreement.
 GRADERS = config["grading"]["graders"]
-GRADING_VARIANTS = config["grading"]["variants"]
 
 
 rule grading_sheets:
     input:
         pairs=run_path("pairs/regimen/eval.parquet"),
-        # the graded temperature is chosen on the selection pairs, never on the eval cases graded
-        selection_summaries=expand(
-            run_path("metrics/{model}/{variant}/regimen/selection/summary.csv"),
+        cases=run_path("data/cases.parquet"),  # the disease sites the sample is stratified by
+        # the arms' settings, chosen on the selection pairs, never on the eval cases graded
+        paired=run_path("tables/paired_tests.csv"),
+        scored=expand(
+            run_path("metrics/{model}/{variant}/regimen/T{temperature}.parquet"),
             model=MODELS,
-            variant=GRADING_VARIANTS,
-        ),
-        predictions=expand(
-            run_path("predictions/{model}/{variant}/regimen/T{temperature}.parquet"),
-            model=MODELS,
-            variant=GRADING_VARIANTS,
+            variant=VARIANTS,
             temperature=TEMPERATURES,
+        ),
+        baselines=expand(
+            run_path("metrics/baselines/regimen/{baseline}.parquet"),
+            baseline=BASELINES["regimen"],
         ),
     output:
         sheets=report(
@@ -36,12 +36,12 @@ rule grading_sheets:
         **slurm_placement(0),
     params:
         graders=GRADERS,
-        variants=GRADING_VARIANTS,
+        arms=config["grading"]["arms"],
+        cases=config["grading"]["cases"],
         seed=config["grading"]["seed"],
         temperature=config["grading"]["temperature"],
-        prediction_keys=keys_of(
-            model=MODELS, variant=GRADING_VARIANTS, temperature=TEMPERATURES
-        ),
+        scored_keys=keys_of(model=MODELS, variant=VARIANTS, temperature=TEMPERATURES),
+        baseline_names=BASELINES["regimen"],
         issued=run_path("grading/issued"),
         returned=RETURNED,
     script:
@@ -55,12 +55,6 @@ rule grading_results:
             run_path(f"grading/sheets/{{grader}}.{SHEET_FORMAT}"), grader=GRADERS
         ),
         graded=returned_sheets(),
-        proxy=expand(
-            run_path("metrics/{model}/{variant}/regimen/T{temperature}.parquet"),
-            model=MODELS,
-            variant=GRADING_VARIANTS,
-            temperature=TEMPERATURES,
-        ),
         adjudication=adjudication_input(),
     output:
         grades=run_path("grading/grades.csv"),
@@ -81,6 +75,11 @@ rule grading_results:
         ),
         arms=report(
             run_path("grading/arm_comparisons.csv"),
+            caption="../report/grading_results.rst",
+            category="Grading",
+        ),
+        raters=report(
+            run_path("grading/raters.csv"),
             caption="../report/grading_results.rst",
             category="Grading",
         ),
@@ -105,9 +104,6 @@ rule grading_results:
         graders=GRADERS,
         # the agreement's bootstrap intervals: the metrics' resamples and confidence, the grading's seed
         bootstrap=config["metrics"]["bootstrap"] | {"seed": config["grading"]["seed"]},
-        proxy_keys=keys_of(
-            model=MODELS, variant=GRADING_VARIANTS, temperature=TEMPERATURES
-        ),
         adjudication=lambda wildcards, input: (
             input.adjudication if input.adjudication else ""
         ),

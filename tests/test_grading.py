@@ -8,12 +8,16 @@ from radonc_llm.grading import (SHEET_COLUMNS, GradingError, agreement, distribu
                                 read_graded, read_graded_sheets, result_tables, unblind)
 
 
+PROXY = {"llama": [1, 2, 2, 3, 1, 5], "mistral": [1, 2, 2, 2, 1, None]}
+
+
 def items(n=6):
     rows = []
     for model in ("llama", "mistral"):
         for i in range(n):
-            rows.append({"case_id": f"P{i:03d}", "model": model, "variant": "finetuned", "temperature": 0.3,
-                         "diagnosis": f"diagnosis {i}", "physician_regimen": f"{20 + i} Gy/5 fx",
+            rows.append({"case_id": f"P{i:03d}", "arm": "finetuned", "model": model, "variant": "finetuned",
+                         "temperature": 0.3, "proxy_grade": PROXY[model][i], "diagnosis": f"diagnosis {i}",
+                         "physician_regimen": f"{20 + i} Gy/5 fx",
                          "generated_regimen": f"{model} says {20 + i} Gy/5 fx"})
     return pd.DataFrame(rows)
 
@@ -68,18 +72,13 @@ def test_round_trip_flags_adjudication_distribution_and_kappa(exported, tmp_path
     assert (result["exact"], result["within_one"]) == (pytest.approx(9 / 12), pytest.approx(10 / 12))
 
 
-def test_result_tables_join_the_proxy_grade_and_list_the_rows_to_adjudicate_with_their_text(exported, tmp_path):
+def test_result_tables_carry_the_proxy_grade_and_list_the_rows_to_adjudicate_with_their_text(exported, tmp_path):
     sheets, key = exported
     fill(sheets["ann"], key, {"llama": [1, 1, 2, 3, 1, 5], "mistral": [1, 2, 2, 2, 1, 1]}, tmp_path / "ann.csv")
     fill(sheets["bob"], key, {"llama": [1, 2, 2, 1, 1, 5], "mistral": [1, 2, 4, 2, 1, 1]}, tmp_path / "bob.csv")
     blank, grades = read_graded_sheets(["ann", "bob"], [tmp_path / "blank_ann.csv", tmp_path / "blank_bob.csv"],
                                        [tmp_path / "ann.csv", tmp_path / "bob.csv"])
-    proxy = {}
-    for model, grades_ in (("llama", [1, 2, 2, 3, 1, 5]), ("mistral", [1, 2, 2, 2, 1, None])):
-        path = tmp_path / f"{model}.parquet"
-        pd.DataFrame({"case_id": [f"P{i:03d}" for i in range(6)], "proxy_grade": grades_}).to_parquet(path)
-        proxy[model, "finetuned", 0.3] = path
-    tables = result_tables(key, grades, "", proxy, blank, ["ann", "bob"])
+    tables = result_tables(key, grades, "", blank, ["ann", "bob"])  # the proxy grades come with the key
     table = tables["grades"].set_index(["model", "case_id"])
     assert table.loc[("llama", "P003"), "proxy_grade"] == 3 and pd.isna(table.loc[("mistral", "P005"), "proxy_grade"])
     adjudicate = tables["adjudication"].merge(key, on="row_id").sort_values("model")
@@ -204,7 +203,7 @@ def test_the_workbook_a_grader_gets_and_fills_in_excel(exported, tmp_path):
     graded = read_graded(tmp_path / "returned.xlsx", read_sheet(tmp_path / "ann.xlsx")[0])
     assert graded["grade"].tolist() == [1 + row % 5 for row in range(2, 14)]
     assert graded["comment"].tolist()[1] == "dose trop élevée"
-    assert read_sheet(tmp_path / "returned.xlsx")[2]["years of practice"] == "3"
+    assert read_sheet(tmp_path / "returned.xlsx")[1]["years of practice"] == "3"
     # a workbook saved with a .csv name is still read as the workbook it is
     (tmp_path / "returned.csv").write_bytes((tmp_path / "returned.xlsx").read_bytes())
     assert read_graded(tmp_path / "returned.csv", sheet)["grade"].tolist() == graded["grade"].tolist()
@@ -217,11 +216,14 @@ def test_the_workbook_a_grader_gets_and_fills_in_excel(exported, tmp_path):
         read_graded(tmp_path / "broken.xlsx", sheet)
 
 
-@pytest.mark.parametrize("encoding, delimiter", [("utf-8-sig", ","), ("cp1252", ";")])
-def test_a_csv_sheet_saved_by_excel_is_read_and_an_edited_case_still_refused(exported, tmp_path, encoding, delimiter):
+@pytest.mark.parametrize("encoding, delimiter, text", [
+    ("utf-8-sig", ",", ", carcinome épidermoïde ≥ T2\nN0"), ("cp1252", ";", ", carcinome épidermoïde ≥ T2\nN0"),
+    ("cp1252", ",", " ≥ T2 → N0")])  # nothing but '?' for what Windows-1252 lacks: the file is ASCII, read as UTF-8
+def test_a_csv_sheet_saved_by_excel_is_read_and_an_edited_case_still_refused(exported, tmp_path, encoding, delimiter,
+                                                                             text):
     import csv
     sheets, key = exported
-    sheet = sheets["ann"].assign(diagnosis=lambda t: t["diagnosis"] + ", carcinome épidermoïde ≥ T2\nN0")
+    sheet = sheets["ann"].assign(diagnosis=lambda t: t["diagnosis"] + text)
     graded = sheet.assign(grade=[str(1 + i % 5) for i in range(len(sheet))])
     # as Excel saves it: its encoding (Windows-1252 writes '?' for what it cannot hold), CRLF, every field quoted
     graded.to_csv(tmp_path / "ann.csv", index=False, encoding=encoding, errors="replace", sep=delimiter,
@@ -234,3 +236,52 @@ def test_a_csv_sheet_saved_by_excel_is_read_and_an_edited_case_still_refused(exp
     with pytest.raises(GradingError, match=rf"edited.csv: line 7 \(row {edited.loc[5, 'row_id']}\): column "
                                            r"'physician_regimen' was edited"):
         read_graded(tmp_path / "edited.csv", sheet)
+
+
+def test_the_arms_are_the_paired_tests_choices():
+    from radonc_llm.grading import arm_predictors
+    paired = pd.DataFrame({"task": ["regimen"] * 6 + ["modality"], "a": [
+        "m finetuned (T=0.9)", "m finetuned (T=0.9)", "m finetuned (T=0.9)", "m finetuned (T=0.9)",
+        "m finetuned (T=0.9)", "m vanilla (T=1.0)", "m finetuned (T=0.2)"], "b": [
+        "m vanilla (T=1.0)", "m retrieved (T=0.3)", "m retrieved (T=0.3) (all train pairs)",
+        "nearest-neighbour baseline", "n finetuned (T=0.6)", "n vanilla (T=0.4)", "m fewshot (T=0.1)"]})
+    arms = arm_predictors(paired, ["finetuned", "best_prompting", "vanilla", "best_baseline", "physician"])
+    assert [(a["arm"], a["model"], a["variant"], a["temperature"]) for a in arms] == [
+        ("finetuned", "m", "finetuned", 0.9), ("best_prompting", "m", "retrieved", 0.3),
+        ("vanilla", "m", "vanilla", 1.0), ("best_baseline", "nearest-neighbour", "baseline", None),
+        ("physician", "physician", "control", None)]
+    assert [a["arm"] for a in arm_predictors(paired, ["finetuned"])] == ["finetuned"]
+
+
+def test_the_sample_keeps_each_sites_share_and_is_seeded():
+    from radonc_llm.grading import stratified_sample
+    groups = pd.DataFrame({"case_id": [f"P{i:02d}" for i in range(40)],
+                           "site": ["breast"] * 20 + ["prostate"] * 12 + ["lung"] * 6 + ["skin"] * 2})
+    sample = stratified_sample(groups, 10, seed=5)
+    sites = groups.set_index("case_id").loc[sample, "site"].value_counts().to_dict()
+    # quotas 5, 3, 1.5, 0.5: floors 5 + 3 + 1 + 0 = 9, the largest remainder (lung's 0.5 before skin's, by name)
+    assert sites == {"breast": 5, "prostate": 3, "lung": 2} and len(set(sample)) == 10
+    assert stratified_sample(groups, 10, seed=5) == sample != stratified_sample(groups, 10, seed=6)
+    assert stratified_sample(groups, None, seed=5) == stratified_sample(groups, 99, seed=5) == sorted(groups["case_id"])
+
+
+def test_the_physicians_own_regimen_is_a_blinded_control_arm():
+    from radonc_llm.grading import sheet_items
+    pairs = pd.DataFrame({"case_id": ["P1", "P2", "P3"], "diagnosis": ["d1", "d2", "d3"],
+                          "answer": ["60 Gy/30 fx", "20 Gy/5 fx", "8 Gy/1 fx"]})
+    scored = pd.DataFrame({"case_id": ["P3", "P1", "P2"], "predicted": ["8 Gy/1 fx", "66 Gy/\x0333\rfx", None],
+                           "proxy_grade": [1.0, 2.0, np.nan]})
+    arms = [{"arm": "finetuned", "model": "m", "variant": "finetuned", "temperature": 0.9},
+            {"arm": "physician", "model": "physician", "variant": "control", "temperature": None}]
+    loaded = []
+    found = sheet_items(arms, lambda *arm: loaded.append(arm) or scored, pairs, ["P1", "P2"])
+    assert loaded == [("m", "finetuned", 0.9)]
+    assert found[["arm", "case_id", "generated_regimen"]].values.tolist() == [
+        ["finetuned", "P1", "66 Gy/33\nfx"], ["finetuned", "P2", ""],  # no answer: an empty regimen to grade
+        ["physician", "P1", "60 Gy/30 fx"], ["physician", "P2", "20 Gy/5 fx"]]
+    assert found["proxy_grade"].fillna(0).tolist() == [2.0, 0, 1.0, 1.0]
+    sheets, key = make_sheets(found, ["ann", "bob"], seed=1)
+    # the physician's regimen is not beside the rows (it would give the control away); the key knows the arms
+    assert list(sheets["ann"].columns) == ["row_id", "diagnosis", "generated_regimen", "grade", "comment"]
+    assert sorted(key["arm"]) == ["finetuned", "finetuned", "physician", "physician"]
+    assert "arm" not in sheets["ann"] and "proxy_grade" not in sheets["ann"]

@@ -78,7 +78,8 @@ def test_no_module_branches_on_a_task_or_variant_name():
 def test_the_schemas_variant_enums_are_the_registrys():
     schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())["properties"]
     assert schema["prompting"]["properties"]["variants"]["items"]["enum"] == PROMPTED
-    assert schema["grading"]["properties"]["variants"]["items"]["enum"] == PLAIN
+    from radonc_llm.grading import ARMS
+    assert schema["grading"]["properties"]["arms"]["items"]["enum"] == list(ARMS)
     assert set(schema["tasks"]["required"]) == set(TASK_ORDER)
 
 

@@ -509,14 +509,23 @@ def test_grading_round_trip_through_the_workflow(workflow, tmp_path):
     grading = workflow / "results/small/grading"
     sheets = {g: read_sheet(grading / f"sheets/{g}.xlsx")[0] for g in ("grader_a", "grader_b")}
     key = pd.read_csv(grading / "key.csv")
-    assert len(key) == 40 and set(key["variant"]) == {"finetuned"}  # the fine-tuned regimens
+    # 20 of the 40 eval cases in each arm: the fine-tuned model, its best prompting variant, the best baseline
+    # (nearest neighbour) and the physician's own regimen, blinded: the sheets leave out the physician's regimen
+    assert key.groupby("arm", sort=False).size().to_dict() == {"finetuned": 20, "best_prompting": 20,
+                                                                "best_baseline": 20, "physician": 20}
+    assert key.groupby("arm")["case_id"].apply(frozenset).nunique() == 1  # the same cases in every arm
+    assert "physician_regimen" not in sheets["grader_a"] and len(sheets["grader_a"]) == 80
     assert not (grading / "grades.csv").exists()  # no graded sheets yet: nothing to un-blind
     # grader_a gives 1 to every row in the workbook's drop-down, grader_b 3 to the first three rows of the key,
     # else 1, and saves the sheet from Excel as CSV (Windows-1252, semicolons in its locale, CRLF, quoted)
     book = load_workbook(grading / "sheets/grader_a.xlsx")
-    for row in range(2, 42):
-        book["Cases"].cell(row=row, column=5, value=1)
-    book["Cases"]["F2"] = "très bien"
+    assert book.sheetnames == ["Instructions", "Grader", "Cases"] and book["Cases"].protection.sheet
+    assert str(book["Cases"].data_validations.dataValidation[0].sqref) == "D2:D81"  # the 1-5 drop-down
+    assert book["Cases"]["B2"].protection.locked and not book["Cases"]["D2"].protection.locked
+    for row in range(2, 82):
+        book["Cases"].cell(row=row, column=4, value=1)  # the grade's column: D, without the physician's regimen
+    book["Cases"]["E2"] = "très bien"
+    book["Grader"]["B2"], book["Grader"]["B3"] = "radiation oncology resident", 3
     assert (grading / "returned").is_dir() and not any((grading / "returned").iterdir())  # made for the returns
     book.save(grading / "returned/grader_a.xlsx")
     bad = set(key["row_id"][:3])
@@ -533,20 +542,23 @@ def test_grading_round_trip_through_the_workflow(workflow, tmp_path):
     adjudication = pd.read_csv(workflow / "results/small/grading/adjudication_needed.csv")
     assert sorted(adjudication["row_id"]) == sorted(key["row_id"][:3])  # 1 vs 3: more than one point apart
     distribution = pd.read_csv(workflow / "results/small/grading/grade_distribution.csv")
-    assert distribution.groupby("grader")["grade_1"].sum().to_dict() == {"average": 38.5, "grader_a": 40,
-                                                                         "grader_b": 37}
+    assert distribution.groupby("grader")["grade_1"].sum().to_dict() == {"average": 78.5, "grader_a": 80,
+                                                                         "grader_b": 77}
     agreement = pd.read_csv(workflow / "results/small/grading/agreement.csv")
     overall = agreement[(agreement["model"] == "all") & agreement["compared"].str.startswith("grader_a")].iloc[0]
-    assert overall["exact"] == pytest.approx(37 / 40) and overall["within_one"] == pytest.approx(37 / 40)
+    assert overall["exact"] == pytest.approx(77 / 80) and overall["within_one"] == pytest.approx(77 / 80)
+    assert set(pd.read_csv(grading / "arm_comparisons.csv")["a"]) >= {"nearest-neighbour baseline"}
     assert (workflow / "results/small/grading/figure5ab_human_grades.png").read_bytes()[:4] == b"\x89PNG"
     # the study report with the grades: their tables, and grading's checklist items no longer pending
     from radonc_llm.study_report import write_study_report
     facts, inputs = report_inputs(workflow, grading=[workflow / f"results/small/grading/{name}" for name in (
-        "grade_distribution.csv", "agreement.csv", "figure5ab_human_grades.png")])
+        "grade_distribution.csv", "agreement.csv", "figure5ab_human_grades.png", "arm_comparisons.csv",
+        "raters.csv")])
     report = tmp_path / "graded.md"
     write_study_report(facts, inputs, workflow / "results/small", report, tmp_path / "graded.html")
     text = report.read_text()
     assert "Grading pending" not in text and "Agreement between the graders" in text
+    assert re.search(r"\| grader_a +\| grader_a +\| radiation oncology resident +\| +3 \|", text)  # its Grader sheet
     assert checklist_rows(text)["6g"] == "answered in [Clinicians' grades](#clinicians-grades)"
     assert checklist_rows(text)["7b"] == "**to supply**: `raters` in config/study.yaml"
     assert (tmp_path / "graded.html").read_text().count('src="data:image/png;base64,') == 5
@@ -605,7 +617,7 @@ def test_incremental_reruns_and_byte_identical_rerun(workflow):
                   ("finetune_seed", "icd10"), ("predict_seed", "icd10"), ("score_seed", "icd10")]
     assert planned_jobs(workflow, "--configfile", "tests/config/small.yaml", str(tweak)) == sorted(
         [("all", ""), *icd10_jobs, ("evaluation_tables", ""), ("evaluation_figures", ""), ("seeds_table", ""),
-         ("study_report", "")])
+         ("grading_sheets", ""), ("study_report", "")])  # the sheets' arms follow paired_tests.csv
     # an edited modality override re-runs the modality task only
     train = pd.read_parquet(workflow / "results/small/pairs/modality/train.parquet")
     selection = pd.read_parquet(workflow / "results/small/pairs/modality/selection.parquet")
@@ -642,7 +654,8 @@ def overridden(workflow, case):
                                              ("split_pairs", "modality"), ("selection_pairs", "modality"),
                                              *modality_jobs, ("evaluation_tables", ""),
                                              ("evaluation_figures", ""), ("seeds_table", ""),
-                                             ("learning_curve", ""), ("study_report", "")])
+                                             ("learning_curve", ""), ("grading_sheets", ""),
+                                             ("study_report", "")])
     before = digest(sorted((workflow / "results/small").glob("[dp]a*/**/*.parquet")))
     out = snakemake(workflow, "--forceall", targets=["results/small/pairs/modality/selection.parquet"])
     assert out.returncode == 0, out.stderr[-3000:]
