@@ -64,3 +64,16 @@ def test_reads_the_prescription(row):
 def test_refuses_what_it_cannot_read(row):
     r = parse_regimen(row["text"])
     assert (r.total_dose, r.fractions, r.fractionation_class, r.eqd2()) == (None, None, None, None)
+
+
+def test_the_held_out_set_is_consistent_and_apart_from_the_corpus():
+    """tests/data/prescriptions_heldout.csv (scored by benchmarks/regimen_heldout.py, never a development
+    target): at least 120 prescriptions, none of them in the development corpus, each row's dose per fraction
+    its total over its fractions."""
+    held_out = rows("prescriptions_heldout.csv")
+    assert len(held_out) >= 120 and not {r["text"] for r in held_out} & {r["text"] for r in READ + REFUSED}
+    for row in held_out:
+        if row["fractions"]:
+            assert float(row["dose_per_fraction_gy"]) == pytest.approx(float(row["total_gy"]) / int(row["fractions"]),
+                                                                       abs=0.006), row["text"]
+        assert row["modality"] in ("", "photon", "proton", "electron", "brachy"), row["text"]
