@@ -303,6 +303,67 @@ def _implant_dose(s: str, window: Window) -> float | None:
     return None
 
 
+# --- quantities: a single course read from its doses and counts, where no phrase pattern matched --------
+_Q_DOSE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b")
+_Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|/\s*(?:fr|f|fx|#)\b|fractions?\b|daily\b|each\b)")
+_Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|per fraction|dose per fraction|dose/fx|dose/fraction|"
+                           r"fraction dose)\s*[:=]?\s*$")
+_Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
+_Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
+            re.compile(r"(?:number of fractions|no\.? of fractions|fractions|fx)\s*[:=]?\s*(\d+)(?![\d.]|\s*c?gy)"),
+            re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
+            re.compile(r"(?<![\d.])(\d+)\s*(?:f\s*|fx\s*|fr\s*)?x\s*(?=\d+(?:\.\d+)?\s*c?gy)"))  # 35 x 2 gy
+_Q_ONCE = re.compile(r"c?gy\s+once\b|\bsingle\s+(?:[a-z\-]+\s+)?\d+(?:\.\d+)?\s*c?gy")  # 8 gy once, single 10 gy
+
+
+def _by_quantities(s: str) -> tuple[float, int] | None:
+    """A single course from the doses and the fraction counts of normalised text `s`, chosen by arithmetic: a
+    dose marked per fraction times the count, a total with its count, or a total over a dose per fraction;
+    every reading must agree and every dose be used, else nothing (a count before the dose with nothing that
+    links them stays unread, as do two counts or a lone dose)."""
+    found = list(_Q_DOSE.finditer(s))
+    if not found:
+        return None
+    counts = {int(m.group(1)) for pattern in _Q_COUNT for m in pattern.finditer(s)}
+    if _Q_ONCE.search(s):
+        counts.add(1)
+    if len(counts) > 1:
+        return None
+    doses = []
+    for m in found:
+        value, before, after = gray(m.group(1), m.group(2)), s[max(0, m.start() - 25):m.start()], s[m.end():]
+        product = re.match(r"\s*(?:x|times)\s*\d", after) or re.search(r"\d\s*(?:f|fx|fr)?\s*x\s*$", before)
+        role = ("per" if _Q_PER_AFTER.match(after) or _Q_PER_BEFORE.search(before) or product else
+                "total" if _Q_TOTAL_BEFORE.search(before) else "unmarked")
+        doses.append((value, role, m.start()))
+    if re.search(r"\brange\b", s):  # normalise() masks ranges as "range"
+        return None
+    per = [v for v, role, _ in doses if role == "per"]
+    totals = [v for v, role, _ in doses if role == "total"]
+    unmarked = [(v, at) for v, role, at in doses if role == "unmarked"]
+    if counts:
+        n = counts.pop()
+        # an unmarked dose is a total only just before its count ("62 gy en 20 f"), never after it or far from it
+        starts = [m.start() for pattern in _Q_COUNT for m in pattern.finditer(s)]
+        for _, at in unmarked:
+            end = _Q_DOSE.match(s, at).end()
+            if not any(end <= c <= end + 30 and not re.search(r"\d", s[end:c]) for c in starts) and \
+                    not _Q_ONCE.search(s[max(0, at - 20):end + 6]):
+                return None
+        readings = [v * n for v in per] + totals + [v for v, _ in unmarked]
+    else:
+        if len(per) != 1 or len(totals) + len(unmarked) != 1:
+            return None
+        total = (totals or [v for v, _ in unmarked])[0]
+        n = _whole(total, per[0])
+        if n is None or total <= per[0]:
+            return None
+        readings = [total]
+    if not readings or max(readings) - min(readings) > 0.01 * max(readings):
+        return None
+    return readings[0], n
+
+
 def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None, window: Window) -> None:
     s = normalise(text)
     courses = _courses(s)
@@ -312,6 +373,11 @@ def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None, 
         dose = _implant_dose(s, window)
         if dose is not None:
             regimen.total_dose, regimen.implant, regimen.modality = dose, True, "brachy"
+            return
+        found = _by_quantities(s)
+        if found and plausible(*found, window):
+            regimen.total_dose, regimen.fractions = round(found[0], 4), found[1]
+            regimen.modality = _modality(text) or fallback_modality or ("proton" if RBE_UNIT.search(text) else None)
         return
     if not all(plausible(c.total, c.fractions, window) for c in courses):
         return
