@@ -89,10 +89,12 @@ def _why(counts: dict) -> str:
 
 def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
            text_separations: pd.DataFrame | None = None, modality_synonyms: dict | None = None,
-           duplicates: dict | None = None, blank_rows: dict | None = None, window: dict | None = None):
+           duplicates: dict | None = None, blank_rows: dict | None = None, window: dict | None = None,
+           lines_before_header: dict | None = None):
     """Return (cases, steps): one row per curated case and the funnel rows of steps 0-4 and 6.
     `duplicates` counts the identical records collapsed on reading ({'diagnoses': n, 'plans': m}),
-    `blank_rows` the entirely blank rows skipped; `window` the clinical window of a plausible course
+    `blank_rows` the entirely blank rows skipped, `lines_before_header` the comment, blank and title lines skipped
+    above each export's header; `window` the clinical window of a plausible course
     (`curation.window`; default: the regimen parser's). Each step keeps some patients and says why it dropped
     the others in its funnel row."""
     synonyms = modality_synonyms or {}
@@ -100,6 +102,7 @@ def curate(diagnoses: pd.DataFrame, plans: pd.DataFrame, key: bytes,
     patients = pd.Index(diagnoses["patient_id"].unique()).union(pd.Index(plans["patient_id"].unique()))
     notes = [f"identical duplicate {k} records collapsed: {v}" for k, v in (duplicates or {}).items() if v]
     notes += [f"blank {k} rows skipped: {v}" for k, v in (blank_rows or {}).items() if v]
+    notes += [f"{k} lines before the header skipped: {v}" for k, v in (lines_before_header or {}).items() if v]
     steps = [(0, "patients extracted", len(patients), 0, "; ".join(notes))]
     kept, step = one_diagnosis(diagnoses, patients)
     steps.append(step)

@@ -6,6 +6,7 @@ import logging
 
 import pandas as pd
 
+from .errors import UserError
 from .tasks import TASKS
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ def task_table(task: str, cases: pd.DataFrame, labels: pd.DataFrame | None = Non
     if spec.labels:
         table = table[table["answer"].isin(spec.labels)]
     return table[["case_id", "diagnosis", "answer"]].reset_index(drop=True)
+
+
+def check_not_empty(task: str, table: pd.DataFrame) -> None:
+    """A task that curation left without a case stops here, naming the curation step and the export's columns
+    that emptied it (not the split that would fail next)."""
+    if table.empty:
+        raise UserError(f"task {task} has no cases: curation dropped every case at {TASKS[task].emptied_by}; "
+                        "data/curation_funnel.csv says why")
 
 
 def eval_count(size: float, pool: int) -> int:

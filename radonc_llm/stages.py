@@ -32,11 +32,12 @@ def synthetic_cohort(smk) -> None:
 
 def curate_cases(smk) -> None:
     with logged(smk):
-        tables, duplicates, blank = read_exports({k: smk.input[k] for k in ("diagnoses", "plans")}, smk.params.raw)
+        tables, duplicates, blank, before = read_exports({k: smk.input[k] for k in ("diagnoses", "plans")},
+                                                         smk.params.raw)
         separations = read_annotation(smk.input.text_separations, TEXT_SEPARATION_COLUMNS)
         cases, steps = curate(tables["diagnoses"], tables["plans"], resolve_key(smk.config["pseudonym"],
                               smk.params.synthetic), separations, smk.params.synonyms, duplicates, blank,
-                              smk.params.window)
+                              smk.params.window, before)
         write_parquet(cases, smk.output.cases)
         write_csv(steps, smk.output.steps)
 
@@ -72,6 +73,7 @@ def split_pairs(smk) -> None:
         task, cases = smk.wildcards.task, pd.read_parquet(smk.input.cases)
         labels = pd.read_parquet(smk.input.labels) if TASKS[task].labelled else None  # rules/common.smk pair_inputs
         table = pairs.task_table(task, cases, labels)
+        pairs.check_not_empty(task, table)
         train, evaluation = pairs.split_pairs(table, pairs.eval_pool(task, cases), smk.params.eval_size,
                                               smk.params.seed, smk.params.instruction)
         write_parquet(train, smk.output.train)

@@ -26,6 +26,7 @@ class Task:
     labelled: bool = False  # answers from the annotated labels (rule modality_labels), not the curated cases
     coded: bool = False  # ICD-10 codes: cases with a valid code only, scored on the main category
     baselines: tuple[str, ...] = ()  # the classical baselines fitted to it (baselines.py)
+    emptied_by: str = ""  # the curation step, and the export's columns, that decide whether a case has an answer
 
     @property
     def classifies(self) -> bool:
@@ -40,11 +41,14 @@ class Task:
 
 TASKS = {t.name: t for t in (
     Task("regimen", "Treatment regimen", "rouge1_recall", "ROUGE-1", regimen_text, "regimen",
-         baselines=("nearest-neighbour",)),
+         baselines=("nearest-neighbour",), emptied_by="step 2 (exactly one primary plan; the plans' columns "
+         "plan_type, total_dose_gy, n_fractions)"),
     Task("modality", "Treatment modality", "accuracy", "accuracy", parse_modality, "modality", "weighted", LABELS,
-         labelled=True, baselines=("majority", "tfidf-logreg")),
+         labelled=True, baselines=("majority", "tfidf-logreg"), emptied_by="step 5 (modality standardised; the "
+         "plans' column modality, and the modality annotation table)"),
     Task("icd10", "ICD-10 code", "accuracy", "accuracy (main category)", parse_icd10, "icd10", "macro",
-         coded=True, baselines=("majority", "tfidf-logreg")),
+         coded=True, baselines=("majority", "tfidf-logreg"), emptied_by="step 6 (valid ICD-10 code; the diagnoses' "
+         "columns icd_code and icd_scheme)"),
 )}
 ORDER = list(TASKS)  # the paper's order, in every table and figure
 CLASSIFYING = [t for t in ORDER if TASKS[t].classifies]

@@ -85,3 +85,16 @@ def test_selection_pairs_are_train_pairs_no_adapter_trains_on():
     every = {"max_train_pairs": None, "val_fraction": 0.25, "seed": 3}  # all pairs: only the validation slice
     assert set(held_out(pairs, every)["case_id"]) == set(training_pairs(pairs, every)[1]["case_id"])
     assert len(selection_pairs(pairs, every, None, seed=1)) == 2  # default: min(300, 5 % of 40)
+
+
+def test_a_task_curation_emptied_names_the_step_and_columns():
+    from radonc_llm.errors import UserError
+    from radonc_llm.pairs import check_not_empty
+    cases = cohort(20).assign(icd10_status="ICD-9", icd10=None)  # an export coded in ICD-9 throughout
+    check_not_empty("regimen", task_table("regimen", cases))
+    with pytest.raises(UserError, match=r"^task icd10 has no cases: curation dropped every case at step 6 \(valid "
+                                        r"ICD-10 code; the diagnoses' columns icd_code and icd_scheme\)"):
+        check_not_empty("icd10", task_table("icd10", cases))
+    with pytest.raises(UserError, match=r"^task modality has no cases: .* step 5 \(modality standardised; the "
+                                        r"plans' column modality"):
+        check_not_empty("modality", task_table("modality", cases, labels_for(cases, missing=set(cases["case_id"]))))

@@ -158,7 +158,7 @@ def test_broken_or_ambiguous_archives_are_named(tmp_path):
     with zipfile.ZipFile(two, "w") as archive:
         archive.writestr("dx.csv", csv_text([dx("A")], DIAGNOSIS_COLUMNS))
         archive.writestr("plans.csv", csv_text([plan("A")], PLAN_COLUMNS))
-    with pytest.raises(ExportError, match=r"both\.zip: a zip export must hold exactly one file, this one holds 2"):
+    with pytest.raises(ExportError, match=r"both\.zip: a zip archive holding 2 files, not an export"):
         read_export(two, "diagnoses")
 
 
@@ -274,3 +274,160 @@ def test_real_exports_need_a_long_key_from_the_environment_or_a_file_outside_the
     with pytest.raises(UserError, match="lies inside the repository"):
         resolve_key({**settings, "key_file": str(repo / "config" / "key.txt")}, False, repo)
     assert resolve_key({**settings, "key_file": str(tmp_path / "key.txt")}, False, repo) == SECRET.encode()
+
+
+# ---------------------------------------------------------------- what a file really is
+def expected_diagnoses():
+    return [dx("A"), dx("B", text=ACCENTED, age=55, code="C61")]
+
+
+def test_an_html_table_named_xls_is_read_and_a_page_without_the_table_is_named(tmp_path):
+    header = "".join(f"<th>{c}</th>" for c in DIAGNOSIS_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td>{r[c]}</td>" for c in DIAGNOSIS_COLUMNS) + "</tr>"
+                   for r in expected_diagnoses())
+    page = (f'<html><head><meta charset="utf-8"><title>Report</title></head><body><table><tr><td>Run by</td>'
+            f"<td>report tool</td></tr></table><table><tr>{header}</tr>{rows}</table></body></html>")
+    (tmp_path / "dx.xls").write_text(page, encoding="utf-8")
+    table = read_export(tmp_path / "dx.xls", "diagnoses")
+    assert table["patient_id"].tolist() == ["A", "B"] and table.loc[1, "diagnosis_details"] == ACCENTED
+    assert table["age"].tolist() == [70, 55]
+    (tmp_path / "other.xls").write_text("<!DOCTYPE html><html><body><p>No data</p></body></html>")
+    with pytest.raises(ExportError, match=r"other\.xls: this is a web page \(HTML\), not a spreadsheet, and none of "
+                                          r"its tables holds the export's columns: export it as \.xlsx or CSV"):
+        read_export(tmp_path / "other.xls", "diagnoses")
+
+
+def test_workbooks_are_read_by_content_whatever_their_name_old_xls_and_ods_too(tmp_path):
+    frame = pd.DataFrame(expected_diagnoses(), columns=DIAGNOSIS_COLUMNS)
+    frame.to_excel(tmp_path / "dx.csv", index=False, engine="openpyxl")  # "Save as" kept the .csv name
+    import xlwt  # an old binary workbook, as Crystal Reports and older Aria report exports write them
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Diagnoses")
+    for j, column in enumerate(DIAGNOSIS_COLUMNS):
+        sheet.write(0, j, column)
+        for i, row in enumerate(expected_diagnoses(), 1):
+            sheet.write(i, j, row[column])
+    book.save(str(tmp_path / "dx.xls"))
+    ods_zip(tmp_path / "dx.ods", [list(DIAGNOSIS_COLUMNS)] + [[r[c] for c in DIAGNOSIS_COLUMNS]
+                                                              for r in expected_diagnoses()])
+    for name in ("dx.csv", "dx.xls", "dx.ods"):
+        table = read_export(tmp_path / name, "diagnoses")
+        assert table["patient_id"].tolist() == ["A", "B"], name
+        assert table.loc[1, "diagnosis_details"] == ACCENTED and table["age"].tolist() == [70, 55], name
+    (tmp_path / "dx.pdf.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\n1 0 obj <<>> endobj\n")
+    with pytest.raises(ExportError, match=r"dx\.pdf\.csv: this is a PDF document, not a table export"):
+        read_export(tmp_path / "dx.pdf.csv", "diagnoses")
+
+
+def ods_zip(path, rows):
+    """A minimal OpenDocument spreadsheet (what LibreOffice saves), built by hand: its mimetype and one table."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(value):
+        if isinstance(value, (int, float)):
+            return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p>' \
+                   "</table:table-cell>"
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
+    body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name="Dx">{body}</table:table></office:spreadsheet>'
+               "</office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
+
+
+@pytest.mark.parametrize("name", ["dx.csv", "dx.xlsx"])
+def test_a_column_written_twice_is_refused_naming_its_positions(tmp_path, name):
+    columns = [*DIAGNOSIS_COLUMNS, "patient_id"]  # a join in the export query
+    frame = pd.DataFrame([[*dx("A").values(), "A"], [*dx("B").values(), "Z"]], columns=columns)
+    if name.endswith(".csv"):
+        frame.to_csv(tmp_path / name, index=False)
+    else:
+        frame.to_excel(tmp_path / name, index=False)
+    with pytest.raises(ExportError, match=rf"{name}: column 'patient_id' appears 2 times \(columns 1, 9\): keep "
+                                          "one in the export"):
+        read_export(tmp_path / name, "diagnoses")
+
+
+def test_comment_and_title_lines_before_the_header_are_skipped_counted_and_lines_still_named(tmp_path):
+    rows = csv_text([plan("A"), plan("B"), {**plan("C"), "n_fractions": "x"}], PLAN_COLUMNS).splitlines()
+    path = tmp_path / "plans.csv"
+    path.write_text("\n".join(["# Aria report: radiotherapy plans", "# exported 2026-11-30 by the report tool", "",
+                               "Treatment plans, all courses", *rows[:3]]) + "\n")
+    table = read_export(path, "plans")
+    assert table["patient_id"].tolist() == ["A", "B"] and table.attrs["lines_before_header"] == 4
+    _, steps = curate(pd.DataFrame([dx("A"), dx("B")]).astype({"age": float}), table, KEY,
+                      lines_before_header={"diagnoses": 0, "plans": 4})
+    assert steps.loc[0, "why"] == "plans lines before the header skipped: 4"
+    path.write_text("\n".join(["# report", "", *rows]) + "\n")
+    with pytest.raises(ExportError, match=r"column 'n_fractions' is not a number at line 6 "):
+        read_export(path, "plans")  # the line as an editor shows it
+    path.write_text("\n".join(["# report", rows[0].replace("plan_id", "plan"), *rows[1:3]]) + "\n")
+    with pytest.raises(ExportError, match=r"plans\.csv: missing required column\(s\) 'plan_id' in the header, "
+                                          r"line 2, the line of the first 20 with most of them"):
+        read_export(path, "plans")
+    book = tmp_path / "plans.xlsx"  # a workbook with a title row and a blank row above its header
+    pd.DataFrame([["Plans report"] + [""] * (len(PLAN_COLUMNS) - 1), [""] * len(PLAN_COLUMNS), list(PLAN_COLUMNS),
+                  *[[str(plan(p)[c]) for c in PLAN_COLUMNS] for p in ("A", "B")]]).to_excel(book, index=False,
+                                                                                              header=False)
+    table = read_export(book, "plans")
+    assert table["patient_id"].tolist() == ["A", "B"] and table.attrs["lines_before_header"] == 2
+
+
+def test_a_fuzzed_export_is_read_or_refused_in_one_line_never_a_traceback(tmp_path):
+    """Seeded mutations of a good export (bytes flipped, inserted and cut, line ends, quotes, delimiters,
+    truncation, cells emptied or doubled): each is read or refused with an ExportError, never another error."""
+    import random
+    good = csv_text([dx(p, text=ACCENTED if i % 3 else "Prostate, Gleason 7; cT2a") for i, p in
+                     enumerate("ABCDEFGH")], DIAGNOSIS_COLUMNS).encode()
+    rng = random.Random(20261207)
+
+    def mutate(data: bytes) -> bytes:
+        kind = rng.randrange(9)
+        i = rng.randrange(len(data))
+        if kind == 0:
+            return data[:i] + bytes([rng.randrange(256)]) + data[i + 1:]
+        if kind == 1:
+            return data[:i] + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 6))) + data[i:]
+        if kind == 2:
+            return data[:i] + data[i + rng.randrange(1, 40):]
+        if kind == 3:
+            return data.replace(b"\n", rng.choice([b"\r\n", b"\r", b"\n\n", b""]))
+        if kind == 4:
+            return data[:i] + b'"' + data[i:]
+        if kind == 5:
+            return data.replace(b",", rng.choice([b";", b"\t", b"|", b",,", b'","']), rng.randrange(1, 20))
+        if kind == 6:
+            return data[:i]
+        if kind == 7:
+            lines = data.split(b"\n")
+            j = rng.randrange(len(lines))
+            return b"\n".join(lines[:j] + [lines[j]] * 2 + lines[j + 1:])
+        return rng.choice([b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"PAR1", b"%PDF", b"<html>", OLE2_SIGNATURE]) + data
+    outcomes = {"read": 0, "refused": 0}
+    for k in range(300):
+        path = tmp_path / f"fuzz{k}.csv"
+        path.write_bytes(mutate(mutate(good)) if k % 2 else mutate(good))
+        try:
+            read_export(path, "diagnoses")
+            outcomes["read"] += 1
+        except ExportError as err:
+            assert "\n" not in str(err) and str(path) in str(err), str(err)
+            outcomes["refused"] += 1
+    assert outcomes["read"] > 30 and outcomes["refused"] > 30, outcomes
+
+
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
