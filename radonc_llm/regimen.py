@@ -305,15 +305,15 @@ def _implant_dose(s: str, window: Window) -> float | None:
 
 # --- quantities: a single course read from its doses and counts, where no phrase pattern matched --------
 _Q_DOSE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b")
-_Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|/\s*(?:fr|f|fx|#)\b|fractions?\b|daily\b|each\b)")
-_Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|per fraction|dose per fraction|dose/fx|dose/fraction|"
-                           r"fraction dose)\s*[:=]?\s*$")
+_Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|(?:/|per)\s*(?:fr|f|fx|#)\b|fractions?\b|daily\b|each\b)")
+_Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f)|dose/fx|dose/fraction|fraction dose)"
+                           r"\s*[:=]?\s*$")
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
 _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
             re.compile(r"(?:number of fractions|no\.? of fractions|fractions|fx)\s*[:=]?\s*(\d+)(?![\d.]|\s*c?gy)"),
             re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
             re.compile(r"(?<![\d.])(\d+)\s*(?:f\s*|fx\s*|fr\s*)?x\s*(?=\d+(?:\.\d+)?\s*c?gy)"))  # 35 x 2 gy
-_Q_ONCE = re.compile(r"c?gy\s+once\b|\bsingle\s+(?:[a-z\-]+\s+)?\d+(?:\.\d+)?\s*c?gy")  # 8 gy once, single 10 gy
+_Q_ONCE = re.compile(r"c?gy\s*,?\s+(?:once|single)\b|\bsingle\s+(?:[a-z\-]+\s+)?\d+(?:\.\d+)?\s*c?gy")  # 8 gy once
 
 
 def _by_quantities(s: str) -> tuple[float, int] | None:
@@ -348,7 +348,7 @@ def _by_quantities(s: str) -> tuple[float, int] | None:
         for _, at in unmarked:
             end = _Q_DOSE.match(s, at).end()
             if not any(end <= c <= end + 30 and not re.search(r"\d", s[end:c]) for c in starts) and \
-                    not _Q_ONCE.search(s[max(0, at - 20):end + 6]):
+                    not _Q_ONCE.search(s[max(0, at - 20):end + 10]):
                 return None
         readings = [v * n for v in per] + totals + [v for v, _ in unmarked]
     else:
