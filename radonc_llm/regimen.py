@@ -304,7 +304,7 @@ def _implant_dose(s: str, window: Window) -> float | None:
 
 
 # --- quantities: a single course read from its doses and counts, where no phrase pattern matched --------
-_Q_DOSE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b")
+_Q_DOSE = re.compile(D)
 _Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|(?:/|per)\s*(?:fr|f|fx|#)\b|fractions?\b|daily\b|each\b)")
 _Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f)|dose/fx|dose/fraction|fraction dose)"
                            r"\s*[:=]?\s*$")
@@ -322,39 +322,34 @@ def _by_quantities(s: str) -> tuple[float, int] | None:
     every reading must agree and every dose be used, else nothing (a count before the dose with nothing that
     links them stays unread, as do two counts or a lone dose)."""
     found = list(_Q_DOSE.finditer(s))
-    if not found:
+    if not found or re.search(r"\brange\b", s):  # normalise() masks ranges as "range"
         return None
-    counts = {int(m.group(1)) for pattern in _Q_COUNT for m in pattern.finditer(s)}
-    if _Q_ONCE.search(s):
-        counts.add(1)
+    count_at = [(int(m.group(1)), m.start()) for pattern in _Q_COUNT for m in pattern.finditer(s)]
+    counts = {n for n, _ in count_at} | ({1} if _Q_ONCE.search(s) else set())
     if len(counts) > 1:
         return None
-    doses = []
+    per, totals, unmarked = [], [], []
     for m in found:
         value, before, after = gray(m.group(1), m.group(2)), s[max(0, m.start() - 25):m.start()], s[m.end():]
         product = re.match(r"\s*(?:x|times)\s*\d", after) or re.search(r"\d\s*(?:f|fx|fr)?\s*x\s*$", before)
-        role = ("per" if _Q_PER_AFTER.match(after) or _Q_PER_BEFORE.search(before) or product else
-                "total" if _Q_TOTAL_BEFORE.search(before) else "unmarked")
-        doses.append((value, role, m.start()))
-    if re.search(r"\brange\b", s):  # normalise() masks ranges as "range"
-        return None
-    per = [v for v, role, _ in doses if role == "per"]
-    totals = [v for v, role, _ in doses if role == "total"]
-    unmarked = [(v, at) for v, role, at in doses if role == "unmarked"]
+        if _Q_PER_AFTER.match(after) or _Q_PER_BEFORE.search(before) or product:
+            per.append(value)
+        elif _Q_TOTAL_BEFORE.search(before):
+            totals.append(value)
+        else:
+            unmarked.append((value, m.start(), m.end()))
     if counts:
         n = counts.pop()
         # an unmarked dose is a total only just before its count ("62 gy en 20 f"), never after it or far from it
-        starts = [m.start() for pattern in _Q_COUNT for m in pattern.finditer(s)]
-        for _, at in unmarked:
-            end = _Q_DOSE.match(s, at).end()
-            if not any(end <= c <= end + 30 and not re.search(r"\d", s[end:c]) for c in starts) and \
-                    not _Q_ONCE.search(s[max(0, at - 20):end + 10]):
+        for _, start, end in unmarked:
+            if not any(end <= c <= end + 30 and not re.search(r"\d", s[end:c]) for _, c in count_at) and \
+                    not _Q_ONCE.search(s[max(0, start - 20):end + 10]):
                 return None
-        readings = [v * n for v in per] + totals + [v for v, _ in unmarked]
+        readings = [v * n for v in per] + totals + [v for v, *_ in unmarked]
     else:
         if len(per) != 1 or len(totals) + len(unmarked) != 1:
             return None
-        total = (totals or [v for v, _ in unmarked])[0]
+        total = (totals or [v for v, *_ in unmarked])[0]
         n = _whole(total, per[0])
         if n is None or total <= per[0]:
             return None
