@@ -9,6 +9,7 @@ from .regimen import fractionation_class
 from .tasks import TASKS
 
 GROUPINGS = ("site", "intent", "fractionation class")
+GROUP_COLUMNS = ["case_id", "icd10", "intent", "total_dose_gy", "n_fractions"]  # of the curated cases: what it needs
 
 
 def case_groups(cases: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import models
 from .errors import UserError
+from .gguf_model import provenance
 from .pairs import split_rank
 from .prompting import conversation, cut_prompt_start
 
@@ -143,12 +144,6 @@ def tokenized_dataset(pairs: pd.DataFrame, tokenizer):
     labels = [[-100] * (shared := common_prefix_length(prompt, ids)) + ids[shared:]
               for prompt, ids in zip(prompt_ids, input_ids, strict=True)]
     return Dataset.from_dict({"input_ids": input_ids, "labels": labels})
-
-
-def _provenance(base_dir) -> dict | None:
-    """Where a base built by the workflow came from (rule gguf_base: package, file, sha256)."""
-    path = Path(base_dir) / "provenance.json"
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _trainer_class(answer_tokens_only: bool):
@@ -327,7 +322,7 @@ def _model_card(spec: dict, trainer, trained, *, fingerprint: str, n_train: int,
         "seconds": round(time.time() - started, 1),
         "train_seconds": round(trained.metrics["train_runtime"], 2), "train_tokens": tokens,
         "train_tokens_per_second": round(tokens / trained.metrics["train_runtime"]) if not resume else None,
-        "base_provenance": _provenance(spec["base_dir"]),
+        "base_provenance": provenance(spec["base_dir"]),
     }
 
 

@@ -40,6 +40,13 @@ def installed_file(distribution: str, filename: str) -> Path:
     return Path(dist.locate_file(hits[0]))
 
 
+def provenance(base_dir) -> dict | None:
+    """Where a base built by the workflow came from (build_from_gguf's provenance.json: package, file, sha256,
+    parameters); None for any other base."""
+    path = Path(base_dir) / "provenance.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

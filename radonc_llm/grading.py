@@ -84,22 +84,23 @@ def write_sheet(sheet: pd.DataFrame, grader: str, path: str | Path) -> None:
 
 
 def read_sheet(path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A sheet as issued or returned, by its content (a zip is a workbook, whatever its name): the table with its
-    `line` numbers, and the Grader sheet's answers (a workbook's only)."""
+    """A sheet as issued or returned, by its content (a workbook whatever its name, as exports are recognised):
+    the table with its `line` numbers, and the Grader sheet's answers (a workbook's only)."""
+    from .tables import what_it_is
     from .workbook import SheetError, read_csv_sheet, read_workbook
+    data = Path(path).read_bytes()
     try:
-        if Path(path).read_bytes()[:4] == b"PK\x03\x04":
-            return read_workbook(path)
-        return read_csv_sheet(path), {}
+        return read_workbook(data, path) if what_it_is(data) in ("xlsx", "zip") else (read_csv_sheet(data, path), {})
     except SheetError as error:
         raise GradingError(str(error)) from None
 
 
-def read_graded(path, blank: pd.DataFrame) -> pd.DataFrame:
-    """A grader's filled sheet, checked against the sheet as exported (`blank`): the case text must be the
-    exported one (after what a spreadsheet does to text it did not edit: line ends, whitespace, an encoding)."""
+def read_graded(path, blank: pd.DataFrame, sheet: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A grader's filled sheet (`sheet`, as read_sheet read it from `path`; read here when not given), checked
+    against the sheet as exported (`blank`): the case text must be the exported one (after what a spreadsheet does
+    to text it did not edit: line ends, whitespace, an encoding)."""
     from .workbook import same_text
-    sheet = read_sheet(path)[0]
+    sheet = read_sheet(path)[0] if sheet is None else sheet
     missing = [c for c in blank.columns if c not in sheet.columns]
     if missing:
         raise GradingError(f"{path}: missing column(s) {', '.join(missing)}")
@@ -125,20 +126,18 @@ def read_graded(path, blank: pd.DataFrame) -> pd.DataFrame:
     return sheet.assign(grade=sheet["grade"].str.strip().astype(int))[["row_id", "grade", "comment"]]
 
 
-def read_graded_sheets(graders: list[str], sheets, graded) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The first issued sheet as exported (its text names the rows to adjudicate) and each grader's filled
-    sheet (`graded`), checked against that grader's issued one (`sheets`)."""
-    blanks = [read_sheet(p)[0].drop(columns="line") for p in sheets]
-    return blanks[0], {g: read_graded(path, blank) for g, path, blank in zip(graders, graded, blanks, strict=True)}
-
-
-def raters(graders: list[str], graded) -> pd.DataFrame:
-    """What each grader wrote on the Grader sheet of their returned workbook (ID, role, years of practice; empty
-    for a CSV sheet): the raters' details a report gives."""
+def read_graded_sheets(graders: list[str], sheets, graded) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """The first issued sheet as exported (its text names the rows to adjudicate), each grader's filled sheet
+    (`graded`) checked against that grader's issued one (`sheets`), and the raters: what each wrote on the
+    Grader sheet of their workbook (ID, role, years of practice; empty for a CSV sheet)."""
     from .workbook import GRADER_FIELDS
-    answers = [read_sheet(path)[1] for path in graded]
-    return pd.DataFrame([{"grader": g, **{field.split(" (")[0]: found.get(field, "") for field in GRADER_FIELDS}}
-                         for g, found in zip(graders, answers, strict=True)])
+    blanks = [read_sheet(p)[0].drop(columns="line") for p in sheets]
+    grades, raters = {}, []
+    for grader, path, blank in zip(graders, graded, blanks, strict=True):
+        sheet, answers = read_sheet(path)
+        grades[grader] = read_graded(path, blank, sheet)
+        raters.append({"grader": grader, **{f.split(" (")[0]: answers.get(f, "") for f in GRADER_FIELDS}})
+    return blanks[0], grades, pd.DataFrame(raters)
 
 
 def read_adjudication(path) -> dict[str, int]:

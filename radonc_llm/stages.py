@@ -327,7 +327,7 @@ def learning_curve(smk) -> None:
 
 
 def grading_sheets(smk) -> None:
-    from .breakdown import case_groups
+    from .breakdown import GROUP_COLUMNS, case_groups
     from .grading import arm_predictors, issue, make_sheets, sheet_items, stratified_sample, write_sheet
     with logged(smk):
         p = smk.params
@@ -337,7 +337,7 @@ def grading_sheets(smk) -> None:
         if p.temperature != "best":  # a fixed temperature for every model's arm
             arms = [a | {"temperature": float(p.temperature)} if a["temperature"] is not None else a for a in arms]
         pairs = pd.read_parquet(smk.input.pairs)
-        cases = pd.read_parquet(smk.input.cases).merge(pairs[["case_id"]], on="case_id")
+        cases = pd.read_parquet(smk.input.cases, columns=GROUP_COLUMNS).merge(pairs[["case_id"]], on="case_id")
         sample = stratified_sample(case_groups(cases)[["case_id", "site"]], p.cases, p.seed)
         items = sheet_items(arms, lambda *arm: pd.read_parquet(scored[arm]), pairs, sample)
         sheets, key = make_sheets(items, p.graders, p.seed)
@@ -351,12 +351,12 @@ def grading_sheets(smk) -> None:
 
 def grading_results(smk) -> None:
     from .figures import human_grades
-    from .grading import raters, read_graded_sheets, result_tables
+    from .grading import read_graded_sheets, result_tables
     with logged(smk):
-        blank, grades = read_graded_sheets(smk.params.graders, smk.input.sheets, smk.input.graded)
+        blank, grades, raters = read_graded_sheets(smk.params.graders, smk.input.sheets, smk.input.graded)
         tables = result_tables(pd.read_csv(smk.input.key, keep_default_na=False, na_values={"temperature": [""],
                                                                                            "proxy_grade": [""]}),
                                grades, smk.params.adjudication, blank, smk.params.graders,
-                               dict(smk.params.bootstrap)) | {"raters": raters(smk.params.graders, smk.input.graded)}
+                               dict(smk.params.bootstrap)) | {"raters": raters}
         write_tables(tables, smk.output)
         human_grades(tables["distribution"], smk.output.figure_png, smk.output.figure_pdf)

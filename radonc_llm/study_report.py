@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .gguf_model import sha256
+from .gguf_model import provenance, sha256
 from .tasks import ORDER as TASK_ORDER
 from .tasks import TASKS
 from .tripod_llm import checklist, read_study
@@ -50,12 +50,9 @@ def base_model(name: str, base_dir: str | Path) -> dict:
     base_dir = Path(base_dir)
     config = json.loads((base_dir / "config.json").read_text())
     weights = sorted(base_dir.glob("*.safetensors"))
-    provenance = base_dir / "provenance.json"
-    if provenance.is_file():
-        built = json.loads(provenance.read_text())
-        origin = f"built from {built['source']}, sha256 {built['sha256']}"
-    else:
-        origin = "; ".join(f"{w.name} sha256 {sha256(w)}" for w in weights)
+    built = provenance(base_dir)
+    origin = (f"built from {built['source']}, sha256 {built['sha256']}" if built else
+              "; ".join(f"{w.name} sha256 {sha256(w)}" for w in weights))
     return {"model": name, "directory": str(base_dir),
             "architecture": ", ".join(config.get("architectures") or [config.get("model_type", "")]),
             "layers": config.get("num_hidden_layers"), "hidden size": config.get("hidden_size"),
@@ -110,14 +107,15 @@ def split_characteristics(cases: pd.DataFrame, split_ids: dict) -> tuple[pd.Data
     task's disease sites (share of cases, %) in its train and eval pairs."""
     from .breakdown import case_groups
     cases = cases.merge(case_groups(cases)[["case_id", "site"]], on="case_id", validate="one_to_one")
-    rows = []
-    for (task, split), ids in split_ids.items():
-        part = cases[cases["case_id"].isin(ids)]
-        rows.append({"task": task, "split": split, "cases": len(part),
-                     "age mean (SD)": f"{part['age'].mean():.1f}" + (f" ({part['age'].std():.1f})" if len(part) > 1
-                                                                       else "") if len(part) else "",
-                     "male %": round(100 * (part["sex"] == "male").mean(), 1) if len(part) else "",
-                     "curative %": round(100 * (part["intent"] == "curative").mean(), 1) if len(part) else ""})
+    def describe(part: pd.DataFrame) -> dict:
+        if part.empty:
+            return {"age mean (SD)": "", "male %": "", "curative %": ""}
+        sd = f" ({part['age'].std():.1f})" if len(part) > 1 else ""
+        return {"age mean (SD)": f"{part['age'].mean():.1f}{sd}",
+                "male %": round(100 * (part["sex"] == "male").mean(), 1),
+                "curative %": round(100 * (part["intent"] == "curative").mean(), 1)}
+    rows = [{"task": task, "split": split, "cases": int(cases["case_id"].isin(ids).sum()),
+             **describe(cases[cases["case_id"].isin(ids)])} for (task, split), ids in split_ids.items()]
     first = next(iter(split_ids))[0]
     sites = pd.DataFrame({f"{split} %": (100 * cases.loc[cases["case_id"].isin(split_ids[first, split]), "site"]
                                          .value_counts(normalize=True)).round(1) for split in ("train", "eval")})
@@ -373,7 +371,7 @@ def limitations(facts: dict, paired: pd.DataFrame, graded: bool) -> list[str]:
         items.append("The data are the synthetic default cohort: no clinical conclusion follows.")
     items.append(f"Eval sets of {int(paired['n'].min())}–{int(paired['n'].max())} cases: the primary comparisons' "
                  f"95 % intervals are {widths.min():.3f}–{widths.max():.3f} wide.")
-    if facts["tiny"]:
+    if all(spec["tiny"] for spec in facts["models"].values()):
         items.append("The models are tiny stand-ins built offline, far smaller than the paper's 7B models.")
     if not graded:
         items.append("Grading pending: no clinician has graded the generated regimens yet; the regimen results rest "
@@ -394,8 +392,8 @@ def write_study_report(facts: dict, inputs: dict, run_dir: str | Path, markdown_
     splits = pd.DataFrame([{"task": task, **{split: len(split_ids[task, split])
                                              for split in ("train", "learned", "selection", "eval")}}
                            for task in facts["tasks"]])
-    cases = pd.read_parquet(inputs["cases"], columns=["case_id", "age", "sex", "intent", "icd10", "total_dose_gy",
-                                                     "n_fractions"])
+    from .breakdown import GROUP_COLUMNS
+    cases = pd.read_parquet(inputs["cases"], columns=[*GROUP_COLUMNS, "age", "sex"])
     characteristics, sites = split_characteristics(cases, split_ids)
     paired = pd.read_csv(inputs["paired_tests"])
     curve = pd.read_csv(inputs["curve"][0]).round(3) if inputs["curve"] else None

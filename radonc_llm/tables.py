@@ -111,7 +111,7 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
                           f"{hint}") from None
 
 
-def _delimiter(path: Path, text: str, expected: list[str], configured: str | None) -> str:
+def detect_delimiter(path: Path, text: str, expected: list[str], configured: str | None) -> str:
     """The configured delimiter, else the one of , ; tab | that splits the header into the expected
     column names (most found wins; then most fields)."""
     if configured:
@@ -147,20 +147,20 @@ def _read_table(path: Path, kind: str, expected: list[str], encoding, delimiter,
             raise ExportError(f"{path}: not a readable {NAMES[fmt]} ({type(err).__name__})") from None
         except Exception as err:  # the engines' own error types; their messages may quote cells
             raise ExportError(f"{path}: not a readable {NAMES[fmt]} ({type(err).__name__})") from None
-        cells = book.apply(lambda col: col.map(_cell_text))
+        cells = book.apply(lambda col: col.map(cell_text))
         return _with_header(cells, expected), None, fmt
     if fmt == "parquet":
         try:
             table = pd.read_parquet(io.BytesIO(raw))
         except Exception as err:  # pyarrow's many error types; the message may quote data
             raise ExportError(f"{path}: not a readable parquet file ({type(err).__name__})") from None
-        return table.rename(columns=str).apply(lambda col: col.map(_cell_text)), None, fmt
+        return table.rename(columns=str).apply(lambda col: col.map(cell_text)), None, fmt
     if fmt not in ("text", "html"):
         raise ExportError(f"{path}: this is {NAMES[fmt]}, not a table export: export the data as .xlsx or CSV")
     text = _decode(path, raw, encoding)
     if fmt == "html":
         return _html_table(path, text, expected), None, fmt
-    sep = _delimiter(path, text, expected, delimiter)
+    sep = detect_delimiter(path, text, expected, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows, lines = [], []
     try:  # blank lines are kept as rows, so that a row's index is its line (blank rows are dropped later)
@@ -221,7 +221,7 @@ def _html_table(path: Path, text: str, expected: list[str]) -> pd.DataFrame:
     return pd.DataFrame([(r + [""] * len(header))[:len(header)] for r in rows], columns=header, dtype=str)
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
     """A spreadsheet's or parquet file's cell as text: whole numbers without '.0', blanks as ''."""
     if value is None or (isinstance(value, float) and value != value):
         return ""

@@ -9,7 +9,6 @@ document properties carry a fixed date, so a re-run writes the same file.
 """
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import re
@@ -115,13 +114,14 @@ def _fixed_dates(xlsx: bytes) -> bytes:
     return out.getvalue()
 
 
-def read_workbook(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A returned workbook: its Cases sheet as text columns (row_id, the case text, grade, comment; the sheet's
-    line number in `line`) and what the grader wrote on the Grader sheet."""
+def read_workbook(data: bytes, path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A returned workbook (its bytes `data`, read from `path`): its Cases sheet as text columns (row_id, the case
+    text, grade, comment; the sheet's line number in `line`) and what the grader wrote on the Grader sheet."""
     from openpyxl import load_workbook
-    try:
-        # from its bytes: openpyxl refuses a workbook by its name alone (one saved as .csv)
-        book = load_workbook(io.BytesIO(Path(path).read_bytes()), read_only=True, data_only=True)
+
+    from .tables import cell_text
+    try:  # from its bytes: openpyxl refuses a workbook by its name alone (one saved as .csv)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # a file that is no workbook: say so, never a traceback
         raise SheetError(f"{path}: not an Excel workbook (.xlsx) that can be read ({type(error).__name__})") from None
     for name in ("Cases", "Grader"):
@@ -131,37 +131,25 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     names = {label: name for name, label in HEADERS.items()}
     header = [names.get(str(h).strip(), str(h).strip()) if h is not None else "" for h in rows[0]] if rows else []
     known = [c for c in header if c in HEADERS]  # the caller checks them against the sheet as issued
-    table = pd.DataFrame([[_text(v) for v in row[:len(header)]] for row in rows[1:]], columns=header,
+    table = pd.DataFrame([[cell_text(v) for v in row[:len(header)]] for row in rows[1:]], columns=header,
                          dtype=object)[known].astype(str)  # text, as a CSV sheet is read
     table.insert(0, "line", range(2, len(table) + 2))
-    grader = {str(field).strip(): _text(value) for field, value, *_ in book["Grader"].iter_rows(values_only=True)
+    grader = {str(field).strip(): cell_text(value) for field, value, *_ in book["Grader"].iter_rows(values_only=True)
               if field is not None}
     book.close()
     return table, grader
 
 
-def _text(value) -> str:
-    """A cell as text: '' for an empty cell, 3 for the number 3.0 (a grade typed as a number)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def read_csv_sheet(path: str | Path) -> pd.DataFrame:
-    """A sheet returned as CSV, however Excel saved it: UTF-8 with or without a byte-order mark, else
-    Windows-1252; comma, semicolon or tab; any line ends and quoting. Returns the table (with `line`)."""
-    data = Path(path).read_bytes()
+def read_csv_sheet(data: bytes, path: str | Path) -> pd.DataFrame:
+    """A sheet returned as CSV (its bytes `data`, read from `path`), however Excel saved it: UTF-8 with or without
+    a byte-order mark, else Windows-1252; its delimiter found as an export's is; any line ends and quoting.
+    Returns the table (with `line`)."""
+    from .tables import detect_delimiter
     try:
         text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = detect_delimiter(Path(path), text, [*HEADERS, *HEADERS.values()], None)
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter)
     except (pd.errors.ParserError, ValueError) as error:

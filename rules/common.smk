@@ -316,7 +316,6 @@ def study_report_facts():
             json.dumps(config, sort_keys=True, default=str).encode()
         ).hexdigest(),
         "synthetic": raw_is_synthetic(),
-        "tiny": all(spec[m].get("tiny") for m in MODELS),
         "tasks": TASKS,
         "instructions": {t: config["tasks"][t]["instruction"] for t in TASKS},
         "models": {

@@ -76,7 +76,7 @@ def test_result_tables_carry_the_proxy_grade_and_list_the_rows_to_adjudicate_wit
     sheets, key = exported
     fill(sheets["ann"], key, {"llama": [1, 1, 2, 3, 1, 5], "mistral": [1, 2, 2, 2, 1, 1]}, tmp_path / "ann.csv")
     fill(sheets["bob"], key, {"llama": [1, 2, 2, 1, 1, 5], "mistral": [1, 2, 4, 2, 1, 1]}, tmp_path / "bob.csv")
-    blank, grades = read_graded_sheets(["ann", "bob"], [tmp_path / "blank_ann.csv", tmp_path / "blank_bob.csv"],
+    blank, grades, _ = read_graded_sheets(["ann", "bob"], [tmp_path / "blank_ann.csv", tmp_path / "blank_bob.csv"],
                                        [tmp_path / "ann.csv", tmp_path / "bob.csv"])
     tables = result_tables(key, grades, "", blank, ["ann", "bob"])  # the proxy grades come with the key
     table = tables["grades"].set_index(["model", "case_id"])

@@ -260,7 +260,7 @@ def report_inputs(workflow: Path, **changed) -> tuple[dict, dict]:
     write the report themselves, with `changed` inputs)."""
     root, tasks = workflow / "results/small", ["regimen", "modality", "icd10"]
     config = yaml.safe_load((workflow / "config/config.yaml").read_text())
-    facts = {"run": "small", "config_sha256": "0", "synthetic": True, "tiny": True, "tasks": tasks,
+    facts = {"run": "small", "config_sha256": "0", "synthetic": True, "tasks": tasks,
              "instructions": {t: config["tasks"][t]["instruction"] for t in tasks},
              "models": {MODEL: {"path": str(root / "models/base" / MODEL), "prompt_format": "llama2", "tiny": True}},
              "prompting": config["prompting"], "seeds": [42, 43], "split_seed": 3, "selection_seed": 1,
