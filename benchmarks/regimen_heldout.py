@@ -1,14 +1,17 @@
 """How well the regimen reader reads prescriptions it was not developed against: the held-out set.
 
-    .venv/bin/python benchmarks/regimen_heldout.py [-v]
+.venv/bin/python benchmarks/regimen_heldout.py [SET.csv] [-v]
 
-tests/data/prescriptions_heldout.csv holds 136 prescriptions written, before any change to the reader, in the
-styles of several departments (Rx lines, labelled fields in capitals and in any order, decimal commas, `fr`,
-`F`, `#`, cGy, twice-daily schedules, dose per fraction with and without a count, single fractions without the
-word) and of model answers, each with its published dose and fractionation, in the columns of the development
-corpus (tests/data/prescriptions.csv). The reader is developed against that corpus and the refusal set only;
-this set is read once at the end of a change, for its score. Prints the share read exactly (total, fractions,
-dose per fraction, modality where stated, boosts and dose levels), then each part alone; -v lists the misses.
+tests/data/prescriptions_heldout.csv (the default) holds 136 prescriptions written, before any change to the reader,
+in the styles of several departments (Rx lines, labelled fields in capitals and in any order, decimal commas, `fr`,
+`F`, `#`, cGy, twice-daily schedules, dose per fraction with and without a count, single fractions without the word)
+and of model answers, each with its published dose and fractionation, in the columns of the development corpus
+(tests/data/prescriptions.csv). The reader is developed against that corpus and the refusal set only; this set is
+read once at the end of a change, for its score. tests/data/prescriptions_heldout2.csv is a second, fresh set of 140
+(Aria plan and course lines, European notations, dictation, templates with the unit in the label, model answers,
+boosts, dose levels, number words), written after the first had been looked at. Prints the share read exactly
+(total, fractions, dose per fraction, modality where stated, boosts and dose levels), then each part alone; -v lists
+the misses.
 """
 import csv
 import sys
@@ -17,8 +20,9 @@ from pathlib import Path
 
 from radonc_llm.regimen import parse_regimen
 
-ROWS = list(csv.DictReader(open(Path(__file__).parents[1] / "tests/data/prescriptions_heldout.csv",
-                                newline="", encoding="utf-8")))
+SET = next((a for a in sys.argv[1:] if a.endswith(".csv")),
+           Path(__file__).parents[1] / "tests/data/prescriptions_heldout.csv")
+ROWS = list(csv.DictReader(open(SET, newline="", encoding="utf-8")))
 
 
 def close(a, b, tolerance=0.006):
@@ -41,7 +45,8 @@ start = time.perf_counter()
 found = [checks(row) for row in ROWS]
 seconds = time.perf_counter() - start
 exact = sum(all(c.values()) for c in found)
-print(f"held-out prescriptions read exactly: {exact}/{len(ROWS)} ({exact / len(ROWS):.1%}) in {seconds:.2f} s")
+print(f"{Path(SET).name}: held-out prescriptions read exactly: {exact}/{len(ROWS)} ({exact / len(ROWS):.1%}) "
+      f"in {seconds:.2f} s")
 for part in ("dose", "fractions", "modality", "boosts", "levels"):
     print(f"  {part}: {sum(c[part] for c in found)}/{len(ROWS)}")
 if "-v" in sys.argv:
