@@ -1,6 +1,6 @@
 """How well the regimen reader reads prescriptions it was not developed against: the held-out set.
 
-.venv/bin/python benchmarks/regimen_heldout.py [SET.csv] [-v]
+    .venv/bin/python benchmarks/regimen_heldout.py [SET.csv] [-v]
 
 tests/data/prescriptions_heldout.csv (the default) holds 136 prescriptions written, before any change to the reader,
 in the styles of several departments (Rx lines, labelled fields in capitals and in any order, decimal commas, `fr`,

@@ -118,11 +118,22 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())}
 _NUMBER_WORDS.update({"twenty-five": 25, "twenty five": 25, "thirty": 30, "thirty-three": 33, "thirty-five": 35,
                       "twenty-eight": 28, "forty": 40})
-_FW = r"(?:fractions?|fx(?:s|\b)|fr\b|f\b|#|treatments?|sessions?|insertions?|applications?|fraktion(?:en)?)"
+_FW = (r"(?:fractions?|fx(?:s|\b)|fr\b|f\b|#|treatments?|sessions?|insertions?|applications?|fraktion(?:en)?|"
+       r"s[ée]ances?|sitzungen)")
 _ADJ = r"(?:(?:daily|once[- ]daily|twice[- ]daily|once[- ]weekly|weekly|bid|tid|consecutive|equal|separate)\s+)*"
+_DOSE_AHEAD = r"(?=\d+(?:[.,]\d+)?\s*c?gy\b)"
 _NORMALISE = (
     (r"[*_`]+(?=\w|\s|:)", " "),  # markdown emphasis around labels
+    # the unit in a label ("Dose (cGy): 4500", "Total dose [Gy] 54"): written after its number instead
+    (r"[(\[]\s*(c?gy)\s*[)\]]\s*[:=]?\s*(\d+(?:[.,]\d+)?)(?![\d.,]*\s*(?:c?gy|%))", r": \2 \1"),
+    # German and French labels and words: Einzeldosis (ED) and Gesamtdosis (GD), "Fr. à 3 Gy", "en 25 séances"
+    (rf"\b(?:ed|einzeldosis)\s*[:=]?\s*{_DOSE_AHEAD}", "dose per fraction "),
+    (rf"\b(?:gd|gesamtdosis)\s*[:=]?\s*{_DOSE_AHEAD}", "total dose "),
+    (r"\bfr\.", "fr"),
+    (rf"(?<=[a-z#])\s+(?:à|zu|de)\s+{_DOSE_AHEAD}", " of "),
+    (r"\ben\s+(?=\d)", "in "),
     (r"(?<=\d),(?=\d{3}(?!\d))", ""),  # 5,040 cGy
+    (r"(?<=\d)-(?=c?gy\b)", " "),  # 25-Gy
     (r"(?<=\d),(?=\d{1,2}\s*c?gy)", "."),  # 50,4 Gy (decimal comma)
     (r"c?gy\s*[(\[]\s*(?:rbe|e)\s*[)\]]|gy\s*rbe\b|gye\b|\bcge\b|cobalt gr[ae]y equivalents?", "gy"),
     (r"\bcentigr[ae]ys?\b", "cgy"),
@@ -132,7 +143,11 @@ _NORMALISE = (
     (r"\b(?:in\s+)?(?:a|one)\s+(?:single\s+)?(?:fraction|session|treatment)\b", " in 1 fx "),
 )
 _NORMALISE = tuple((re.compile(p, re.I), r) for p, r in _NORMALISE)
-_WORD_COUNT = re.compile(r"\b(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + rf")(?=\s+{_ADJ}{_FW})")
+_WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+# "ten fractions", "thirty gy", "five by five gy", "fractions: five"
+_WORD_COUNT = re.compile(rf"\b({_WORDS})(?=\s+(?:{_ADJ}{_FW}|c?gy\b|(?:x|by)\s+(?:\d|(?:{_WORDS})\b)))"
+                         rf"|(?<=[:=] )({_WORDS})\b(?=\s*(?:$|[;,.|\n]))")
+_BY = re.compile(rf"(?<=\d)\s+by\s+{_DOSE_AHEAD}")  # "5 by 5 gy"
 _RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d+)?\s*(?:c?gy)?\s*(?:-|to))\s*"
                     rf"\d+(?:\.\d+)?(?=\s*(?:c?gy|{_ADJ}{_FW}))")
 
@@ -142,7 +157,8 @@ def normalise(text: str) -> str:
         .replace("\u00a0", " ").lower() + " "
     for pattern, repl in _NORMALISE:
         s = pattern.sub(repl, s)
-    s = _WORD_COUNT.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), s)
+    s = _WORD_COUNT.sub(lambda m: str(_NUMBER_WORDS[m.group(1) or m.group(2)]), s)
+    s = _BY.sub(" x ", s)
     # A range ("40-50 Gy", "25 to 28 fractions", "between 60 and 70 Gy") is no prescription: masked out,
     # unless the number before "to" is a count or a per-fraction dose ("x 25 to 50 Gy").
     return _RANGE.sub(lambda m: m.group(0) if re.match(r"\d+(?:\.\d+)?\s*c?gy\s+to\b", m.group(0)) else " range ", s)
@@ -152,7 +168,8 @@ def normalise(text: str) -> str:
 D = r"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b"  # a dose; a leading minus makes it no dose
 D2 = r"(\d+(?:\.\d+)?)\s*(c?gy)\b"
 K = rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}"  # a fraction count with its word
-PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|f\b|#|day|treatment|session)|/\s*fraction|daily|qd\b|bid\b|"
+PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|f\b|#|day|treatment|session|insertion|application|implant)|"
+      rf"/\s*fraction|daily|qd\b|bid\b|"
       rf"b\.i\.d\.?|twice[- ]daily|tid\b|{_ADJ}fractions?\b)")
 GAP = r"(?:(?!\d+(?:\.\d+)?\s*c?gy)[^;\n]){1,60}?"
 NOT_TIME = r"(?!\s*(?:days?|weeks?|months?|%|\.\d|\d))"
@@ -212,6 +229,15 @@ def _whole(total: float, per: float) -> int | None:
     return round(n) if n >= 0.5 and abs(n - round(n)) < 0.05 else None
 
 
+# a dose that a label marks as per fraction ("dose per fraction 5 Gy, 5 fractions") is never a course's total
+_PER_LABEL = re.compile(r"(?:dose per (?:fraction|fx|fr|f|day)|fraction dose|dose/f(?:x|raction)|daily dose)"
+                        r"\s*[:=]?\s*$")
+
+
+def _per_labelled(s: str, at: int) -> bool:
+    return bool(_PER_LABEL.search(s, max(0, at - 30), at))
+
+
 def _candidates(s: str) -> list[_Course]:
     out = []
     for m in _LEVELS.finditer(s):
@@ -224,7 +250,8 @@ def _candidates(s: str) -> list[_Course]:
         out.append(_Course(m.start(), m.end(), values[0], int(m.group(2)), tuple(values[1:]), encloses=True))
     for pattern in _TOTAL_COUNT:
         for m in pattern.finditer(s):
-            out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), int(m.group(3))))
+            if not _per_labelled(s, m.start(1)):
+                out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), int(m.group(3))))
     for m in _ONE_FRACTION_THEN_DOSE.finditer(s):
         out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), 1))
     for pattern in _PER_FRACTION_TIMES:
@@ -243,7 +270,8 @@ def _candidates(s: str) -> list[_Course]:
         if total > per:
             out.append(_Course(m.start(), m.end(), total, _whole(total, per) or -1))
     for m in _COUNT_TO_TOTAL.finditer(s):
-        out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)), int(m.group(1))))
+        if not _per_labelled(s, m.start(2)):
+            out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)), int(m.group(1))))
     for pattern, kind in _LABELS:
         for m in pattern.finditer(s):
             if kind == "count_total":
@@ -306,14 +334,24 @@ def _implant_dose(s: str, window: Window) -> float | None:
 # --- quantities: a single course read from its doses and counts, where no phrase pattern matched --------
 _Q_DOSE = re.compile(D)
 _Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|(?:/|per)\s*(?:fr|f|fx|#)\b|fractions?\b|daily\b|each\b)")
-_Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f)|dose/fx|dose/fraction|fraction dose)"
-                           r"\s*[:=]?\s*$")
+_Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|dose/fx|dose/fraction|fraction dose|"
+                           r"daily dose|\bdaily|twice[- ]daily|\bbid|\btid)\s*[:=]?\s*$")
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
 _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
             re.compile(r"(?:number of fractions|no\.? of fractions|fractions|fx)\s*[:=]?\s*(\d+)(?![\d.]|\s*c?gy)"),
             re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
             re.compile(r"(?<![\d.])(\d+)\s*(?:f\s*|fx\s*|fr\s*)?x\s*(?=\d+(?:\.\d+)?\s*c?gy)"))  # 35 x 2 gy
-_Q_ONCE = re.compile(r"c?gy\s*,?\s+(?:once|single)\b|\bsingle\s+(?:[a-z\-]+\s+)?\d+(?:\.\d+)?\s*c?gy")  # 8 gy once
+# a product: "2 gy x 25", "2 gy to the whole pelvis x 25", "35 x 2 gy", "5 fx x 5 gy"
+_Q_TIMES_AFTER = re.compile(r"(?:\s+(?:to\s+)?(?:the\s+)?[a-z\-]+){0,3}\s*(?:x|times)\s*\d")
+_Q_TIMES_BEFORE = re.compile(r"\d\s*(?:f|fx|fr)?\s*x\s*$")
+_Q_DURATION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:weeks?|wks?|days?|months?)\b")
+_Q_DAYS = re.compile(r"\bfor\s+(\d+)\s+(?:consecutive\s+|treatment\s+|working\s+)?days\b")
+_Q_PER_DAY = re.compile(r"\s*(?:(?:a|per|/|each)\s*day\b|daily\b|qd\b)")
+_Q_SEVERAL_A_DAY = re.compile(r"\bbid\b|b\.i\.d|\btid\b|twice|three times|\bhourly|\bq\s*\d+\s*h")
+# "8 gy once", "16 gy, single", "single 10 gy" (not "once weekly")
+_Q_ONCE = re.compile(r"c?gy\s*,?\s+(?:once|single|einmalig|einzeitig)\b"
+                     r"(?![- ](?:weekly|daily|a (?:week|day)|per (?:week|day)))"
+                     r"|\bsingle\s+(?:[a-z\-]+\s+)?\d+(?:\.\d+)?\s*c?gy")
 
 
 def _by_quantities(s: str) -> tuple[float, int] | None:
@@ -324,14 +362,20 @@ def _by_quantities(s: str) -> tuple[float, int] | None:
     found = list(_Q_DOSE.finditer(s))
     if not found or re.search(r"\brange\b", s):  # normalise() masks ranges as "range"
         return None
+    # durations are no quantities ("over 4 weeks"); blanked to the same length, so positions hold
+    days = _Q_DAYS.search(s)
+    s = _Q_DURATION.sub(lambda m: " " * len(m.group(0)), s)
     count_at = [(int(m.group(1)), m.start()) for pattern in _Q_COUNT for m in pattern.finditer(s)]
     counts = {n for n, _ in count_at} | ({1} if _Q_ONCE.search(s) else set())
+    once_a_day = [m for m in found if _Q_PER_DAY.match(s, m.end())]
+    if not counts and days and len(once_a_day) == 1 and not _Q_SEVERAL_A_DAY.search(s):
+        counts = {int(days.group(1))}  # "3 Gy per day for 10 days": one fraction a day
     if len(counts) > 1:
         return None
     per, totals, unmarked = [], [], []
     for m in found:
         value, before, after = gray(m.group(1), m.group(2)), s[max(0, m.start() - 25):m.start()], s[m.end():]
-        product = re.match(r"\s*(?:x|times)\s*\d", after) or re.search(r"\d\s*(?:f|fx|fr)?\s*x\s*$", before)
+        product = _Q_TIMES_AFTER.match(after) or _Q_TIMES_BEFORE.search(before)
         if _Q_PER_AFTER.match(after) or _Q_PER_BEFORE.search(before) or product:
             per.append(value)
         elif _Q_TOTAL_BEFORE.search(before):
