@@ -122,8 +122,16 @@ _FW = (r"(?:fractions?|fx(?:s|\b)|fr\b|f\b|#|treatments?|sessions?|insertions?|a
        r"s[ée]ances?|sitzungen)")
 _ADJ = r"(?:(?:daily|once[- ]daily|twice[- ]daily|once[- ]weekly|weekly|bid|tid|consecutive|equal|separate)\s+)*"
 _DOSE_AHEAD = r"(?=\d+(?:[.,]\d+)?\s*c?gy\b)"
+# physics notation, read before case is lost: D = 50 Gy (total), d = 2 Gy (per fraction), n = 25 (count)
+_PHYSICS_NOTATION = tuple((re.compile(p), r) for p, r in (
+    (r"\bD\s*=\s*(?=\d)", "total dose "), (r"\bd\s*=\s*(?=\d)", "dose per fraction "),
+    (r"\bn\s*=\s*(?=\d+(?![\d.]))", "fractions: ")))
 _NORMALISE = (
+    (r"(?<=\d|y)\s*\*\s*(?=\d)", " x "),  # 2 Gy * 25, 25 * 2 Gy
     (r"[*_`]+(?=\w|\s|:)", " "),  # markdown emphasis around labels
+    (r"[\"{}]", " "),  # JSON: {"dose": "45 Gy", "fractions": 25}
+    (r"(?<=[a-z)\]])\s*\|\s*(?=\d)", ": "),  # a markdown table's label cell, then its value
+    (r"\|", ";"),
     # the unit in a label ("Dose (cGy): 4500", "Total dose [Gy] 54"): written after its number instead
     (r"[(\[]\s*(c?gy)\s*[)\]]\s*[:=]?\s*(\d+(?:[.,]\d+)?)(?![\d.,]*\s*(?:c?gy|%))", r": \2 \1"),
     # German and French labels and words: Einzeldosis (ED) and Gesamtdosis (GD), "Fr. à 3 Gy", "en 25 séances"
@@ -148,12 +156,16 @@ _WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _WORD_COUNT = re.compile(rf"\b({_WORDS})(?=\s+(?:{_ADJ}{_FW}|c?gy\b|(?:x|by)\s+(?:\d|(?:{_WORDS})\b)))"
                          rf"|(?<=[:=] )({_WORDS})\b(?=\s*(?:$|[;,.|\n]))")
 _BY = re.compile(rf"(?<=\d)\s+by\s+{_DOSE_AHEAD}")  # "5 by 5 gy"
-_RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d+)?\s*(?:c?gy)?\s*(?:-|to))\s*"
+# (a hyphen that starts a line is a list's bullet, not a range)
+_RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d+)?[ \t]*(?:c?gy)?[ \t]*(?:-|to))\s*"
                     rf"\d+(?:\.\d+)?(?=\s*(?:c?gy|{_ADJ}{_FW}))")
 
 
 def normalise(text: str) -> str:
-    s = " " + str(text).replace("×", "x").replace("–", "-").replace("—", "-").replace("−", "-") \
+    s = str(text)
+    for pattern, repl in _PHYSICS_NOTATION:
+        s = pattern.sub(repl, s)
+    s = " " + s.replace("×", " x ").replace("–", "-").replace("—", "-").replace("−", "-") \
         .replace("\u00a0", " ").lower() + " "
     for pattern, repl in _NORMALISE:
         s = pattern.sub(repl, s)
@@ -337,6 +349,7 @@ _Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|(?:/|per)\s*(?:fr|f|fx|#)\b|fra
 _Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|dose/fx|dose/fraction|fraction dose|"
                            r"daily dose|\bdaily|twice[- ]daily|\bbid|\btid)\s*[:=]?\s*$")
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
+_Q_TOTAL_AFTER = re.compile(r"\s*(?:in\s+)?(?:total|cumulative)\b")
 _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
             re.compile(r"(?:number of fractions|no\.? of fractions|fractions|fx)\s*[:=]?\s*(\d+)(?![\d.]|\s*c?gy)"),
             re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
@@ -378,7 +391,7 @@ def _by_quantities(s: str) -> tuple[float, int] | None:
         product = _Q_TIMES_AFTER.match(after) or _Q_TIMES_BEFORE.search(before)
         if _Q_PER_AFTER.match(after) or _Q_PER_BEFORE.search(before) or product:
             per.append(value)
-        elif _Q_TOTAL_BEFORE.search(before):
+        elif _Q_TOTAL_BEFORE.search(before) or _Q_TOTAL_AFTER.match(after):
             totals.append(value)
         else:
             unmarked.append((value, m.start(), m.end()))
