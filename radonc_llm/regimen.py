@@ -207,13 +207,20 @@ _PER_FRACTION_TO_TOTAL = re.compile(
     rf"{D}\s*{PF}\s*(?:to|for|,)?\s*(?:a\s+)?(?:total(?:\s+dose)?(?:\s+of)?|cumulative(?:\s+dose)?(?:\s+of)?|"
     rf"dose\s+of)?\s*{D2}")
 _COUNT_TO_TOTAL = re.compile(rf"{K}\s*(?:to|totall?ing|for a total of|to a total(?:\s+dose)? of)\s*{D2}")
-_LEVELS = re.compile(rf"(?<![\w.\-])({LEVEL}(?:\s*(?:,\s*and|,|\band\b|/)\s*{LEVEL})+)\s*(?:\bin\b|\bover\b|/|,)\s*{K}")
+STRUCTURE = r"(?:(?:ptv|ctv|gtv|itv)[\w\-.]*\s*[:=]?\s*)?"  # "PTV1 70 Gy, PTV2 63 Gy, PTV3 56 Gy, 35 fx"
+_LEVELS = re.compile(rf"(?<![\w.\-])({LEVEL}(?:\s*(?:,\s*and|,|\band\b|/)\s*{STRUCTURE}{LEVEL})+)"
+                     rf"\s*(?:\bin\b|\bover\b|/|,)\s*{K}")
 _DOSE_LABEL = r"(?:total dose|prescription dose|prescribed dose|dose|total|rx)\s*[:=]?\s*"
 _FRACTION_LABEL = r"(?:number of fractions|no\.? of fractions|# of fractions|fractions|fx)\s*[:=]\s*"
 _PF_LABEL = r"(?:dose per fraction|fraction dose|dose/fraction|dose/fx)\s*[:=]?\s*"
+_PER_LABEL_TEXT = r"(?:dose per (?:fraction|fx|fr|f)|fraction dose|dose/f(?:x|raction)|daily dose)\s*[:=]?\s*"
 _LABELS = (
     (re.compile(rf"{_DOSE_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL}(\d+)"), "total"),
-    (re.compile(rf"{_FRACTION_LABEL}(\d+)[^\d]{{0,30}}?{_DOSE_LABEL}{D2}"), "count_total"),
+    (re.compile(rf"{_FRACTION_LABEL}(\d+)[^\d]{{0,30}}?(?<!boost ){_DOSE_LABEL}{D2}"), "count_total"),
+    (re.compile(rf"boost(?:\s+dose)?\s*[:=]?\s*{D2}[^\d]{{0,30}}?boost\s+{_FRACTION_LABEL}(\d+)"), "total"),
+    # a total and its dose per fraction by their labels: "GD 50 Gy, ED 2 Gy", "dose per fraction 3 Gy, total 30 Gy"
+    (re.compile(rf"{D}\s*[,;]?\s*(?:and\s+)?{_PER_LABEL_TEXT}{D2}"), "total_per"),
+    (re.compile(rf"{_PER_LABEL_TEXT}{D}\s*[,;.]?\s*(?:and\s+)?(?:total dose|total)\s*[:=]?\s*{D2}"), "per_total"),
     (re.compile(rf"{_PF_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL.replace('[:=]', '[:=]?')}(\d+)"), "per_fraction"),
 )
 
@@ -286,7 +293,11 @@ def _candidates(s: str) -> list[_Course]:
             out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)), int(m.group(1))))
     for pattern, kind in _LABELS:
         for m in pattern.finditer(s):
-            if kind == "count_total":
+            if kind in ("total_per", "per_total"):
+                first, second = gray(m.group(1), m.group(2)), gray(m.group(3), m.group(4))
+                total, per = (first, second) if kind == "total_per" else (second, first)
+                out.append(_Course(m.start(), m.end(), total, _whole(total, per) or -1))
+            elif kind == "count_total":
                 out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)), int(m.group(1))))
             elif kind == "total":
                 out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), int(m.group(3))))
