@@ -23,8 +23,9 @@ _MODALITY_WORDS = {
     "technique": r"ebrt|external[- ]beam(?: radiation| radiotherapy)?|imrt|vmat|rapidarc|sbrt|sabr|srs|fsrt|hsrt|srt|"
                  r"3d-?crt|3d conformal|stereotactic|radiosurgery",
 }
-_MODALITY = re.compile("|".join(rf"(?P<{label}>\b(?:{words})\b)" for label, words in _MODALITY_WORDS.items()),
-                       re.IGNORECASE)
+# (one word boundary before the alternatives: the search fails fast inside words)
+_MODALITY = re.compile(r"\b(?:" + "|".join(rf"(?P<{label}>(?:{words})\b)" for label, words in _MODALITY_WORDS.items())
+                       + ")", re.IGNORECASE)
 # "not protons", "rather than protons", "protons are not indicated": a mention that is no recommendation
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|without|rather than|instead of|avoid(?:ing)?|unlike|preferred over|"
                              r"in preference to)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)

@@ -127,30 +127,33 @@ _PHYSICS_NOTATION = tuple((re.compile(p), r) for p, r in (
     (r"\bD\s*=\s*(?=\d)", "total dose "), (r"\bd\s*=\s*(?=\d)", "dose per fraction "),
     (r"\bn\s*=\s*(?=\d+(?![\d.]))", "fractions: ")))
 _NORMALISE = (
-    (r"(?<=\d|y)\s*\*\s*(?=\d)", " x "),  # 2 Gy * 25, 25 * 2 Gy
-    (r"[*_`]+(?=\w|\s|:)", " "),  # markdown emphasis around labels
-    (r"[\"{}]", " "),  # JSON: {"dose": "45 Gy", "fractions": 25}
-    (r"(?<=[a-z)\]])\s*\|\s*(?=\d)", ": "),  # a markdown table's label cell, then its value
-    (r"\|", ";"),
+    (r"(?<=\d|y)\s*\*\s*(?=\d)", " x ", ("*",)),  # 2 Gy * 25, 25 * 2 Gy
+    (r"[*_`]+(?=\w|\s|:)", " ", ("*", "_", "`")),  # markdown emphasis around labels
+    (r"[\"{}]", " ", ('"', "{", "}")),  # JSON: {"dose": "45 Gy", "fractions": 25}
+    (r"(?<=[a-z)\]])\s*\|\s*(?=\d)", ": ", ("|",)),  # a markdown table's label cell, then its value
+    (r"\|", ";", ("|",)),
     # the unit in a label ("Dose (cGy): 4500", "Total dose [Gy] 54"): written after its number instead
-    (r"[(\[]\s*(c?gy)\s*[)\]]\s*[:=]?\s*(\d+(?:[.,]\d+)?)(?![\d.,]*\s*(?:c?gy|%))", r": \2 \1"),
+    (r"[(\[]\s*(c?gy)\s*[)\]]\s*[:=]?\s*(\d+(?:[.,]\d+)?)(?![\d.,]*\s*(?:c?gy|%))", r": \2 \1", ("(", "[")),
     # German and French labels and words: Einzeldosis (ED) and Gesamtdosis (GD), "Fr. à 3 Gy", "en 25 séances"
-    (rf"\b(?:ed|einzeldosis)\s*[:=]?\s*{_DOSE_AHEAD}", "dose per fraction "),
-    (rf"\b(?:gd|gesamtdosis)\s*[:=]?\s*{_DOSE_AHEAD}", "total dose "),
-    (r"\bfr\.", "fr"),
-    (rf"(?<=[a-z#])\s+(?:à|zu|de)\s+{_DOSE_AHEAD}", " of "),
-    (r"\ben\s+(?=\d)", "in "),
-    (r"(?<=\d),(?=\d{3}(?!\d))", ""),  # 5,040 cGy
-    (r"(?<=\d)-(?=c?gy\b)", " "),  # 25-Gy
-    (r"(?<=\d),(?=\d{1,2}\s*c?gy)", "."),  # 50,4 Gy (decimal comma)
-    (r"c?gy\s*[(\[]\s*(?:rbe|e)\s*[)\]]|gy\s*rbe\b|gye\b|\bcge\b|cobalt gr[ae]y equivalents?", "gy"),
-    (r"\bcentigr[ae]ys?\b", "cgy"),
-    (r"\bgr[ae]ys?\b", "gy"),
-    (r"concomitant boost", "concomitant-schedule"),  # a schedule's name, not a boost course
-    (r"\b(?:a\s+)?single[- ](?:fraction|dose|session|treatment|shot)s?\b|\bsingle\s+fx\b", " 1 fx "),
-    (r"\b(?:in\s+)?(?:a|one)\s+(?:single\s+)?(?:fraction|session|treatment)\b", " in 1 fx "),
+    (rf"\b(?:ed|einzeldosis)\s*[:=]?\s*{_DOSE_AHEAD}", "dose per fraction ", ("ed",)),
+    (rf"\b(?:gd|gesamtdosis)\s*[:=]?\s*{_DOSE_AHEAD}", "total dose ", ("gd", "gesamtdosis")),
+    (r"\bfr\.", "fr", ("fr.",)),
+    (rf"(?<=[a-z#])\s+(?:à|zu|de)\s+{_DOSE_AHEAD}", " of ", ("à", "zu", "de")),
+    (r"\ben\s+(?=\d)", "in ", ("en",)),
+    (r"(?<=\d),(?=\d{3}(?!\d))", "", (",",)),  # 5,040 cGy
+    (r"(?<=\d)-(?=c?gy\b)", " ", ("-",)),  # 25-Gy
+    (r"(?<=\d),(?=\d{1,2}\s*c?gy)", ".", (",",)),  # 50,4 Gy (decimal comma)
+    (r"c?gy\s*[(\[]\s*(?:rbe|e)\s*[)\]]|gy\s*rbe\b|gye\b|\bcge\b|cobalt gr[ae]y equivalents?", "gy",
+     ("rbe", "gye", "cge", "cobalt", "(e", "[e")),
+    (r"\bcentigr[ae]ys?\b", "cgy", ("centigr",)),
+    (r"\bgr[ae]ys?\b", "gy", ("gray", "grey")),
+    (r"concomitant boost", "concomitant-schedule", ("concomitant",)),  # a schedule's name, not a boost course
+    (r"\b(?:a\s+)?single[- ](?:fraction|dose|session|treatment|shot)s?\b|\bsingle\s+fx\b", " 1 fx ", ("single",)),
+    (r"\b(?:in\s+)?(?:a|one)\s+(?:single\s+)?(?:fraction|session|treatment)\b", " in 1 fx ",
+     ("fraction", "session", "treatment")),
 )
-_NORMALISE = tuple((re.compile(p, re.I), r) for p, r in _NORMALISE)
+# each rule with the strings one of which the text must hold for the rule to apply (most texts need few rules)
+_NORMALISE = tuple((re.compile(p, re.I), r, re.compile("|".join(map(re.escape, needs)))) for p, r, needs in _NORMALISE)
 _WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 # "ten fractions", "thirty gy", "five by five gy", "fractions: five"
 _WORD_COUNT = re.compile(rf"\b({_WORDS})(?=\s+(?:{_ADJ}{_FW}|c?gy\b|(?:x|by)\s+(?:\d|(?:{_WORDS})\b)))"
@@ -167,8 +170,9 @@ def normalise(text: str) -> str:
         s = pattern.sub(repl, s)
     s = " " + s.replace("×", " x ").replace("–", "-").replace("—", "-").replace("−", "-") \
         .replace("\u00a0", " ").lower() + " "
-    for pattern, repl in _NORMALISE:
-        s = pattern.sub(repl, s)
+    for pattern, repl, needs in _NORMALISE:
+        if needs.search(s):
+            s = pattern.sub(repl, s)
     s = _WORD_COUNT.sub(lambda m: str(_NUMBER_WORDS[m.group(1) or m.group(2)]), s)
     s = _BY.sub(" x ", s)
     # A range ("40-50 Gy", "25 to 28 fractions", "between 60 and 70 Gy") is no prescription: masked out,
