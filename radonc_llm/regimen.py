@@ -119,7 +119,7 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(
 _NUMBER_WORDS.update({"twenty-five": 25, "twenty five": 25, "thirty": 30, "thirty-three": 33, "thirty-five": 35,
                       "twenty-eight": 28, "forty": 40})
 _FW = (r"(?:fractions?|fx(?:s|\b)|fr\b|f\b|#|treatments?|sessions?|insertions?|applications?|fraktion(?:en)?|"
-       r"s[ée]ances?|sitzungen)")
+       r"s[ée]ances?|sitzungen|frazioni|fracciones|fra[çc](?:ões|oes|ão|ao)|fraktioner|fracties?)")
 _ADJ = r"(?:(?:daily|once[- ]daily|twice[- ]daily|once[- ]weekly|weekly|bid|tid|consecutive|equal|separate)\s+)*"
 _DOSE_AHEAD = r"(?=\d+(?:[.,]\d+)?\s*c?gy\b)"
 # physics notation, read before case is lost: D = 50 Gy (total), d = 2 Gy (per fraction), n = 25 (count)
@@ -138,8 +138,8 @@ _NORMALISE = (
     (rf"\b(?:ed|einzeldosis)\s*[:=]?\s*{_DOSE_AHEAD}", "dose per fraction ", ("ed",)),
     (rf"\b(?:gd|gesamtdosis)\s*[:=]?\s*{_DOSE_AHEAD}", "total dose ", ("gd", "gesamtdosis")),
     (r"\bfr\.", "fr", ("fr.",)),
-    (rf"(?<=[a-z#])\s+(?:à|zu|de)\s+{_DOSE_AHEAD}", " of ", ("à", "zu", "de")),
-    (r"\ben\s+(?=\d)", "in ", ("en",)),
+    (rf"(?<=[a-z#])\s+(?:à|zu|de|di|van)\s+{_DOSE_AHEAD}", " of ", ("à", "zu", "de", "di", "van")),
+    (r"\b(?:en|em|på)\s+(?=\d)", "in ", ("en", "em", "på")),
     (r"(?<=\d),(?=\d{3}(?!\d))", "", (",",)),  # 5,040 cGy
     (r"(?<=\d)-(?=c?gy\b)", " ", ("-",)),  # 25-Gy
     (r"(?<=\d),(?=\d{1,2}\s*c?gy)", ".", (",",)),  # 50,4 Gy (decimal comma)
@@ -193,7 +193,7 @@ LEVEL = r"\d+(?:\.\d+)?(?:\s*c?gy)?(?:\s+to\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+){0
 
 _TOTAL_COUNT = (
     re.compile(rf"{D}\s*(?:/|\bin\b|\bover\b|,|;|\bdelivered in\b|\bgiven in\b|\badministered in\b)?\s*{K}"),
-    re.compile(rf"{D}\s*/\s*(\d+)(?![\d.]|\s*(?:c?gy|-))"),
+    re.compile(rf"{D}\s*/\s*(\d+)(?![\d.]|\s*(?:c?gy|-|%|weeks?\b|wks?\b|w\b|days?\b|d\b|months?\b))"),
     re.compile(rf"{D}\s+(?:to|for)\b{GAP}(?:\s(?:in|over)\s*|\s*/\s*|\s*,\s*){K}"),
 )
 # "single fraction SBRT 34 Gy", "single dose of 8 Gy": one fraction, so total and per fraction agree
@@ -231,6 +231,7 @@ _LABELS = (
 SEPARATOR = re.compile(r";|\.(?!\d)|\n|,|\bfollowed by\b|\bthen\b|\bafter\b|\bplus\b|\+|\bwith\b|\bor\b|\boption\b")
 ALTERNATIVE = re.compile(r"\bor\b|\boption\b|\balternative(?:ly)?\b|\beither\b")
 BOOST = re.compile(r"\bboost|\bphase\s*(?:2|ii)\b|\bcone[- ]down\b|\bsequential\b")
+TARGET = re.compile(r"\b(?:p?gtv|p?ctv|ptv|itv)")
 SIMULTANEOUS = re.compile(r"\bsib\b|simultaneous|integrated boost|dose[- ]paint")
 LDR_CUE = re.compile(r"\bldr\b|\bseeds?\b|permanent implant|low[- ]dose[- ]rate|\bi-?125\b|iodine-?125|\bpd-?103\b|"
                      r"palladium|\bcs-?131\b|cesium-?131|caesium")
@@ -465,7 +466,10 @@ def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None, 
         if i == first or (round(c.total, 2), c.fractions) in seen:
             continue
         seen.add((round(c.total, 2), c.fractions))
-        if SIMULTANEOUS.search(s[a:b]) and c.fractions == primary.fractions:
+        # a second dose level in the same fractions: named simultaneous, or given to its own target volume
+        # ("PGTV 60 Gy/30 F, PTV 54 Gy/30 F") without a boost's words
+        if c.fractions == primary.fractions and (SIMULTANEOUS.search(s[a:b]) or (
+                TARGET.search(s[a:b]) and not BOOST.search(s[a:b]))):
             regimen.levels.append(round(c.total, 4))
             continue
         # a boost's own words and the orphan clause after it ("... boost of 10 Gy/5 fx, with electrons")
