@@ -140,9 +140,9 @@ _NORMALISE = (
     (r"\bfr\.", "fr", ("fr.",)),
     (rf"(?<=[a-z#])\s+(?:à|zu|de|di|van)\s+{_DOSE_AHEAD}", " of ", ("à", "zu", "de", "di", "van")),
     (r"\b(?:en|em|på)\s+(?=\d)", "in ", ("en", "em", "på")),
-    (r"(?<=\d),(?=\d{3}(?!\d))", "", (",",)),  # 5,040 cGy
+    (r"(?<=\d),(?=\d{3}(?!\d)(?!\s*gy\b))", "", (",",)),  # 5,040 cGy (but 2,625 Gy: no Gy value has thousands)
     (r"(?<=\d)-(?=c?gy\b)", " ", ("-",)),  # 25-Gy
-    (r"(?<=\d),(?=\d{1,2}\s*c?gy)", ".", (",",)),  # 50,4 Gy (decimal comma)
+    (r"(?<=\d),(?=\d{1,2}\s*c?gy|\d{3}\s*gy\b)", ".", (",",)),  # 50,4 Gy, 2,625 Gy (decimal comma)
     (r"c?gy\s*[(\[]\s*(?:rbe|e)\s*[)\]]|gy\s*rbe\b|gye\b|\bcge\b|cobalt gr[ae]y equivalents?", "gy",
      ("rbe", "gye", "cge", "cobalt", "(e", "[e")),
     (r"\bcentigr[ae]ys?\b", "cgy", ("centigr",)),
@@ -186,7 +186,7 @@ D2 = r"(\d+(?:\.\d+)?)\s*(c?gy)\b"
 K = rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}"  # a fraction count with its word
 PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|f\b|#|day|treatment|session|insertion|application|implant)|"
       rf"/\s*fraction|daily|qd\b|bid\b|"
-      rf"b\.i\.d\.?|twice[- ]daily|tid\b|{_ADJ}fractions?\b)")
+      rf"b\.i\.d\.?|twice[- ]daily|tid\b|{_ADJ}(?:fractions?\b|fx\b|fr\b|#))")
 GAP = r"(?:(?!\d+(?:\.\d+)?\s*c?gy)[^;\n]){1,60}?"
 NOT_TIME = r"(?!\s*(?:days?|weeks?|months?|%|\.\d|\d))"
 LEVEL = r"\d+(?:\.\d+)?(?:\s*c?gy)?(?:\s+to\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+){0,2}?)?"
@@ -215,7 +215,7 @@ STRUCTURE = r"(?:(?:ptv|ctv|gtv|itv)[\w\-.]*\s*[:=]?\s*)?"  # "PTV1 70 Gy, PTV2 
 _LEVELS = re.compile(rf"(?<![\w.\-])({LEVEL}(?:\s*(?:,\s*and|,|\band\b|/)\s*{STRUCTURE}{LEVEL})+)"
                      rf"\s*(?:\bin\b|\bover\b|/|,)\s*{K}")
 _DOSE_LABEL = r"(?:total dose|prescription dose|prescribed dose|dose|total|rx)\s*[:=]?\s*"
-_FRACTION_LABEL = r"(?:number of fractions|no\.? of fractions|# of fractions|fractions|fx)\s*[:=]\s*"
+_FRACTION_LABEL = r"(?:(?:number of|no\.? of|# of)\s+(?:fractions|fx|fr)|fractions|fx|fr)\s*[:=]\s*"
 _PF_LABEL = r"(?:dose per fraction|fraction dose|dose/fraction|dose/fx)\s*[:=]?\s*"
 _PER_LABEL_TEXT = r"(?:dose per (?:fraction|fx|fr|f)|fraction dose|dose/f(?:x|raction)|daily dose)\s*[:=]?\s*"
 _LABELS = (
@@ -367,7 +367,8 @@ _Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
 _Q_TOTAL_AFTER = re.compile(r"\s*(?:in\s+)?(?:total|cumulative)\b")
 _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
-            re.compile(r"(?:number of fractions|no\.? of fractions|fractions|fx)\s*[:=]?\s*(\d+)(?![\d.]|\s*c?gy)"),
+            re.compile(r"(?:(?:number of|no\.? of)\s+(?:fractions|fx|fr)|fractions|fx|\bfr)\s*[:=]?\s*(\d+)"
+                       r"(?![\d.]|\s*c?gy)"),
             re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
             re.compile(r"(?<![\d.])(\d+)\s*(?:f\s*|fx\s*|fr\s*)?x\s*(?=\d+(?:\.\d+)?\s*c?gy)"))  # 35 x 2 gy
 # a product: "2 gy x 25", "2 gy to the whole pelvis x 25", "35 x 2 gy", "5 fx x 5 gy"

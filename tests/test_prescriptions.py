@@ -4,11 +4,12 @@ Each row of tests/data/prescriptions.csv was written from the regimen's publishe
 (column `regimen`), not from the parser's output; prescriptions_refused.csv holds what must be refused.
 """
 import csv
+import re
 from pathlib import Path
 
 import pytest
 
-from radonc_llm.regimen import parse_regimen
+from radonc_llm.regimen import SUMMARY, parse_regimen
 
 DATA = Path(__file__).parent / "data"
 
@@ -58,6 +59,50 @@ def test_reads_the_prescription(row):
     assert r.modality == (row["modality"] or None)
     assert [(round(b.total_dose, 4), b.fractions, b.modality) for b in r.boosts] == boosts(row["boosts"])
     assert r.levels == pytest.approx([float(v) for v in filter(None, row["levels_gy"].split(";"))])
+
+
+def _in_cgy(text):
+    if re.search(r"\d/\d", text):  # "70/63/56 Gy": a unit shared by the list
+        return text
+    return re.sub(r"(?<![\d,.])(\d+(?:\.\d+)?)\s*Gy\b(?!\s*[(\[]?\s*RBE)",
+                  lambda m: f"{float(m.group(1)) * 100:g} cGy", text)
+
+
+# the same prescription in another department's spelling reads the same
+SPELLINGS = {
+    "capitals": str.upper,
+    "no space before a unit": lambda t: re.sub(r"(\d)\s+(Gy|cGy|fx|fractions?)\b", r"\1\2", t),
+    "cGy": _in_cgy,
+    "fx": lambda t: re.sub(r"\bfractions\b", "fx", t),
+    "Fr.": lambda t: re.sub(r"(?<=\d )fractions\b", "Fr.", t),
+    "behind Rx:": lambda t: "Rx: " + t,
+    "in a model's sentence": lambda t: "The recommended regimen is " + t + ".",
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_reads_the_corpus_in_other_spellings(spelling):
+    """Every corpus prescription (but the Aria summary, a fixed format, and physics notation, where case is
+    the meaning) reads the same total and fractions when written in capitals, without spaces, in cGy, with
+    fx or Fr., behind a label or inside a model's sentence: the reader reads quantities, not phrasings."""
+    missed = []
+    for row in READ:
+        text = SPELLINGS[spelling](row["text"])
+        if text == row["text"] or SUMMARY.search(row["text"]) or "d = " in row["text"]:
+            continue
+        r = parse_regimen(text)
+        if r.total_dose != pytest.approx(float(row["total_gy"]), abs=0.006) or \
+                r.fractions != (int(row["fractions"]) if row["fractions"] else None):
+            missed.append(f"{text!r} -> {r.total_dose} Gy / {r.fractions}")
+    assert not missed, missed
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_refuses_in_other_spellings(spelling):
+    texts = {SPELLINGS[spelling](row["text"]) for row in REFUSED}
+    read = [f"{text!r} -> {r.total_dose} Gy / {r.fractions}" for text in sorted(texts)
+            if (r := parse_regimen(text)).total_dose is not None or r.fractions is not None]
+    assert not read, read
 
 
 @pytest.mark.parametrize("row", REFUSED, ids=[r["why"] for r in REFUSED])
