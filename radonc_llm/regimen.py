@@ -1,13 +1,12 @@
 """Read a regimen text (physician's or generated) into dose, fractions, modality, boosts and dose levels.
 
-It reads the notations clinicians and models write (the corpus in `tests/data/prescriptions.csv`):
-total over count ("50 Gy in 25 fractions", "60Gy/30#", "42.5Gy/16F", "66 Gy, 33 fx"), dose per
-fraction with a count or a total ("7 Gy x 4", "4 x 5 Gy", "5 fractions of 8 Gy", "50 Gy in 2 Gy
-fractions", "45 Gy at 1.8 Gy per fraction", "1.2 Gy BID to a total of 79.2 Gy"), single fractions,
-label forms ("Total dose: 26 Gy, Fractions: 5"), cGy, Gy(RBE)/GyRBE/GyE/CGE, boosts (sequential
-courses after the first) and simultaneous dose levels ("70, 63 and 56 Gy in 35 fractions", "with a
-SIB to 48 Gy"), LDR implants ("I-125 seed implant 145 Gy"), and the delivered-prescription summary
-the answers end with ("primary, photon, 25.0Gy, fractions:5"), which wins when present.
+In three steps (docs/regimen-parser.md): the text is brought to one spelling (`normalise`: units, decimal
+commas, number words, labels with their units, tables, other departments' words); the notations every
+department writes are read as courses (total over count, dose per fraction times count, total with its dose per
+fraction, labels in any order, boosts and dose levels, LDR implants), overlapping readings agreeing; where none
+reads, a single course is solved from the text's quantities — each dose's role (per fraction, total, unmarked)
+from the words around it, the fraction count, arithmetic that must agree (`_by_quantities`). The Aria summary
+the answers end with ("primary, photon, 25.0Gy, fractions:5") wins when present.
 What it cannot read it refuses (dose and fractions stay None), never guesses: ranges, alternatives,
 a dose without a fraction count, readings that contradict each other, courses outside the window.
 """
