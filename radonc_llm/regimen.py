@@ -159,8 +159,10 @@ _WORD_COUNT = re.compile(rf"\b({_WORDS})(?=\s+(?:{_ADJ}{_FW}|c?gy\b|(?:x|by)\s+(
                          rf"|(?<=[:=] )({_WORDS})\b(?=\s*(?:$|[;,.|\n]))")
 _BY = re.compile(rf"(?<=\d)\s+by\s+{_DOSE_AHEAD}")  # "5 by 5 gy"
 # (a hyphen that starts a line is a list's bullet, not a range)
-_RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d+)?[ \t]*(?:c?gy)?[ \t]*(?:-|to))\s*"
-                    rf"\d+(?:\.\d+)?(?=\s*(?:c?gy|{_ADJ}{_FW}))")
+# (a dose, a hyphen and a count is a course: "50 Gy - 25 fractions")
+_RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d+)?[ \t]*(?:-|to))\s*"
+                    rf"\d+(?:\.\d+)?(?=\s*(?:c?gy|{_ADJ}{_FW}))"
+                    rf"|\d+(?:\.\d+)?[ \t]*c?gy[ \t]*(?:-|to)\s*\d+(?:\.\d+)?(?=\s*c?gy)")
 
 
 def normalise(text: str) -> str:
@@ -175,8 +177,13 @@ def normalise(text: str) -> str:
     s = _WORD_COUNT.sub(lambda m: str(_NUMBER_WORDS[m.group(1) or m.group(2)]), s)
     s = _BY.sub(" x ", s)
     # A range ("40-50 Gy", "25 to 28 fractions", "between 60 and 70 Gy") is no prescription: masked out,
-    # unless the number before "to" is a count or a per-fraction dose ("x 25 to 50 Gy").
-    return _RANGE.sub(lambda m: m.group(0) if re.match(r"\d+(?:\.\d+)?\s*c?gy\s+to\b", m.group(0)) else " range ", s)
+    # unless the number before "to" is a count ("2 gy x 25 to 50 gy") or a per-fraction dose ("2 gy to 50 gy").
+    def masked(m):
+        kept = re.match(r"\d+(?:\.\d+)?\s*c?gy\s+to\b", m.group(0)) or (
+            re.match(r"\d+\s+to\b", m.group(0)) and re.search(r"(?:\bx|\btimes)\s*$", s[:m.start()])
+            and re.match(r"\s*c?gy", s[m.end():]))
+        return m.group(0) if kept else " range "
+    return _RANGE.sub(masked, s)
 
 
 # --- course patterns on the normalised text -------------------------------------------------------------
