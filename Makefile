@@ -79,6 +79,7 @@ benchmark: install
 	$(BIN)/python benchmarks/selection_stability.py
 	$(BIN)/python benchmarks/regimen_heldout.py
 	$(BIN)/python benchmarks/regimen_heldout.py tests/data/prescriptions_heldout2.csv
+	$(BIN)/python benchmarks/regimen_heldout.py tests/data/prescriptions_heldout3.csv
 
 clean:  # the demo's run only (results/demo/); other runs, with their issued grading keys, are yours to remove
 	rm -rf results/demo .snakemake

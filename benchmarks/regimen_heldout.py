@@ -9,9 +9,11 @@ and of model answers, each with its published dose and fractionation, in the col
 (tests/data/prescriptions.csv). The reader is developed against that corpus and the refusal set only; this set is
 read once at the end of a change, for its score. tests/data/prescriptions_heldout2.csv is a second, fresh set of 140
 (Aria plan and course lines, European notations, dictation, templates with the unit in the label, model answers,
-boosts, dose levels, number words), written after the first had been looked at. Prints the share read exactly
-(total, fractions, dose per fraction, modality where stated, boosts and dose levels), then each part alone; -v lists
-the misses.
+boosts, dose levels, number words), written after the first had been looked at;
+tests/data/prescriptions_heldout3.csv a third of 126 (end-of-treatment summaries, consultation plans, Aria
+prescription exports, trial arms, letters, tumour board notes, non-native English, model answers), written after the
+second had been scored once. Prints the share read exactly (total, fractions, dose per fraction, modality where
+stated, boosts and dose levels), then each part alone; -v lists the misses.
 """
 import csv
 import sys

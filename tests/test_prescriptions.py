@@ -111,14 +111,17 @@ def test_refuses_what_it_cannot_read(row):
     assert (r.total_dose, r.fractions, r.fractionation_class, r.eqd2()) == (None, None, None, None)
 
 
-@pytest.mark.parametrize("name", ["prescriptions_heldout.csv", "prescriptions_heldout2.csv"])
+HELD_OUT = ("prescriptions_heldout.csv", "prescriptions_heldout2.csv", "prescriptions_heldout3.csv")
+
+
+@pytest.mark.parametrize("name", HELD_OUT)
 def test_the_held_out_sets_are_consistent_and_apart_from_the_corpus(name):
     """tests/data/prescriptions_heldout*.csv (scored by benchmarks/regimen_heldout.py, never a development
-    target): at least 120 prescriptions each, none of them in the development corpus or the other set, each
+    target): at least 120 prescriptions each, none of them in the development corpus or another set, each
     row's dose per fraction its total over its fractions."""
     held_out = rows(name)
-    other = rows(({"prescriptions_heldout.csv", "prescriptions_heldout2.csv"} - {name}).pop())
-    assert len(held_out) >= 120 and not {r["text"] for r in held_out} & {r["text"] for r in READ + REFUSED + other}
+    others = [row for other in HELD_OUT if other != name for row in rows(other)]
+    assert len(held_out) >= 120 and not {r["text"] for r in held_out} & {r["text"] for r in READ + REFUSED + others}
     for row in held_out:
         if row["fractions"]:
             assert float(row["dose_per_fraction_gy"]) == pytest.approx(float(row["total_gy"]) / int(row["fractions"]),
