@@ -12,7 +12,9 @@ UNPARSED = "unparsed"
 # named; a photon technique (EBRT, IMRT, VMAT, SBRT, SRS, ...) means photons unless protons or electrons
 # are named anywhere ("SBRT with protons", "external beam with electrons").
 _MODALITY_WORDS = {
-    "photon": r"photons?|x-?rays?|\d+\s*(?:mv|kv)|\d+\s*fff|megavoltage|kilovoltage|orthovoltage|"
+    # (6X, 15X: a linac's photon energy, not a product "6 x 5 Gy" or a rate "2x/week")
+    "photon": r"photons?|x-?rays?|\d+\s*(?:mv|kv)|\d+\s*fff|(?:4|6|10|15|16|18|20|23)\s?x(?!\s*(?:\d|/|daily|per\b|a\b|"
+              r"weekly|times|fractions?|fx|[a-z]))|megavoltage|kilovoltage|orthovoltage|"
               r"superficial x-?ray|gamma ?knife|cyberknife|tomotherapy",
     "proton": r"protons?|impt|pbs|pencil[- ]beam(?: scanning)?|proton beam|passive(?:ly)? scatter(?:ing|ed)|"
               r"double scattering|uniform scanning",

@@ -192,7 +192,7 @@ D2 = r"(\d+(?:\.\d+)?)\s*(c?gy)\b"
 K = rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}"  # a fraction count with its word
 PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|f\b|#|day|treatment|session|insertion|application|implant)|"
       rf"/\s*fraction|daily|qd\b|bid\b|"
-      rf"b\.i\.d\.?|twice[- ]daily|tid\b|{_ADJ}(?:fractions?\b|fx\b|fr\b|#))")
+      rf"b\.i\.d\.?|twice[- ]daily|tid\b|{_ADJ}(?:fractions?\b|fx\b|fr\b|#)(?!\s*[:=]?\s*\d))")  # not "fx 15"
 GAP = r"(?:(?!\d+(?:\.\d+)?\s*c?gy)[^;\n]){1,60}?"
 NOT_TIME = r"(?!\s*(?:days?|weeks?|months?|%|\.\d|\d))"
 LEVEL = r"\d+(?:\.\d+)?(?:\s*c?gy)?(?:\s+to\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+){0,2}?)?"
@@ -310,7 +310,7 @@ def _candidates(s: str) -> list[_Course]:
                 out.append(_Course(m.start(), m.end(), total, _whole(total, per) or -1))
             elif kind == "count_total":
                 out.append(_Course(m.start(), m.end(), gray(m.group(2), m.group(3)), int(m.group(1))))
-            elif kind == "total":
+            elif kind == "total" and not _per_labelled(s, m.start(1)):
                 out.append(_Course(m.start(), m.end(), gray(m.group(1), m.group(2)), int(m.group(3))))
             else:
                 n = int(m.group(3))
@@ -378,7 +378,7 @@ _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|e
             re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
             re.compile(r"(?<![\d.])(\d+)\s*(?:f\s*|fx\s*|fr\s*)?x\s*(?=\d+(?:\.\d+)?\s*c?gy)"))  # 35 x 2 gy
 # a product: "2 gy x 25", "2 gy to the whole pelvis x 25", "35 x 2 gy", "5 fx x 5 gy"
-_Q_TIMES_AFTER = re.compile(r"(?:\s+(?:to\s+)?(?:the\s+)?[a-z\-]+){0,3}\s*(?:x|times)\s*\d")
+_Q_TIMES_AFTER = re.compile(r"(?:\s+(?:to\s+)?(?:the\s+)?[a-z\-]+\b){0,3}\s*(?:\bx|\btimes)\s*\d")
 _Q_TIMES_BEFORE = re.compile(r"\d\s*(?:f|fx|fr)?\s*x\s*$")
 _Q_DURATION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:weeks?|wks?|days?|months?)\b")
 _Q_DAYS = re.compile(r"\bfor\s+(\d+)\s+(?:consecutive\s+|treatment\s+|working\s+)?days\b")
@@ -420,10 +420,12 @@ def _by_quantities(s: str) -> tuple[float, int] | None:
             unmarked.append((value, m.start(), m.end()))
     if counts:
         n = counts.pop()
-        # an unmarked dose is a total only just before its count ("62 gy en 20 f"), never after it or far from it
-        for _, start, end in unmarked:
+        # an unmarked dose is a total just before its count ("62 gy en 20 f"), or where it is the per-fraction
+        # dose times the count ("30 gy given as 3 gy per day for 10 days"); never after or far from an unlinked count
+        for value, start, end in unmarked:
             if not any(end <= c <= end + 30 and not re.search(r"\d", s[end:c]) for _, c in count_at) and \
-                    not _Q_ONCE.search(s[max(0, start - 20):end + 10]):
+                    not _Q_ONCE.search(s[max(0, start - 20):end + 10]) and \
+                    not any(abs(value - p * n) <= 0.01 * value for p in per):
                 return None
         readings = [v * n for v in per] + totals + [v for v, *_ in unmarked]
     else:

@@ -9,6 +9,8 @@ from radonc_llm.parsing import UNPARSED, is_refusal, parse_icd10, parse_modality
     (" photon </s>", "photon"), ("electron beam", "electron"), ("HDR brachytherapy, 7 Gy x 4", "brachy"),
     ("The patient should receive IMPT to 70 Gy in 35 fractions", "proton"),
     ("pencil-beam scanning", "proton"), ("6 MV x-rays with VMAT", "photon"), ("LDR seed implant", "brachy"),
+    ("tangents, 6X", "photon"), ("15X, wedges", "photon"), ("6 x 5 Gy", UNPARSED), ("2x/week", UNPARSED),
+    ("10 x 3 Gy", UNPARSED), ("4x per week", UNPARSED),
     ("12 MeV en face", "electron"),
     ("Radiation therapy with photons, or protons if the heart dose is high", "photon"),  # the first one named
     ("", UNPARSED), ("I recommend radiation therapy.", UNPARSED), ("photonic crystal", UNPARSED),
