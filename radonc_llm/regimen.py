@@ -121,6 +121,7 @@ _FW = (r"(?:fractions?|fx(?:s|\b)|fr\b|f\b|#|treatments?|sessions?|insertions?|a
        r"s[ée]ances?|sitzungen|frazioni|fracciones|fra[çc](?:ões|oes|ão|ao)|fraktioner|fracties?)")
 _ADJ = r"(?:(?:daily|once[- ]daily|twice[- ]daily|once[- ]weekly|weekly|bid|tid|consecutive|equal|separate)\s+)*"
 _DOSE_AHEAD = r"(?=\d+(?:[.,]\d+)?\s*c?gy\b)"
+_SPACES = re.compile(r"[ \t\u00a0]+")
 # physics notation, read before case is lost: D = 50 Gy (total), d = 2 Gy (per fraction), n = 25 (count)
 _PHYSICS_NOTATION = tuple((re.compile(p), r) for p, r in (
     (r"\bD\s*=\s*(?=\d)", "total dose "), (r"\bd\s*=\s*(?=\d)", "dose per fraction "),
@@ -156,7 +157,7 @@ _NORMALISE = tuple((re.compile(p, re.I), r, re.compile("|".join(map(re.escape, n
 _WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 # "ten fractions", "thirty gy", "five by five gy", "fractions: five"
 _WORD_COUNT = re.compile(rf"\b({_WORDS})(?=\s+(?:{_ADJ}{_FW}|c?gy\b|(?:x|by)\s+(?:\d|(?:{_WORDS})\b)))"
-                         rf"|(?<=[:=] )({_WORDS})\b(?=\s*(?:$|[;,.|\n]))")
+                         rf"|(?<=[:=] )({_WORDS})\b(?![\w-])")
 _BY = re.compile(rf"(?<=\d)\s+by\s+{_DOSE_AHEAD}")  # "5 by 5 gy"
 # (a hyphen that starts a line is a list's bullet, not a range)
 # (a dose, a hyphen and a count is a course: "50 Gy - 25 fractions")
@@ -169,6 +170,7 @@ def normalise(text: str) -> str:
     s = str(text)
     for pattern, repl in _PHYSICS_NOTATION:
         s = pattern.sub(repl, s)
+    s = _SPACES.sub(" ", s)  # tabs, runs of spaces, no-break spaces: one space (lines stay)
     s = " " + s.replace("×", " x ").replace("–", "-").replace("—", "-").replace("−", "-") \
         .replace("\u00a0", " ").lower() + " "
     for pattern, repl, needs in _NORMALISE:
@@ -198,7 +200,7 @@ NOT_TIME = r"(?!\s*(?:days?|weeks?|months?|%|\.\d|\d))"
 LEVEL = r"\d+(?:\.\d+)?(?:\s*c?gy)?(?:\s+to\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+){0,2}?)?"
 
 _TOTAL_COUNT = (
-    re.compile(rf"{D}\s*(?:/|\bin\b|\bover\b|,|;|\bdelivered in\b|\bgiven in\b|\badministered in\b)?\s*{K}"),
+    re.compile(rf"{D}\s*(?:/|\bin\b|\bover\b|,|;|\b(?:delivered|given|administered)\s+(?:in|over)\b)?\s*{K}"),
     re.compile(rf"{D}\s*/\s*(\d+)(?![\d.]|\s*(?:c?gy|-|%|weeks?\b|wks?\b|w\b|days?\b|d\b|months?\b))"),
     re.compile(rf"{D}\s+(?:to|for)\b{GAP}(?:\s(?:in|over)\s*|\s*/\s*|\s*,\s*){K}"),
 )
@@ -221,17 +223,18 @@ STRUCTURE = r"(?:(?:ptv|ctv|gtv|itv)[\w\-.]*\s*[:=]?\s*)?"  # "PTV1 70 Gy, PTV2 
 _LEVELS = re.compile(rf"(?<![\w.\-])({LEVEL}(?:\s*(?:,\s*and|,|\band\b|/)\s*{STRUCTURE}{LEVEL})+)"
                      rf"\s*(?:\bin\b|\bover\b|/|,)\s*{K}")
 _DOSE_LABEL = r"(?:total dose|prescription dose|prescribed dose|dose|total|rx)\s*[:=]?\s*"
-_FRACTION_LABEL = r"(?:(?:number of|no\.? of|# of)\s+(?:fractions|fx|fr)|fractions|fx|fr)\s*[:=]\s*"
+_FRACTION_LABEL = r"(?:(?:number of|no\.? of|# of)\s+(?:fractions?|fx|fr)|(?<!per )fractions?|fx|fr)\s*[:=]\s*"
+COUNT = r"(\d+)(?!\d|\.\d|\s*c?gy)"  # a labelled count: no decimal, no dose
 _PF_LABEL = r"(?:dose per fraction|fraction dose|dose/fraction|dose/fx)\s*[:=]?\s*"
 _PER_LABEL_TEXT = r"(?:dose per (?:fraction|fx|fr|f)|fraction dose|dose/f(?:x|raction)|daily dose)\s*[:=]?\s*"
 _LABELS = (
-    (re.compile(rf"{_DOSE_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL}(\d+)"), "total"),
-    (re.compile(rf"{_FRACTION_LABEL}(\d+)[^\d]{{0,30}}?(?<!boost ){_DOSE_LABEL}{D2}"), "count_total"),
-    (re.compile(rf"boost(?:\s+dose)?\s*[:=]?\s*{D2}[^\d]{{0,30}}?boost\s+{_FRACTION_LABEL}(\d+)"), "total"),
+    (re.compile(rf"{_DOSE_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL}{COUNT}"), "total"),
+    (re.compile(rf"{_FRACTION_LABEL}{COUNT}[^\d]{{0,30}}?(?<!boost ){_DOSE_LABEL}{D2}"), "count_total"),
+    (re.compile(rf"boost(?:\s+dose)?\s*[:=]?\s*{D2}[^\d]{{0,30}}?boost\s+{_FRACTION_LABEL}{COUNT}"), "total"),
     # a total and its dose per fraction by their labels: "GD 50 Gy, ED 2 Gy", "dose per fraction 3 Gy, total 30 Gy"
     (re.compile(rf"{D}\s*[,;]?\s*(?:and\s+)?{_PER_LABEL_TEXT}{D2}"), "total_per"),
     (re.compile(rf"{_PER_LABEL_TEXT}{D}\s*[,;.]?\s*(?:and\s+)?(?:total dose|total)\s*[:=]?\s*{D2}"), "per_total"),
-    (re.compile(rf"{_PF_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL.replace('[:=]', '[:=]?')}(\d+)"), "per_fraction"),
+    (re.compile(rf"{_PF_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL.replace('[:=]', '[:=]?')}{COUNT}"), "per_fraction"),
 )
 
 SEPARATOR = re.compile(r";|\.(?!\d)|\n|,|\bfollowed by\b|\bthen\b|\bafter\b|\bplus\b|\+|\bwith\b|\bor\b|\boption\b")
@@ -373,8 +376,8 @@ _Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
 _Q_TOTAL_AFTER = re.compile(r"\s*(?:in\s+)?(?:total|cumulative)\b")
 _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
-            re.compile(r"(?:(?:number of|no\.? of)\s+(?:fractions|fx|fr)|fractions|fx|\bfr)\s*[:=]?\s*(\d+)"
-                       r"(?![\d.]|\s*c?gy)"),
+            re.compile(rf"(?:(?:number of|no\.? of)\s+(?:fractions?|fx|fr)|(?<!per )fractions?|fx|\bfr)\s*[:=]?\s*"
+                       rf"{COUNT}"),
             re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
             re.compile(r"(?<![\d.])(\d+)\s*(?:f\s*|fx\s*|fr\s*)?x\s*(?=\d+(?:\.\d+)?\s*c?gy)"))  # 35 x 2 gy
 # a product: "2 gy x 25", "2 gy to the whole pelvis x 25", "35 x 2 gy", "5 fx x 5 gy"

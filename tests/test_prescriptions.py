@@ -77,6 +77,10 @@ SPELLINGS = {
     "Fr.": lambda t: re.sub(r"(?<=\d )fractions\b", "Fr.", t),
     "behind Rx:": lambda t: "Rx: " + t,
     "in a model's sentence": lambda t: "The recommended regimen is " + t + ".",
+    "in bold, between lines": lambda t: "Plan:\n**" + t + "**\nFollow-up in 3 months.",
+    "spaces doubled": lambda t: t.replace(" ", "  "),
+    "tabs": lambda t: t.replace(" ", "\t"),
+    "one fraction word": lambda t: re.sub(r"\bfractions\b", "fraction", t),
 }
 
 
@@ -84,7 +88,8 @@ SPELLINGS = {
 def test_reads_the_corpus_in_other_spellings(spelling):
     """Every corpus prescription (but the Aria summary, a fixed format, and physics notation, where case is
     the meaning) reads the same total and fractions when written in capitals, without spaces, in cGy, with
-    fx or Fr., behind a label or inside a model's sentence: the reader reads quantities, not phrasings."""
+    fx or Fr., behind a label, inside a model's sentence or a bold plan line, with doubled spaces, tabs or the
+    singular 'fraction': the reader reads quantities, not phrasings."""
     missed = []
     for row in READ:
         text = SPELLINGS[spelling](row["text"])
