@@ -121,7 +121,7 @@ _FW = (r"(?:fractions?|fx(?:s|\b)|fr\b|f\b|#|treatments?|sessions?|insertions?|a
        r"s[ée]ances?|sitzungen|frazioni|fracciones|fra[çc](?:ões|oes|ão|ao)|fraktioner|fracties?)")
 _ADJ = r"(?:(?:daily|once[- ]daily|twice[- ]daily|once[- ]weekly|weekly|bid|tid|consecutive|equal|separate)\s+)*"
 _DOSE_AHEAD = r"(?=\d+(?:[.,]\d+)?\s*c?gy\b)"
-_SPACES = re.compile(r"[ \t\u00a0]+")
+_SPACES = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")  # tabs, runs of spaces, no-break spaces: one space
 # physics notation, read before case is lost: D = 50 Gy (total), d = 2 Gy (per fraction), n = 25 (count)
 _PHYSICS_NOTATION = tuple((re.compile(p), r) for p, r in (
     (r"\bD\s*=\s*(?=\d)", "total dose "), (r"\bd\s*=\s*(?=\d)", "dose per fraction "),
@@ -168,11 +168,11 @@ _RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d
 
 def normalise(text: str) -> str:
     s = str(text)
-    for pattern, repl in _PHYSICS_NOTATION:
-        s = pattern.sub(repl, s)
-    s = _SPACES.sub(" ", s)  # tabs, runs of spaces, no-break spaces: one space (lines stay)
-    s = " " + s.replace("×", " x ").replace("–", "-").replace("—", "-").replace("−", "-") \
-        .replace("\u00a0", " ").lower() + " "
+    if "=" in s:
+        for pattern, repl in _PHYSICS_NOTATION:
+            s = pattern.sub(repl, s)
+    s = " " + _SPACES.sub(" ", s).replace("×", " x ").replace("–", "-").replace("—", "-").replace("−", "-") \
+        .lower() + " "
     for pattern, repl, needs in _NORMALISE:
         if needs.search(s):
             s = pattern.sub(repl, s)
