@@ -225,8 +225,8 @@ _LEVELS = re.compile(rf"(?<![\w.\-])({LEVEL}(?:\s*(?:,\s*and|,|\band\b|/)\s*{STR
 _DOSE_LABEL = r"(?:total dose|prescription dose|prescribed dose|dose|total|rx)\s*[:=]?\s*"
 _FRACTION_LABEL = r"(?:(?:number of|no\.? of|# of)\s+(?:fractions?|fx|fr)|(?<!per )fractions?|fx|fr)\s*[:=]\s*"
 COUNT = r"(\d+)(?!\d|\.\d|\s*c?gy)"  # a labelled count: no decimal, no dose
-_PF_LABEL = r"(?:dose per fraction|fraction dose|dose/fraction|dose/fx)\s*[:=]?\s*"
-_PER_LABEL_TEXT = r"(?:dose per (?:fraction|fx|fr|f)|fraction dose|dose/f(?:x|raction)|daily dose)\s*[:=]?\s*"
+# a label that marks its dose per fraction
+_PER_LABEL_TEXT = r"(?:dose per (?:fraction|fx|fr|f|day)|fraction dose|dose/f(?:x|raction)|daily dose)\s*[:=]?\s*"
 _LABELS = (
     (re.compile(rf"{_DOSE_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL}{COUNT}"), "total"),
     (re.compile(rf"{_FRACTION_LABEL}{COUNT}[^\d]{{0,30}}?(?<!boost ){_DOSE_LABEL}{D2}"), "count_total"),
@@ -234,7 +234,8 @@ _LABELS = (
     # a total and its dose per fraction by their labels: "GD 50 Gy, ED 2 Gy", "dose per fraction 3 Gy, total 30 Gy"
     (re.compile(rf"{D}\s*[,;]?\s*(?:and\s+)?{_PER_LABEL_TEXT}{D2}"), "total_per"),
     (re.compile(rf"{_PER_LABEL_TEXT}{D}\s*[,;.]?\s*(?:and\s+)?(?:total dose|total)\s*[:=]?\s*{D2}"), "per_total"),
-    (re.compile(rf"{_PF_LABEL}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL.replace('[:=]', '[:=]?')}{COUNT}"), "per_fraction"),
+    (re.compile(rf"{_PER_LABEL_TEXT}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL.replace('[:=]', '[:=]?')}{COUNT}"),
+     "per_fraction"),
 )
 
 SEPARATOR = re.compile(r";|\.(?!\d)|\n|,|\bfollowed by\b|\bthen\b|\bafter\b|\bplus\b|\+|\bwith\b|\bor\b|\boption\b")
@@ -263,8 +264,7 @@ def _whole(total: float, per: float) -> int | None:
 
 
 # a dose that a label marks as per fraction ("dose per fraction 5 Gy, 5 fractions") is never a course's total
-_PER_LABEL = re.compile(r"(?:dose per (?:fraction|fx|fr|f|day)|fraction dose|dose/f(?:x|raction)|daily dose)"
-                        r"\s*[:=]?\s*$")
+_PER_LABEL = re.compile(_PER_LABEL_TEXT + "$")
 
 
 def _per_labelled(s: str, at: int) -> bool:
