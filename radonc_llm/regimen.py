@@ -371,8 +371,8 @@ def _implant_dose(s: str, window: Window) -> float | None:
 # --- quantities: a single course read from its doses and counts, where no phrase pattern matched --------
 _Q_DOSE = re.compile(D)
 _Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|(?:/|per)\s*(?:fr|f|fx|#)\b|fractions?\b|daily\b|each\b)")
-_Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|dose/fx|dose/fraction|fraction dose|"
-                           r"daily dose|\bdaily|twice[- ]daily|\bbid|\btid)\s*[:=]?\s*$")
+_Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|\bdaily|twice[- ]daily|\bbid|\btid)"
+                           r"\s*[:=]?\s*$|" + _PER_LABEL_TEXT + "$")
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
 _Q_TOTAL_AFTER = re.compile(r"\s*(?:in\s+)?(?:total|cumulative)\b")
 _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
