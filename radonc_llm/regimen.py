@@ -159,8 +159,8 @@ _WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _WORD_COUNT = re.compile(rf"\b({_WORDS})(?=\s+(?:{_ADJ}{_FW}|c?gy\b|(?:x|by)\s+(?:\d|(?:{_WORDS})\b)))"
                          rf"|(?<=[:=] )({_WORDS})\b(?![\w-])")
 _BY = re.compile(rf"(?<=\d)\s+by\s+{_DOSE_AHEAD}")  # "5 by 5 gy"
-# (a hyphen that starts a line is a list's bullet, not a range)
-# (a dose, a hyphen and a count is a course: "50 Gy - 25 fractions")
+# a range of doses or of counts; not a list's bullet at a line's start, nor a dose, a hyphen and a count ("50 Gy -
+# 25 fractions", a course)
 _RANGE = re.compile(rf"(?:\bbetween\s+\d+(?:\.\d+)?\s*(?:c?gy)?\s*and|\d+(?:\.\d+)?[ \t]*(?:-|to))\s*"
                     rf"\d+(?:\.\d+)?(?=\s*(?:c?gy|{_ADJ}{_FW}))"
                     rf"|\d+(?:\.\d+)?[ \t]*c?gy[ \t]*(?:-|to)\s*\d+(?:\.\d+)?(?=\s*c?gy)")
