@@ -444,6 +444,15 @@ def _by_quantities(s: str) -> tuple[float, int] | None:
     return readings[0], n
 
 
+def _target_levels(rest: str) -> list[float]:
+    """Dose levels given to their own target volumes after the primary course, in its clause ("66 gy in 33
+    fractions to the high-risk ctv and 54 gy to the low-risk ctv"): a dose with no per-fraction mark whose
+    next words name a target volume."""
+    return [round(gray(m.group(1), m.group(2)), 4) for m in _Q_DOSE.finditer(rest)
+            if not _Q_PER_AFTER.match(rest, m.end()) and TARGET.search(rest, m.end(), m.end() + 40)
+            and not re.match(r"\s*(?:\(|\bin\b|/|,)\s*\d", rest[m.end():])]
+
+
 def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None, window: Window) -> None:
     s = normalise(text)
     courses = _courses(s)
@@ -470,7 +479,7 @@ def _read_free_text(text: str, regimen: Regimen, fallback_modality: str | None, 
     first = next((i for i, f in enumerate(flagged) if not f), 0)
     primary = courses[first]
     regimen.total_dose, regimen.fractions = round(primary.total, 4), primary.fractions
-    regimen.levels = [round(v, 4) for v in primary.levels]
+    regimen.levels = [round(v, 4) for v in primary.levels] + _target_levels(s[primary.end:spans[first][1]])
     boost_text = []
     seen = {(round(primary.total, 2), primary.fractions)}
     for i, c in enumerate(courses):
