@@ -192,7 +192,8 @@ def normalise(text: str) -> str:
 D = r"(?<![\w.\-])(\d+(?:\.\d+)?)\s*(c?gy)\b"  # a dose; a leading minus makes it no dose
 D2 = r"(\d+(?:\.\d+)?)\s*(c?gy)\b"
 K = rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}"  # a fraction count with its word
-PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|f\b|#|day|treatment|session|insertion|application|implant)|"
+PF = (rf"(?:(?:per|/|a|each|every)\s*(?:fraction|fx|fr\b|f\b|#|day|treatment|session|insertion|application|"
+      rf"implant)|each\b|"
       rf"/\s*fraction|daily|qd\b|bid\b|"
       rf"b\.i\.d\.?|twice[- ]daily|tid\b|{_ADJ}(?:fractions?\b|fx\b|fr\b|#)(?!\s*[:=]?\s*\d))")  # not "fx 15"
 GAP = r"(?:(?!\d+(?:\.\d+)?\s*c?gy)[^;\n]){1,60}?"
@@ -370,7 +371,7 @@ def _implant_dose(s: str, window: Window) -> float | None:
 
 # --- quantities: a single course read from its doses and counts, where no phrase pattern matched --------
 _Q_DOSE = re.compile(D)
-_Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?(?:{PF}|(?:/|per)\s*(?:fr|f|fx|#)\b|fractions?\b|daily\b|each\b)")
+_Q_PER_AFTER = re.compile(rf"\s*(?:-\s*)?{PF}")  # the phrase patterns' per-fraction marks
 _Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|\bdaily|twice[- ]daily|\bbid|\btid)"
                            r"\s*[:=]?\s*$|" + _PER_LABEL_TEXT + "$")
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
