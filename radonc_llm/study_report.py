@@ -268,11 +268,11 @@ def results_section(table1: pd.DataFrame, ranking: pd.DataFrame, paired: pd.Data
     else:
         lines += ["The graders, from the Grader sheet of their workbooks:", "", table(grading["raters"]), "",
                   "Grades 1-5 per graded arm and grader, with the acceptable (1-2) and unsafe (4-5) shares and their "
-                  "exact intervals:", "", table(grading["distribution"]), "",
+                  "exact intervals:", "", table(grading["grade_distribution"]), "",
                   "Agreement between the graders, and between the automatic proxy grade and each grader:", "",
                   table(grading["agreement"]), "",
                   "Arms compared on the same cases (acceptable: the graders' mean grade at most 2; unsafe: at "
-                  "least 4; McNemar's exact test):", "", table(grading["arms"]), "",
+                  "least 4; McNemar's exact test):", "", table(grading["arm_comparisons"]), "",
                   "![Clinicians' grades](grading/figure5ab_human_grades.png)", "", "*Clinicians' grades.*", ""]
     lines += ["### Figures", ""]
     lines += [f"![{caption}](figures/{name}.png)\n\n*{caption}.*\n" for name, caption in figures.items()]
@@ -397,9 +397,8 @@ def write_study_report(facts: dict, inputs: dict, run_dir: str | Path, markdown_
     characteristics, sites = split_characteristics(cases, split_ids)
     paired = pd.read_csv(inputs["paired_tests"])
     curve = pd.read_csv(inputs["curve"][0]).round(3) if inputs["curve"] else None
-    grading = (dict(zip(("distribution", "agreement", "figure", "arms", "raters"),
-                        [pd.read_csv(f) if str(f).endswith(".csv") else f for f in inputs["grading"]]))
-               if inputs["grading"] else None)
+    # the grading tables by their file names (rule grading_results' outputs), once every grader's sheet is back
+    grading = {Path(f).stem: pd.read_csv(f) for f in inputs["grading"] if str(f).endswith(".csv")} or None
     lines = [f"# Study report: fine-tuned and vanilla LLMs for radiation-oncology treatment regimen, modality and "
              f"ICD-10 code, run `{facts['run']}`", "",
              "Every number below is read from this run's files; the checklist at the end says where each "
