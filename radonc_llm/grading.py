@@ -140,6 +140,12 @@ def read_graded_sheets(graders: list[str], sheets, graded) -> tuple[pd.DataFrame
     return blanks[0], grades, pd.DataFrame(raters)
 
 
+def read_key(path) -> pd.DataFrame:
+    """The key as make_sheets wrote it: text as text ("NA" is no missing value), blank only where an arm has no
+    temperature or proxy grade (the physician's control, a baseline)."""
+    return pd.read_csv(path, keep_default_na=False, na_values={"temperature": [""], "proxy_grade": [""]})
+
+
 def read_adjudication(path) -> dict[str, int]:
     """row_id -> adjudicated grade, for the rows where one was filled in."""
     table = pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -351,12 +351,10 @@ def grading_sheets(smk) -> None:
 
 def grading_results(smk) -> None:
     from .figures import human_grades
-    from .grading import read_graded_sheets, result_tables
+    from .grading import read_graded_sheets, read_key, result_tables
     with logged(smk):
         blank, grades, raters = read_graded_sheets(smk.params.graders, smk.input.sheets, smk.input.graded)
-        tables = result_tables(pd.read_csv(smk.input.key, keep_default_na=False, na_values={"temperature": [""],
-                                                                                           "proxy_grade": [""]}),
-                               grades, smk.params.adjudication, blank, smk.params.graders,
+        tables = result_tables(read_key(smk.input.key), grades, smk.params.adjudication, blank, smk.params.graders,
                                dict(smk.params.bootstrap)) | {"raters": raters}
         write_tables(tables, smk.output)
         human_grades(tables["distribution"], smk.output.figure_png, smk.output.figure_pdf)

@@ -324,7 +324,7 @@ def check_shared_patients(diagnoses: pd.DataFrame, plans: pd.DataFrame, paths: d
 def collapse_duplicates(table: pd.DataFrame, kind: str, path: str | Path) -> tuple[pd.DataFrame, int]:
     """Drop rows identical in every contract column (a join artefact), returning how many; two different
     records under one ID are an error naming the ID column and both lines."""
-    path, fmt = Path(path), (table.attrs.get("format", "text"), table.attrs.get("header_line", 1))
+    path, place = Path(path), (table.attrs.get("format", "text"), table.attrs.get("header_line", 1))
     identical = table.duplicated(keep="first")
     table = table[~identical]
     ids = list(ID_COLUMNS[kind])
@@ -332,7 +332,7 @@ def collapse_duplicates(table: pd.DataFrame, kind: str, path: str | Path) -> tup
     conflicting = named[named.duplicated(subset=ids, keep=False)]
     if len(conflicting):
         first = conflicting.groupby(ids, sort=False).head(2).index[:2]
-        raise ExportError(f"{path}: {where(path, first[0], *fmt)} and {where(path, first[1], *fmt)} have the same "
+        raise ExportError(f"{path}: {where(path, first[0], *place)} and {where(path, first[1], *place)} have the same "
                           f"{' + '.join(ids)} but different content ({len(conflicting)} row(s) in all); "
                           f"fix the export or give each record its own {ids[-1]}")
     return table, int(identical.sum())
