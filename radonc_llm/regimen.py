@@ -224,7 +224,9 @@ STRUCTURE = r"(?:(?:ptv|ctv|gtv|itv)[\w\-.]*\s*[:=]?\s*)?"  # "PTV1 70 Gy, PTV2 
 _LEVELS = re.compile(rf"(?<![\w.\-])({LEVEL}(?:\s*(?:,\s*and|,|\band\b|/)\s*{STRUCTURE}{LEVEL})+)"
                      rf"\s*(?:\bin\b|\bover\b|/|,)\s*{K}")
 _DOSE_LABEL = r"(?:total dose|prescription dose|prescribed dose|dose|total|rx)\s*[:=]?\s*"
-_FRACTION_LABEL = r"(?:(?:number of|no\.? of|# of)\s+(?:fractions?|fx|fr)|(?<!per )fractions?|fx|fr)\s*[:=]\s*"
+_FRACTION_WORDS = r"(?:(?:number of|no\.? of|# of)\s+(?:fractions?|fx|fr)|(?<!per )fractions?|fx|\bfr)"
+_FRACTION_LABEL = rf"{_FRACTION_WORDS}\s*[:=]\s*"  # "fractions: 25"
+_FRACTION_LABEL_LOOSE = rf"{_FRACTION_WORDS}\s*[:=]?\s*"  # also "fractions 25"
 COUNT = r"(\d+)(?!\d|\.\d|\s*c?gy)"  # a labelled count: no decimal, no dose
 # a label that marks its dose per fraction
 _PER_LABEL_TEXT = r"(?:dose per (?:fraction|fx|fr|f|day)|fraction dose|dose/f(?:x|raction)|daily dose)\s*[:=]?\s*"
@@ -235,7 +237,7 @@ _LABELS = (
     # a total and its dose per fraction by their labels: "GD 50 Gy, ED 2 Gy", "dose per fraction 3 Gy, total 30 Gy"
     (re.compile(rf"{D}\s*[,;]?\s*(?:and\s+)?{_PER_LABEL_TEXT}{D2}"), "total_per"),
     (re.compile(rf"{_PER_LABEL_TEXT}{D}\s*[,;.]?\s*(?:and\s+)?(?:total dose|total)\s*[:=]?\s*{D2}"), "per_total"),
-    (re.compile(rf"{_PER_LABEL_TEXT}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL.replace('[:=]', '[:=]?')}{COUNT}"),
+    (re.compile(rf"{_PER_LABEL_TEXT}{D2}[^\d]{{0,30}}?{_FRACTION_LABEL_LOOSE}{COUNT}"),
      "per_fraction"),
 )
 
@@ -377,8 +379,7 @@ _Q_PER_BEFORE = re.compile(r"(?:\bat|@|\bof|\bas|\bper (?:fraction|fx|fr|f|day)|
 _Q_TOTAL_BEFORE = re.compile(r"(?:\btotal(?:\s+dose)?|\bcumulative(?:\s+dose)?|\bto|=|\bdose)\s*[:=]?\s*(?:of\s*)?$")
 _Q_TOTAL_AFTER = re.compile(r"\s*(?:in\s+)?(?:total|cumulative)\b")
 _Q_COUNT = (re.compile(rf"(?<![\d.])(\d+)\s*{_ADJ}{_FW}(?![a-z])(?!\s*(?:per|a|each)\s+(?:week|day))"),  # 30 fx, 20 fr
-            re.compile(rf"(?:(?:number of|no\.? of)\s+(?:fractions?|fx|fr)|(?<!per )fractions?|fx|\bfr)\s*[:=]?\s*"
-                       rf"{COUNT}"),
+            re.compile(rf"{_FRACTION_LABEL_LOOSE}{COUNT}"),
             re.compile(rf"(?:\bx|\btimes)\s*(\d+){NOT_TIME}(?!\s*c?gy)"),  # 7.25 gy x 5, 4 gy daily x 5
             re.compile(r"(?<![\d.])(\d+)\s*(?:f\s*|fx\s*|fr\s*)?x\s*(?=\d+(?:\.\d+)?\s*c?gy)"))  # 35 x 2 gy
 # a product: "2 gy x 25", "2 gy to the whole pelvis x 25", "35 x 2 gy", "5 fx x 5 gy"
